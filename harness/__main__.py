@@ -1,0 +1,45 @@
+"""python -m harness run CASES.json --target NAME [--kernel VERSION]"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .case import CaseError, dumps_outcome, load_cases
+from .targets import TargetUnavailable, get_target
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        with open(args.cases, encoding="utf-8") as f:
+            cases = load_cases(f.read(), source=args.cases)
+    except (OSError, CaseError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        target = get_target(args.target, args.kernel)
+    except TargetUnavailable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    try:
+        for c in cases:
+            print(dumps_outcome(target.run(c)), flush=True)
+    finally:
+        target.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m harness", description="execspec harness")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run cases on a target; one outcome line per case")
+    r.add_argument("cases", help="a case file: one case object or a JSON list of cases")
+    r.add_argument("--target", default="sandbox", help="sandbox or model")
+    r.add_argument("--kernel", default=None,
+                   help="model profile, e.g. 6.18, 5.10.223, 6.12+543841d18060 (default: the target's kernel)")
+    r.set_defaults(func=cmd_run)
+    args = p.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

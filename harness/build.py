@@ -1,0 +1,65 @@
+"""Builds the native probe and executor with the system C compiler.
+
+Outputs are cached under build/native/<hash of sources and flags>/ so every
+worker and every run reuses them; a changed source gets a new directory.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NATIVE = Path(__file__).resolve().parent / "native"
+CC = os.environ.get("CC", "cc")
+
+# The probe must not depend on libc at all (it runs in an empty root and must
+# see argc == 0 as it is); the executor is a plain static program.
+PROGRAMS: dict[str, tuple[str, list[str]]] = {
+    "probe": ("probe.c", ["-static", "-nostdlib", "-ffreestanding", "-fno-stack-protector",
+                          "-fno-pie", "-no-pie", "-O2", "-s", "-Wl,--build-id=none",
+                          "-Wl,-z,max-page-size=4096", "-Wl,-z,noseparate-code"]),
+    "executor": ("executor.c", ["-static", "-O2", "-Wall"]),
+}
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def _key() -> str:
+    h = hashlib.sha256(CC.encode())
+    for name, (src, flags) in sorted(PROGRAMS.items()):
+        h.update(name.encode() + b"\0" + " ".join(flags).encode() + b"\0")
+        h.update((NATIVE / src).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def build_dir() -> Path:
+    return Path(os.environ.get("EXECSPEC_BUILD", ROOT / "build")) / "native" / _key()
+
+
+def native(name: str) -> Path:
+    """Path of a built native program, building all of them on first use."""
+    out = build_dir()
+    target = out / name
+    if target.exists():
+        return target
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as lock:  # xdist workers build once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists():
+            return target
+        if shutil.which(CC) is None:
+            raise BuildError(f"no C compiler {CC!r}: install gcc (apt-get install gcc libc6-dev)")
+        for prog, (src, flags) in PROGRAMS.items():
+            tmp = out / f".{prog}.tmp"
+            r = subprocess.run([CC, *flags, "-o", str(tmp), str(NATIVE / src)],
+                               capture_output=True, text=True)
+            if r.returncode:
+                raise BuildError(f"building {prog} failed:\n{r.stderr}")
+            tmp.rename(out / prog)
+    return target

@@ -1,0 +1,366 @@
+"""Cases and outcomes as defined by shared/case-format.md (version 1).
+
+Byte strings stay `bytes` in memory; JSON uses a plain string when the bytes
+are valid UTF-8 and {"b64": ...} otherwise, so every byte but NUL round-trips.
+A malformed case raises CaseError naming the offending field; nothing runs.
+Optional extensions are listed in docs/case-format-extensions.md.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo")
+EXEC_FLAGS = {"AT_SYMLINK_NOFOLLOW": 0x100, "AT_EMPTY_PATH": 0x1000, "AT_EXECVE_CHECK": 0x10000}
+DEFAULT_RLIMIT_STACK = 8 << 20
+RLIM_INFINITY = -1
+TAG_MAX = 63  # the probe's tag slot holds 63 bytes plus NUL
+
+
+class CaseError(ValueError):
+    """A case or outcome that does not follow the case format; `field` names where."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(f"{where}: {message}")
+        self.field = where
+
+
+@dataclass(frozen=True)
+class File:
+    path: bytes
+    type: str
+    mode: int
+    data: bytes = b""  # file contents, or a symlink's target
+    tag: str = ""
+
+
+@dataclass(frozen=True)
+class Exec:
+    path: bytes | None
+    argv: tuple[bytes, ...] | None
+    envp: tuple[bytes, ...] | None
+    cwd: bytes = b"/"
+    syscall: str = "execve"
+    dirfd: bytes | int | None = None  # bytes: a path opened as fd 3; int: a raw fd number
+    flags: tuple[str, ...] = ()
+    dirfd_cloexec: bool = False
+    dirfd_opath: bool = False
+    rlimit_stack: int = DEFAULT_RLIMIT_STACK  # RLIM_INFINITY (-1) for unlimited
+
+    @property
+    def flag_bits(self) -> int:
+        bits = 0
+        for f in self.flags:
+            bits |= EXEC_FLAGS[f] if f in EXEC_FLAGS else int(f, 0)
+        return bits
+
+
+@dataclass(frozen=True)
+class Case:
+    files: tuple[File, ...]
+    exec: Exec
+    binfmt_misc: tuple[bytes, ...] = ()
+    name: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+# ---------------------------------------------------------------- byte strings
+
+def encode_bytes(b: bytes) -> Any:
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"b64": base64.b64encode(b).decode("ascii")}
+
+
+def decode_bytes(v: Any, where: str, allow_nul: bool = False) -> bytes:
+    if isinstance(v, bytes):
+        b = v
+    elif isinstance(v, str):
+        b = v.encode("utf-8", "surrogateescape")
+    elif isinstance(v, dict) and set(v) == {"b64"} and isinstance(v["b64"], str):
+        try:
+            b = base64.b64decode(v["b64"], validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise CaseError(where, f"bad base64: {e}") from None
+    else:
+        raise CaseError(where, f"expected a string or {{\"b64\": ...}}, got {type(v).__name__}")
+    if not allow_nul and b"\0" in b:
+        raise CaseError(where, "contains a NUL byte, which cannot pass through execve")
+    return b
+
+
+# ---------------------------------------------------------------- loading
+
+def _obj(v: Any, where: str) -> dict:
+    if not isinstance(v, dict):
+        raise CaseError(where, f"expected an object, got {type(v).__name__}")
+    return v
+
+
+def _no_unknown(d: dict, known: Iterable[str], where: str) -> None:
+    extra = set(d) - set(known)
+    if extra:
+        raise CaseError(f"{where}.{sorted(extra)[0]}", "unknown field")
+
+
+def _mode(v: Any, default: int, where: str) -> int:
+    if v is None:
+        return default
+    if not isinstance(v, str):
+        raise CaseError(where, f"expected an octal string such as \"0755\", got {v!r}")
+    try:
+        m = int(v, 8)
+    except ValueError:
+        raise CaseError(where, f"not an octal mode: {v!r}") from None
+    if not 0 <= m <= 0o7777:
+        raise CaseError(where, f"mode out of range: {v!r}")
+    return m
+
+
+def _vector(v: Any, where: str) -> tuple[bytes, ...] | None:
+    if v is None:
+        return None
+    if not isinstance(v, list):
+        raise CaseError(where, "expected a list or null")
+    return tuple(decode_bytes(s, f"{where}[{i}]") for i, s in enumerate(v))
+
+
+def _file(d: Any, where: str) -> File:
+    d = _obj(d, where)
+    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target"), where)
+    if "path" not in d:
+        raise CaseError(f"{where}.path", "missing")
+    path = decode_bytes(d["path"], f"{where}.path")
+    if not path.startswith(b"/"):
+        raise CaseError(f"{where}.path", "must be absolute inside the case root")
+    if any(c in (b"", b".", b"..") for c in path.strip(b"/").split(b"/")) and path.strip(b"/"):
+        raise CaseError(f"{where}.path", "has an empty, '.' or '..' component")
+    t = d.get("type")
+    if t not in FILE_TYPES:
+        raise CaseError(f"{where}.type", f"expected one of {', '.join(FILE_TYPES)}, got {t!r}")
+    mode = _mode(d.get("mode"), 0o755 if t in ("probe", "dir") else 0o644, f"{where}.mode")
+    data, tag = b"", ""
+    if t == "file":
+        data = decode_bytes(d.get("data", ""), f"{where}.data", allow_nul=True)
+    elif "data" in d:
+        raise CaseError(f"{where}.data", f"only files of type \"file\" have data")
+    if t == "symlink":
+        if "target" not in d:
+            raise CaseError(f"{where}.target", "missing for a symlink")
+        data = decode_bytes(d["target"], f"{where}.target")
+        if not data:
+            raise CaseError(f"{where}.target", "empty (symlink(2) refuses it)")
+    elif "target" in d:
+        raise CaseError(f"{where}.target", "only symlinks have a target")
+    if t == "probe":
+        tag = d.get("tag", "")
+        if not isinstance(tag, str) or len(tag.encode()) > TAG_MAX or "\0" in tag:
+            raise CaseError(f"{where}.tag", f"expected a string of at most {TAG_MAX} bytes")
+    elif "tag" in d:
+        raise CaseError(f"{where}.tag", "only probes have a tag")
+    return File(path=path, type=t, mode=mode, data=data, tag=tag)
+
+
+def _exec(d: Any, where: str) -> Exec:
+    d = _obj(d, where)
+    known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
+             "dirfd_opath", "rlimit_stack")
+    _no_unknown(d, known, where)
+    for k in ("path", "argv", "envp"):
+        if k not in d:
+            raise CaseError(f"{where}.{k}", "missing")
+    path = None if d["path"] is None else decode_bytes(d["path"], f"{where}.path")
+    syscall = d.get("syscall", "execve")
+    if syscall not in ("execve", "execveat"):
+        raise CaseError(f"{where}.syscall", f"expected \"execve\" or \"execveat\", got {syscall!r}")
+    dirfd: bytes | int | None = None
+    flags: tuple[str, ...] = ()
+    if syscall == "execveat":
+        raw = d.get("dirfd", "AT_FDCWD")
+        if raw == "AT_FDCWD":
+            dirfd = None
+        elif isinstance(raw, int) and not isinstance(raw, bool):
+            dirfd = raw
+        else:
+            dirfd = decode_bytes(raw, f"{where}.dirfd")
+        fl = d.get("flags", [])
+        if not isinstance(fl, list):
+            raise CaseError(f"{where}.flags", "expected a list of names")
+        for i, f in enumerate(fl):
+            if not isinstance(f, str) or (f not in EXEC_FLAGS and not _is_int(f)):
+                raise CaseError(f"{where}.flags[{i}]", f"unknown flag {f!r} (names: {', '.join(EXEC_FLAGS)}, or a number such as \"0x8000\")")
+        flags = tuple(fl)
+    else:
+        for k in ("dirfd", "flags", "dirfd_cloexec", "dirfd_opath"):
+            if k in d:
+                raise CaseError(f"{where}.{k}", "only meaningful with \"syscall\": \"execveat\"")
+    for k in ("dirfd_cloexec", "dirfd_opath"):
+        if not isinstance(d.get(k, False), bool):
+            raise CaseError(f"{where}.{k}", "expected true or false")
+        if d.get(k) and not isinstance(dirfd, bytes):
+            raise CaseError(f"{where}.{k}", "needs a dirfd path")
+    cwd = decode_bytes(d.get("cwd", "/"), f"{where}.cwd")
+    if not cwd.startswith(b"/"):
+        raise CaseError(f"{where}.cwd", "must be absolute")
+    rl = d.get("rlimit_stack", DEFAULT_RLIMIT_STACK)
+    if rl == "unlimited":
+        rl = RLIM_INFINITY
+    elif not isinstance(rl, int) or isinstance(rl, bool) or rl < 0:
+        raise CaseError(f"{where}.rlimit_stack", "expected a byte count or \"unlimited\"")
+    return Exec(path=path, argv=_vector(d["argv"], f"{where}.argv"),
+                envp=_vector(d["envp"], f"{where}.envp"), cwd=cwd, syscall=syscall,
+                dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
+                dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl)
+
+
+def _is_int(s: str) -> bool:
+    try:
+        int(s, 0)
+        return True
+    except ValueError:
+        return False
+
+
+def case_from_json(d: Any, where: str = "case") -> Case:
+    d = _obj(d, where)
+    _no_unknown(d, ("name", "files", "binfmt_misc", "exec", "tags"), where)
+    files = d.get("files", [])
+    if not isinstance(files, list):
+        raise CaseError(f"{where}.files", "expected a list")
+    fs = tuple(_file(f, f"{where}.files[{i}]") for i, f in enumerate(files))
+    seen: set[bytes] = set()
+    for i, f in enumerate(fs):
+        p = f.path.rstrip(b"/") or b"/"
+        if p in seen:
+            raise CaseError(f"{where}.files[{i}].path", "listed twice")
+        seen.add(p)
+    regs = d.get("binfmt_misc", [])
+    if not isinstance(regs, list):
+        raise CaseError(f"{where}.binfmt_misc", "expected a list")
+    bm = tuple(decode_bytes(r, f"{where}.binfmt_misc[{i}]", allow_nul=True) for i, r in enumerate(regs))
+    if "exec" not in d:
+        raise CaseError(f"{where}.exec", "missing")
+    name = d.get("name")
+    if name is not None and not isinstance(name, str):
+        raise CaseError(f"{where}.name", "expected a string")
+    extra = {"tags": d["tags"]} if "tags" in d else {}
+    return Case(files=fs, exec=_exec(d["exec"], f"{where}.exec"), binfmt_misc=bm, name=name, extra=extra)
+
+
+def case_to_json(c: Case) -> dict:
+    files = []
+    for f in c.files:
+        o: dict[str, Any] = {"path": encode_bytes(f.path), "type": f.type}
+        if f.mode != (0o755 if f.type in ("probe", "dir") else 0o644):
+            o["mode"] = f"{f.mode:04o}"
+        if f.type == "file":
+            o["data"] = encode_bytes(f.data)
+        elif f.type == "symlink":
+            o["target"] = encode_bytes(f.data)
+        elif f.type == "probe":
+            o["tag"] = f.tag
+        files.append(o)
+    e = c.exec
+    ex: dict[str, Any] = {
+        "path": None if e.path is None else encode_bytes(e.path),
+        "argv": None if e.argv is None else [encode_bytes(a) for a in e.argv],
+        "envp": None if e.envp is None else [encode_bytes(a) for a in e.envp],
+    }
+    if e.cwd != b"/":
+        ex["cwd"] = encode_bytes(e.cwd)
+    if e.syscall == "execveat":
+        ex["syscall"] = "execveat"
+        ex["dirfd"] = "AT_FDCWD" if e.dirfd is None else e.dirfd if isinstance(e.dirfd, int) else encode_bytes(e.dirfd)
+        if e.flags:
+            ex["flags"] = list(e.flags)
+        if e.dirfd_cloexec:
+            ex["dirfd_cloexec"] = True
+        if e.dirfd_opath:
+            ex["dirfd_opath"] = True
+    if e.rlimit_stack != DEFAULT_RLIMIT_STACK:
+        ex["rlimit_stack"] = "unlimited" if e.rlimit_stack == RLIM_INFINITY else e.rlimit_stack
+    out: dict[str, Any] = {}
+    if c.name is not None:
+        out["name"] = c.name
+    out.update(c.extra)
+    out["files"] = files
+    if c.binfmt_misc:
+        out["binfmt_misc"] = [encode_bytes(r) for r in c.binfmt_misc]
+    out["exec"] = ex
+    return out
+
+
+def load_cases(text: str, source: str = "case") -> list[Case]:
+    """A case file holds one case object or a JSON list of them."""
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CaseError(source, f"not JSON: {e}") from None
+    if isinstance(d, list):
+        return [case_from_json(c, f"{source}[{i}]") for i, c in enumerate(d)]
+    return [case_from_json(d, source)]
+
+
+def dumps_case(c: Case) -> str:
+    return json.dumps(case_to_json(c), ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- outcomes
+
+OUTCOME_BYTES = ("argv", "envp", "execfn", "comm")
+
+
+def outcome_to_json(o: dict) -> dict:
+    out: dict[str, Any] = {}
+    for k, v in o.items():
+        if isinstance(v, bytes):
+            out[k] = encode_bytes(v)
+        elif isinstance(v, (list, tuple)) and k in ("argv", "envp"):
+            out[k] = [encode_bytes(x) for x in v]
+        else:
+            out[k] = v
+    return out
+
+
+def outcome_from_json(d: Any, where: str = "outcome") -> dict:
+    d = _obj(d, where)
+    kind = d.get("outcome")
+    if kind not in ("exec", "error", "register-error", "signal", "exit", "timeout", "skip"):
+        raise CaseError(f"{where}.outcome", f"unknown outcome {kind!r}")
+    out = dict(d)
+    for k in ("argv", "envp"):
+        if k in d:
+            out[k] = [decode_bytes(x, f"{where}.{k}[{i}]") for i, x in enumerate(d[k])]
+    for k in ("execfn", "comm"):
+        if k in d:
+            out[k] = decode_bytes(d[k], f"{where}.{k}")
+    return out
+
+
+def dumps_outcome(o: dict) -> str:
+    return json.dumps(outcome_to_json(o), ensure_ascii=False)
+
+
+def diff_outcomes(expected: dict, observed: dict, observable: frozenset[str] | None = None) -> list[str]:
+    """Field-by-field differences; fields a target cannot observe are skipped."""
+    lines = []
+    for k in sorted(set(expected) | set(observed)):
+        if observable is not None and k not in observable and k != "outcome":
+            continue
+        a, b = expected.get(k, "<absent>"), observed.get(k, "<absent>")
+        if a != b:
+            lines.append(f"  {k}: model={_show(a)} target={_show(b)}")
+    return lines
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bytes):
+        v = encode_bytes(v)
+    elif isinstance(v, (list, tuple)):
+        v = [encode_bytes(x) if isinstance(x, bytes) else x for x in v]
+    s = json.dumps(v, ensure_ascii=False)
+    return s if len(s) < 300 else s[:280] + f"... ({len(s)} chars)"

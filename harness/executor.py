@@ -1,0 +1,100 @@
+"""Drives one executor process (harness/native/executor.c) over a pipe."""
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import threading
+from typing import Sequence
+
+from . import build
+from .case import Case
+from .protocol import ProtocolError, decode_response, encode_case, records
+
+_LEN = struct.Struct("<I")
+
+
+class Executor:
+    """A long-lived executor; one per test worker, restarted if it dies."""
+
+    def __init__(self, argv_prefix: Sequence[str] = (), mode: str = "userns",
+                 scratch: str = "/tmp", timeout_ms: int = 10000):
+        self.argv = [*argv_prefix, str(build.native("executor")),
+                     "--probe", str(build.native("probe")), "--mode", mode, "--scratch", scratch]
+        self.timeout_ms = timeout_ms
+        self.proc: subprocess.Popen | None = None
+        self.hello: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, bufsize=0, close_fds=True)
+        body = self._read()
+        self.hello = {t.decode(): p.decode() for t, p in records(body)}
+
+    def _read(self) -> bytes:
+        assert self.proc and self.proc.stdout
+        hdr = self.proc.stdout.read(4)
+        if len(hdr) < 4:
+            err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+            raise ProtocolError(f"executor exited: {err.strip() or self.proc.poll()}")
+        (n,) = _LEN.unpack(hdr)
+        chunks, left = [], n
+        while left:
+            c = self.proc.stdout.read(left)
+            if not c:
+                raise ProtocolError("executor closed mid-frame")
+            chunks.append(c)
+            left -= len(c)
+        return b"".join(chunks)
+
+    def run(self, case: Case) -> dict:
+        with self._lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self.start()
+            assert self.proc and self.proc.stdin
+            frame = encode_case(case, self.timeout_ms)
+            try:
+                self.proc.stdin.write(_LEN.pack(len(frame)) + frame)
+                body = self._read()
+            except (BrokenPipeError, ProtocolError):
+                self.close()
+                raise
+        return decode_response(body)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                if f:
+                    f.close()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def __del__(self) -> None:  # best effort; PDEATHSIG covers hard kills
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+def userns_available() -> tuple[bool, str]:
+    """Can this process create a user namespace (root or unprivileged)?"""
+    try:
+        pid = os.fork()
+    except OSError as e:
+        return False, str(e)
+    if pid == 0:
+        try:  # os.unshare is 3.12+; ctypes keeps 3.11 working
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            os._exit(0 if libc.unshare(0x10000000 | 0x00020000) == 0 else 1)
+        except BaseException:
+            os._exit(1)
+    _, st = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(st) == 0:
+        return True, ""
+    return False, "cannot create a user namespace (kernel.unprivileged_userns_clone, user.max_user_namespaces or a seccomp/LSM policy forbids it)"

@@ -1,0 +1,147 @@
+"""The executor's wire format (harness/native/executor.c) and the probe's report.
+
+Every frame is records of u8 type, u32 little-endian length, payload.  The
+encoder here and parse_case() in executor.c must agree record for record.
+"""
+from __future__ import annotations
+
+import errno as errno_mod
+import signal as signal_mod
+import struct
+
+from .case import Case
+
+KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i"}
+_REC = struct.Struct("<cI")
+
+
+def _rec(out: list[bytes], t: bytes, payload: bytes = b"") -> None:
+    out.append(_REC.pack(t, len(payload)))
+    out.append(payload)
+
+
+def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
+    out: list[bytes] = []
+    for f in c.files:
+        data = f.tag.encode() if f.type == "probe" else f.data
+        _rec(out, b"f", KIND[f.type] + struct.pack("<II", f.mode, len(f.path)) + f.path
+             + struct.pack("<I", len(data)) + data)
+    for r in c.binfmt_misc:
+        _rec(out, b"b", r)
+    e = c.exec
+    _rec(out, b"c", e.cwd)
+    if e.path is None:
+        _rec(out, b"X")
+    else:
+        _rec(out, b"x", e.path)
+    if e.argv is None:
+        _rec(out, b"A")
+    else:
+        for a in e.argv:
+            _rec(out, b"a", a)
+    if e.envp is None:
+        _rec(out, b"E")
+    else:
+        for a in e.envp:
+            _rec(out, b"e", a)
+    if e.syscall == "execveat":
+        _rec(out, b"s", b"\x01")
+        if isinstance(e.dirfd, bytes):
+            _rec(out, b"d", e.dirfd)
+        elif isinstance(e.dirfd, int):
+            _rec(out, b"N", struct.pack("<i", e.dirfd))
+        if e.dirfd_cloexec:
+            _rec(out, b"D")
+        if e.dirfd_opath:
+            _rec(out, b"O")
+        _rec(out, b"F", struct.pack("<I", e.flag_bits & 0xFFFFFFFF))
+    _rec(out, b"r", struct.pack("<Q", 0xFFFFFFFFFFFFFFFF if e.rlimit_stack < 0 else e.rlimit_stack))
+    _rec(out, b"t", struct.pack("<I", timeout_ms))
+    return b"".join(out)
+
+
+def records(body: bytes) -> list[tuple[bytes, bytes]]:
+    out, off = [], 0
+    while off < len(body):
+        t, n = _REC.unpack_from(body, off)
+        off += 5
+        out.append((t, body[off:off + n]))
+        off += n
+    return out
+
+
+class ProtocolError(RuntimeError):
+    pass
+
+
+def errno_name(n: int) -> str:
+    return errno_mod.errorcode.get(n, str(n))
+
+
+def signal_name(n: int) -> str:
+    try:
+        return signal_mod.Signals(n).name
+    except ValueError:
+        return str(n)
+
+
+def parse_report(data: bytes) -> dict | None:
+    """The probe's report as an `exec` outcome, or None if it isn't a complete one."""
+    try:
+        recs = records(data)
+    except struct.error:
+        return None
+    if not recs or recs[-1][0] != b"Z" or recs[0][0] != b"T":
+        return None
+    o: dict = {"outcome": "exec", "tag": recs[0][1].decode("utf-8", "replace"),
+               "argv": [], "envp": [], "execfd": False}
+    for t, p in recs[1:-1]:
+        if t == b"a":
+            o["argv"].append(p)
+        elif t == b"e":
+            o["envp"].append(p)
+        elif t == b"X":
+            o["execfn"] = p
+        elif t == b"C":
+            o["comm"] = p
+        elif t == b"D":
+            o["execfd"] = True
+    return o
+
+
+def decode_response(body: bytes) -> dict:
+    """Executor response → outcome dict (internal form, bytes for byte strings)."""
+    kind, vals, msg, report = b"", (0, 0), "", b""
+    for t, p in records(body):
+        if t == b"o":
+            kind = p
+        elif t == b"v":
+            vals = struct.unpack("<ii", p)
+        elif t == b"m":
+            msg = p.decode("utf-8", "replace")
+        elif t == b"p":
+            report = p
+    if kind == b"e":
+        return {"outcome": "error", "errno": errno_name(vals[0])}
+    if kind == b"r":
+        return {"outcome": "register-error", "index": vals[0], "errno": errno_name(vals[1]) if vals[1] else msg}
+    if kind == b"x":
+        st = vals[0]
+        if st & 0x7F == 0:  # WIFEXITED
+            code = (st >> 8) & 0xFF
+            if code == 0:
+                rep = parse_report(report)
+                if rep is not None:
+                    return rep
+            return {"outcome": "exit", "status": code}
+        if st & 0x7F != 0x7F:
+            return {"outcome": "signal", "signal": signal_name(st & 0x7F)}
+    if kind == b"t":
+        return {"outcome": "timeout"}
+    if kind == b"k":
+        return {"outcome": "skip", "reason": f"{msg}: {errno_name(vals[1])}"}
+    if kind == b"s":
+        raise ProtocolError(f"the target could not set the case up: {msg}: {errno_name(vals[1])}")
+    if kind == b"f":
+        raise ProtocolError("the executor could not parse the case frame")
+    raise ProtocolError(f"unexpected executor response {body[:64]!r}")

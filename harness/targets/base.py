@@ -1,0 +1,30 @@
+"""The interface every target implements."""
+from __future__ import annotations
+
+from harness.case import Case
+
+ALL_FIELDS = frozenset({"outcome", "tag", "argv", "envp", "execfn", "comm", "execfd",
+                        "errno", "index", "signal", "status", "value"})
+
+
+class TargetUnavailable(RuntimeError):
+    """The target cannot run here (the message says why); suites SKIP on it."""
+
+
+class Target:
+    name = "?"
+    kernel = "newest"  # version string that selects the model profile
+    observable = ALL_FIELDS
+
+    def skip_reason(self, case: Case) -> str | None:
+        """Why this target cannot run `case` honestly, or None."""
+        return None
+
+    def run(self, case: Case) -> dict:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"{self.name} (kernel {self.kernel})"

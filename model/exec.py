@@ -1,0 +1,260 @@
+"""fs/exec.c: execve()/execveat() from the system call to the handler loop.
+
+Order of events (do_execveat_common, alloc_bprm, bprm_execve, exec_binprm):
+1. getname(): EFAULT for a NULL path, ENAMETOOLONG at PATH_MAX, ENOENT for ""
+   unless AT_EMPTY_PATH.
+2. With 978ffcbf00d8 (6.8) the file is opened first (do_open_execat: EINVAL
+   for unknown flags, then the lookup and may_open); before it the argument
+   strings are copied first, so E2BIG wins over a missing file.
+3. count() argv/envp; bprm_stack_limits(): the strings may use
+   min(6 MiB, RLIMIT_STACK/4) but at least ARG_MAX (128 KiB), less one
+   pointer per string (argc counted as at least 1 with dcd46d897adb);
+   E2BIG when the pointers alone fill it.
+4. copy_string_kernel(filename), copy_strings(envp), copy_strings(argv):
+   each string's length with NUL must be <= MAX_ARG_STRLEN, and all of them
+   together must fit the limit, else E2BIG.
+5. dcd46d897adb (5.18): argc == 0 gets argv[0] = "" (counted too).
+6. bprm->filename: the path itself for AT_FDCWD or an absolute path,
+   "/dev/fd/N" for AT_EMPTY_PATH with "", else "/dev/fd/N/path"; a name
+   made from a close-on-exec fd marks the file inaccessible to interpreters.
+7. AT_EXECVE_CHECK (6.14) stops after the credential checks: returns 0.
+8. exec_binprm(): up to 5 rewrites by binfmt handlers (depth > 5: ELOOP);
+   each pass reads the first BINPRM_BUF_SIZE bytes of the current file and
+   asks binfmt_misc, then binfmt_script, then binfmt_elf; a handler's ENOEXEC
+   passes to the next, anything else ends the exec.
+9. begin_new_exec(): comm is kbasename(bprm->filename) (15 bytes); with
+   543841d18060 (6.14) an AT_EMPTY_PATH exec takes the name of the dentry of
+   the file finally executed instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.case import Case, EXEC_FLAGS, RLIM_INFINITY
+
+from . import binfmt_elf, binfmt_misc, binfmt_script
+from .errors import Errno, InvalidCase
+from .namei import FS, PIPE, Node, getname, may_open_exec
+from .profiles import Profile
+
+MAX_ARG_STRLEN = 32 * 4096
+ARG_MAX = 32 * 4096
+STK_LIM = 8 << 20
+TASK_COMM_LEN = 16
+AT_FDCWD = -100
+
+
+@dataclass
+class Bprm:
+    """The parts of struct linux_binprm that decide the outcome."""
+    fs: FS
+    cwd: Node
+    profile: Profile
+    filename: bytes
+    interp: bytes
+    file: Node
+    argv: list[bytes]
+    envp: list[bytes]
+    limit: int = 0  # bytes the strings may still use
+    used: int = 0
+    path_inaccessible: bool = False
+    comm_from_dentry: bool = False
+    execfd: bool = False
+    have_execfd: bool = False
+    preserve_argv0: bool = False
+    interpreter: Node | None = None
+    misc: "binfmt_misc.Instance | None" = None
+    extra: dict = field(default_factory=dict)
+
+    def push_string(self, s: bytes) -> None:
+        """copy_string_kernel(): E2BIG for an over-long string or a full stack."""
+        n = len(s) + 1
+        if n > MAX_ARG_STRLEN:
+            raise Errno("E2BIG")
+        self.used += n
+        if self.used > self.limit:
+            raise Errno("E2BIG")
+
+    def remove_arg_zero(self) -> None:
+        if self.argv:
+            self.used -= len(self.argv[0]) + 1
+            del self.argv[0]
+
+
+def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
+    """The object behind the execveat dirfd (None for AT_FDCWD)."""
+    e = case.exec
+    if e.dirfd is None or e.dirfd == AT_FDCWD:
+        return None
+    if isinstance(e.dirfd, int):
+        if e.dirfd in (0, 1, 2):
+            return PIPE
+        raise Errno("EBADF")
+    try:  # opened O_RDONLY by the target before the exec
+        return fs.lookup(cwd, e.dirfd, follow=True) if e.dirfd else _bad_setup("empty dirfd")
+    except Errno as err:
+        raise InvalidCase(f"exec.dirfd {e.dirfd!r} cannot be opened ({err.name})") from None
+
+
+def _bad_setup(msg: str):
+    raise InvalidCase(msg)
+
+
+def open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
+    """do_open_execat(): flags, lookup, may_open."""
+    e = case.exec
+    allowed = EXEC_FLAGS["AT_SYMLINK_NOFOLLOW"] | EXEC_FLAGS["AT_EMPTY_PATH"]
+    if profile.has("a5874fde3c08"):
+        allowed |= EXEC_FLAGS["AT_EXECVE_CHECK"]
+    flags = e.flag_bits if e.syscall == "execveat" else 0
+    if flags & ~allowed:
+        raise Errno("EINVAL")
+    path = e.path or b""
+    absolute = path.startswith(b"/")
+    start = cwd
+    if e.syscall == "execveat" and not absolute:
+        node = _fd_node(fs, cwd, case)
+        if node is not None:
+            if path and node.kind != "dir":
+                raise Errno("ENOTDIR")
+            start = node
+    if not path:  # AT_EMPTY_PATH: the fd's own file
+        node = start
+    else:
+        node = fs.lookup(start, path, follow=not flags & EXEC_FLAGS["AT_SYMLINK_NOFOLLOW"])
+    may_open_exec(node)
+    return node
+
+
+def stack_limit(case: Case, argc: int, envc: int, profile: Profile) -> int:
+    """bprm_stack_limits(): bytes available for the strings."""
+    rl = case.exec.rlimit_stack
+    limit = STK_LIM // 4 * 3
+    if rl != RLIM_INFINITY:
+        limit = min(limit, rl // 4)
+    limit = max(limit, ARG_MAX)
+    ptrs = (max(argc, 1) if profile.has("dcd46d897adb") else argc) + envc
+    ptr_size = ptrs * 8
+    if limit <= ptr_size:
+        raise Errno("E2BIG")
+    return limit - ptr_size
+
+
+def bprm_filename(case: Case) -> tuple[bytes, bool, bool]:
+    """alloc_bprm(): (filename, derived from an fd?, comm from the dentry?)."""
+    e = case.exec
+    path = e.path or b""
+    if e.syscall != "execveat" or e.dirfd is None or path.startswith(b"/"):
+        return path, False, False
+    fd = 3 if isinstance(e.dirfd, bytes) else e.dirfd
+    if not path:
+        return b"/dev/fd/%d" % fd, True, True
+    return b"/dev/fd/%d/" % fd + path, True, False
+
+
+def predict(case: Case, profile: Profile) -> dict:
+    """The outcome the kernel described by `profile` gives for `case`."""
+    try:
+        return _predict(case, profile)
+    except Errno as e:
+        return {"outcome": "error", "errno": e.name}
+
+
+def _predict(case: Case, profile: Profile) -> dict:
+    fs = FS(case.files)
+    try:
+        cwd = fs.lookup(fs.root, case.exec.cwd, follow=True)
+    except Errno as err:
+        raise InvalidCase(f"exec.cwd cannot be entered ({err.name})") from None
+    if cwd.kind != "dir":
+        raise InvalidCase("exec.cwd is not a directory")
+
+    misc = binfmt_misc.Instance()
+    for i, reg in enumerate(case.binfmt_misc):
+        try:
+            misc.register(reg, fs, cwd=fs.root, profile=profile)
+        except Errno as e:
+            return {"outcome": "register-error", "index": i, "errno": e.name}
+
+    e = case.exec
+    is_at = e.syscall == "execveat"
+    getname(e.path, allow_empty=is_at and "AT_EMPTY_PATH" in e.flags)
+    argv = list(e.argv or ())
+    envp = list(e.envp or ())
+    filename, from_fd, comm_from_dentry = bprm_filename(case)
+
+    open_first = profile.has("978ffcbf00d8")
+    file = open_execat(fs, cwd, case, profile) if open_first else None
+
+    bprm = Bprm(fs=fs, cwd=cwd, profile=profile, filename=filename, interp=filename,
+                file=file or fs.root, argv=[], envp=envp, misc=misc)
+    bprm.limit = stack_limit(case, len(argv), len(envp), profile)
+    bprm.push_string(filename)
+    for s in envp:
+        bprm.push_string(s)
+    for s in argv:
+        bprm.push_string(s)
+    bprm.argv = argv
+    if not argv and profile.has("dcd46d897adb"):
+        bprm.push_string(b"")
+        bprm.argv = [b""]
+
+    if file is None:  # before 6.8: bprm_execve() opens the file now
+        bprm.file = open_execat(fs, cwd, case, profile)
+    if from_fd and e.dirfd_cloexec:
+        bprm.path_inaccessible = True
+    bprm.comm_from_dentry = comm_from_dentry and profile.has("543841d18060")
+
+    if is_at and "AT_EXECVE_CHECK" in e.flags:
+        return {"outcome": "returned", "value": 0}
+
+    return exec_binprm(bprm)
+
+
+HANDLERS = (binfmt_misc.load_misc_binary, binfmt_script.load_script, binfmt_elf.load_elf_binary)
+
+
+def exec_binprm(bprm: Bprm) -> dict:
+    depth = 0
+    while True:
+        if depth > 5:
+            raise Errno("ELOOP")
+        result = search_binary_handler(bprm)
+        if bprm.interpreter is None:
+            return result
+        if bprm.have_execfd:
+            if bprm.execfd:  # a second O/C rewrite (exec_binprm: bprm->executable set)
+                raise Errno("ENOEXEC")
+            bprm.execfd = True
+        bprm.file, bprm.interpreter = bprm.interpreter, None
+        depth += 1
+
+
+def search_binary_handler(bprm: Bprm) -> dict:
+    buf = bprm_buf(bprm.file, bprm.profile.binprm_buf_size)
+    for handler in HANDLERS:
+        try:
+            return handler(bprm, buf)
+        except Errno as e:
+            if e.name != "ENOEXEC":
+                raise
+    raise Errno("ENOEXEC")
+
+
+def bprm_buf(node: Node, size: int) -> bytes:
+    """prepare_binprm(): the first bytes of the file, NUL-padded."""
+    if node.is_probe:
+        data = binfmt_elf.probe_header()
+    else:
+        data = node.data
+    return data[:size].ljust(size, b"\0")
+
+
+def new_program(bprm: Bprm) -> dict:
+    """begin_new_exec() onwards for a probe: what the probe will report."""
+    if bprm.comm_from_dentry:
+        comm = bprm.file.name
+    else:
+        comm = bprm.filename.rsplit(b"/", 1)[-1]
+    return {"outcome": "exec", "tag": bprm.file.tag, "argv": list(bprm.argv), "envp": list(bprm.envp),
+            "execfn": bprm.filename, "comm": comm[:TASK_COMM_LEN - 1], "execfd": bprm.execfd}
