@@ -136,6 +136,8 @@ def decode_response(body: bytes) -> dict:
             return {"outcome": "exit", "status": code}
         if st & 0x7F != 0x7F:
             return {"outcome": "signal", "signal": signal_name(st & 0x7F)}
+    if kind == b"c":
+        return {"outcome": "returned", "value": vals[0]}
     if kind == b"t":
         return {"outcome": "timeout"}
     if kind == b"k":

@@ -12,7 +12,9 @@ Order of events (do_execveat_common, alloc_bprm, bprm_execve, exec_binprm):
    E2BIG when the pointers alone fill it.
 4. copy_string_kernel(filename), copy_strings(envp), copy_strings(argv):
    each string's length with NUL must be <= MAX_ARG_STRLEN, and all of them
-   together must fit the limit, else E2BIG.
+   together must fit the limit, else E2BIG.  The new stack VMA that holds
+   them may not grow past RLIMIT_STACK either (get_arg_page), so a stack
+   rlimit under ~128 KiB gives E2BIG at page granularity (seen on 6.18).
 5. dcd46d897adb (5.18): argc == 0 gets argv[0] = "" (counted too).
 6. bprm->filename: the path itself for AT_FDCWD or an absolute path,
    "/dev/fd/N" for AT_EMPTY_PATH with "", else "/dev/fd/N/path"; a name
@@ -37,7 +39,8 @@ from .errors import Errno, InvalidCase
 from .namei import FS, PIPE, Node, getname, may_open_exec
 from .profiles import Profile
 
-MAX_ARG_STRLEN = 32 * 4096
+PAGE_SIZE = 4096
+MAX_ARG_STRLEN = 32 * PAGE_SIZE
 ARG_MAX = 32 * 4096
 STK_LIM = 8 << 20
 TASK_COMM_LEN = 16
@@ -55,8 +58,9 @@ class Bprm:
     file: Node
     argv: list[bytes]
     envp: list[bytes]
-    limit: int = 0  # bytes the strings may still use
+    limit: int = 0  # bytes the strings may use (bprm_stack_limits)
     used: int = 0
+    stack_rlimit: int = -1  # the stack VMA may not grow past it (get_arg_page)
     path_inaccessible: bool = False
     comm_from_dentry: bool = False
     execfd: bool = False
@@ -73,6 +77,11 @@ class Bprm:
             raise Errno("E2BIG")
         self.used += n
         if self.used > self.limit:
+            raise Errno("E2BIG")
+        # get_arg_page() grows the new stack VMA (one page, its top 8 bytes
+        # unused) a page at a time; acct_stack_growth() refuses to grow it
+        # past RLIMIT_STACK, which bites below the 128 KiB ARG_MAX floor.
+        if self.stack_rlimit >= 0 and -(-(8 + self.used) // PAGE_SIZE) * PAGE_SIZE > self.stack_rlimit:
             raise Errno("E2BIG")
 
     def remove_arg_zero(self) -> None:
@@ -189,6 +198,7 @@ def _predict(case: Case, profile: Profile) -> dict:
     bprm = Bprm(fs=fs, cwd=cwd, profile=profile, filename=filename, interp=filename,
                 file=file or fs.root, argv=[], envp=envp, misc=misc)
     bprm.limit = stack_limit(case, len(argv), len(envp), profile)
+    bprm.stack_rlimit = e.rlimit_stack
     bprm.push_string(filename)
     for s in envp:
         bprm.push_string(s)

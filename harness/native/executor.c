@@ -425,10 +425,10 @@ static void child(struct ccase *c, int sfd, int outfd, int infd)
 	char **argv = c->argv_null ? NULL : c->argv;
 	char **envp = c->envp_null ? NULL : c->envp;
 	const char *path = c->path_null ? NULL : c->path;
-	if (c->syscall_nr == 1)
-		syscall(SYS_execveat, dirfd, path, argv, envp, c->flags);
-	else
-		syscall(SYS_execve, path, argv, envp);
+	long r = c->syscall_nr == 1 ? syscall(SYS_execveat, dirfd, path, argv, envp, c->flags)
+				    : syscall(SYS_execve, path, argv, envp);
+	if (r == 0) /* AT_EXECVE_CHECK: checked, not executed */
+		fail(sfd, 'c', 0, 0, NULL);
 	fail(sfd, 'e', errno, 0, NULL);
 }
 

@@ -1,0 +1,55 @@
+"""pytest wiring: --target chooses where cases run; the target's kernel
+chooses the model profile (override with --kernel).  Hypothesis profiles:
+ci (derandomized, bounded), dev, thorough; CI=true selects ci."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                     HealthCheck.filter_too_much], print_blob=True)
+settings.register_profile("ci", max_examples=300, derandomize=True, database=None, **_common)
+settings.register_profile("dev", max_examples=150, **_common)
+settings.register_profile("thorough", max_examples=3000, **_common)
+settings.load_profile(os.environ.get("EXECSPEC_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("execspec")
+    g.addoption("--target", default=os.environ.get("EXECSPEC_TARGET", "sandbox"),
+                help="where cases run: sandbox (host kernel, default) or model")
+    g.addoption("--kernel", default=None,
+                help="model profile to compare against (default: the target's kernel), e.g. 6.18 or 5.10.223+dcd46d897adb")
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest):
+    from harness.targets import TargetUnavailable, get_target
+    try:
+        t = get_target(request.config.getoption("--target"))
+    except TargetUnavailable as e:
+        pytest.skip(str(e))
+    yield t
+    t.close()
+
+
+@pytest.fixture(scope="session")
+def profile(request: pytest.FixtureRequest, target):
+    import model
+    return model.profile(request.config.getoption("--kernel") or target.kernel)
+
+
+@pytest.fixture(scope="session")
+def conform(request: pytest.FixtureRequest, target, profile):
+    """conform(case): the target's outcome must equal the model's prediction."""
+    from suites.conformance import Checker
+    return Checker(target, profile, request.config.getoption("--target"),
+                   request.config.getoption("--kernel"))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from hypothesis import settings as s
+    return [f"execspec: target={config.getoption('--target')} kernel-profile={config.getoption('--kernel') or 'from target'} "
+            f"hypothesis-profile={s._current_profile}"]

@@ -1,0 +1,1 @@
+"""Hypothesis strategies that build cases aimed at exec's boundaries."""

@@ -1,0 +1,47 @@
+"""Strategies for execveat(2): dirfd as a directory, file, symlink or FIFO
+(opened O_RDONLY or O_PATH, close-on-exec or not), AT_FDCWD, or a raw fd
+number; empty, relative and absolute paths; AT_EMPTY_PATH,
+AT_SYMLINK_NOFOLLOW, AT_EXECVE_CHECK and unknown flag bits; the target a
+probe, a script, or nothing executable."""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from harness.case import Case, Exec, File
+
+from .common import probe, script
+
+FILES = (
+    File(path=b"/d", type="dir", mode=0o755),
+    probe(b"/d/probe", "P"),
+    probe(b"/d/a-long-probe-name-here", "LONG"),
+    script(b"/d/script", b"#!/d/probe -s\n"),
+    script(b"/d/badscript", b"#!\n"),
+    probe(b"/d/noexec", "NX", mode=0o644),
+    File(path=b"/d/lprobe", type="symlink", mode=0o777, data=b"probe"),
+    File(path=b"/d/lscript", type="symlink", mode=0o777, data=b"/d/script"),
+    File(path=b"/d/sub", type="dir", mode=0o755),
+    File(path=b"/d/fifo", type="fifo", mode=0o755),
+)
+DIRFDS = [b"/d", b"/d/sub", b"/", b"/d/probe", b"/d/script", b"/d/lprobe", b"/d/lscript", b"/d/noexec",
+          b"/d/fifo", b"/d/badscript", "AT_FDCWD", 99, -1, 1]
+PATHS = [b"", b"probe", b"script", b"lprobe", b"lscript", b"../d/probe", b"/d/probe", b"/d/script",
+         b"/d/lprobe", b"missing", b"sub", b"noexec", b"badscript", b".", b"../d/script", b"sub/../probe"]
+FLAGS = ["AT_EMPTY_PATH", "AT_SYMLINK_NOFOLLOW", "AT_EXECVE_CHECK", "0x8000", "0x200"]
+
+
+@st.composite
+def execveat_cases(draw) -> Case:
+    dirfd = draw(st.sampled_from(DIRFDS))
+    path = draw(st.sampled_from(PATHS))
+    flags = draw(st.lists(st.sampled_from(FLAGS), unique=True, max_size=3))
+    if draw(st.integers(0, 3)) == 0:
+        flags = ["AT_EMPTY_PATH"]
+        path = b""
+    cloexec = isinstance(dirfd, bytes) and draw(st.booleans())
+    opath = isinstance(dirfd, bytes) and draw(st.integers(0, 3)) == 0
+    argv = draw(st.sampled_from([(b"x",), (), None, (b"argv0", b"1")]))
+    cwd = draw(st.sampled_from([b"/", b"/d"]))
+    return Case(files=FILES, exec=Exec(path=path, argv=argv, envp=(b"K=V",), cwd=cwd, syscall="execveat",
+                                       dirfd=None if dirfd == "AT_FDCWD" else dirfd, flags=tuple(flags),
+                                       dirfd_cloexec=cloexec, dirfd_opath=opath))

@@ -1,0 +1,78 @@
+"""The one property every suite checks: target.run(case) == model.predict(case).
+
+On a mismatch the case is saved as JSON under failures/ (overwritten per
+test, so after Hypothesis has shrunk it the file holds the minimal case) and
+the assertion message carries the case, a field-by-field diff and the one
+command that replays it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import assume
+
+import model
+from harness.case import Case, case_from_json, case_to_json, diff_outcomes, dumps_outcome
+from harness.targets import Target
+
+FAILURES = Path(os.environ.get("EXECSPEC_FAILURES", Path(__file__).resolve().parent.parent / "failures"))
+
+
+class Checker:
+    def __init__(self, target: Target, profile: model.Profile, target_name: str, kernel_opt: str | None):
+        self.target = target
+        self.profile = profile
+        self.target_name = target_name
+        self.kernel_opt = kernel_opt
+        self.count = 0
+
+    def __call__(self, case: Case, *, pinned: bool = False) -> dict:
+        # What runs is what a saved file replays: generated cases go through
+        # the case format's own validation.
+        case = case_from_json(case_to_json(case))
+        reason = self.target.skip_reason(case)
+        if reason:
+            if pinned:
+                pytest.skip(reason)
+            assume(False)
+        expected = model.predict(case, self.profile)
+        if expected["outcome"] == "unmodelled":
+            if pinned:
+                pytest.skip(expected["reason"])
+            assume(False)
+        observed = self.target.run(case)
+        self.count += 1
+        if observed.get("outcome") == "skip":
+            if pinned:
+                pytest.skip(observed["reason"])
+            assume(False)
+        diff = diff_outcomes(expected, observed, self.target.observable)
+        if diff:
+            raise AssertionError(self.report(case, expected, observed, diff))
+        return observed
+
+    def report(self, case: Case, expected: dict, observed: dict, diff: list[str]) -> str:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "case").split(" ")[0]
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", test.split("::")[-1])[:80]
+        FAILURES.mkdir(parents=True, exist_ok=True)
+        path = FAILURES / f"{slug}.json"
+        text = json.dumps(case_to_json(case), ensure_ascii=False, indent=1)
+        path.write_text(text + "\n")
+        kernel = f" --kernel {self.kernel_opt}" if self.kernel_opt else ""
+        try:
+            shown = path.relative_to(Path.cwd())
+        except ValueError:
+            shown = path
+        return "\n".join([
+            f"target {self.target.describe()} disagrees with model profile {self.profile.name}",
+            *diff,
+            f"model:  {dumps_outcome(expected)}",
+            f"target: {dumps_outcome(observed)}",
+            "case:", text,
+            f"replay: python -m harness run {shown} --target {self.target_name}",
+            f"model:  python -m harness run {shown} --target model --kernel {self.profile.name}{'' if not kernel else ''}",
+        ])
