@@ -22,6 +22,7 @@ NUL-padded.  Rules, in the order load_script applies them:
 """
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .errors import Errno
@@ -30,44 +31,36 @@ from .namei import may_open_exec
 if TYPE_CHECKING:
     from .exec import Bprm
 
-BLANKS = b" \t"
+_NONBLANK = re.compile(rb"[^ \t]")
+_TERMINATOR = re.compile(rb"[ \t\0]")
 
 
 def parse_shebang(buf: bytes) -> tuple[bytes, bytes | None]:
-    """(interpreter name, optional argument) of a "#!" buffer, or Errno ENOEXEC."""
-    size = len(buf)
-    buf_end = size - 1
+    """(interpreter name, optional argument) of a "#!" buffer, or Errno ENOEXEC.
+
+    Positions follow load_script: `end` is i_end (inclusive ranges end there).
+    """
     end = buf.find(b"\n")
     if end < 0:
-        i = 2
-        while i <= buf_end and buf[i] in BLANKS:
-            i += 1
-        if i > buf_end:
+        first = _NONBLANK.search(buf, 2)
+        if first is None:
             raise Errno("ENOEXEC")  # the whole buffer is blanks
-        while i <= buf_end and buf[i] not in b" \t\0":
-            i += 1
-        if i > buf_end:
+        if _TERMINATOR.search(buf, first.start()) is None:
             raise Errno("ENOEXEC")  # the interpreter path may be truncated
-        end = buf_end
-    while buf[end - 1] in BLANKS:
-        end -= 1
-    name = 2
-    while name <= end and buf[name] in BLANKS:
-        name += 1
-    if name > end or name == end:
+        end = len(buf) - 1  # the last byte is dropped
+    end = len(buf[:end].rstrip(b" \t"))  # never below 2: buf[1] is '!'
+    name = _NONBLANK.search(buf, 2, end + 1)
+    if name is None or name.start() == end:
         raise Errno("ENOEXEC")  # no interpreter name
-    sep = name
-    while sep <= end and buf[sep] not in b" \t\0":
-        sep += 1
+    n = name.start()
+    sep_m = _TERMINATOR.search(buf, n, end + 1)
     arg = None
-    if sep <= end and buf[sep] != 0:
-        a = sep
-        while a <= end and buf[a] in BLANKS:
-            a += 1
-        if a <= end:
-            arg = buf[a:end].split(b"\0", 1)[0]
-    stop = min(sep, end)
-    return buf[name:stop].split(b"\0", 1)[0], arg
+    if sep_m is not None and buf[sep_m.start()] != 0:
+        a = _NONBLANK.search(buf, sep_m.start(), end + 1)
+        if a is not None:
+            arg = buf[a.start():end].split(b"\0", 1)[0]
+    stop = end if sep_m is None else min(sep_m.start(), end)
+    return buf[n:stop].split(b"\0", 1)[0], arg
 
 
 def load_script(bprm: "Bprm", buf: bytes) -> dict:

@@ -29,17 +29,18 @@ MAXSYMLINKS = 40
 
 
 class Node:
-    __slots__ = ("kind", "mode", "data", "tag", "children", "parent", "name")
+    __slots__ = ("kind", "mode", "data", "tag", "children", "parent", "name", "path")
 
     def __init__(self, kind: str, mode: int, parent: "Node | None", name: bytes,
-                 data: bytes = b"", tag: str | None = None):
+                 data: bytes = b"", tag: str | None = None, path: bytes = b""):
         self.kind = kind  # "dir", "reg", "lnk", "fifo", "pipe"
         self.mode = mode
         self.data = data  # file contents, or symlink target
         self.tag = tag  # probe tag; None for a plain file
-        self.children: dict[bytes, Node] = {}
+        self.children: dict[bytes, Node] = {}  # nodes made so far (see FS.child)
         self.parent = parent if parent is not None else self
         self.name = name  # the dentry name
+        self.path = path  # "" for the root
 
     @property
     def is_probe(self) -> bool:
@@ -48,81 +49,99 @@ class Node:
 
 # A pipe stands for fds 0-2, which the executor connects to pipes.
 PIPE = Node("pipe", 0o600, None, b"pipe:")
+_KIND = {"probe": "reg", "file": "reg", "dir": "dir", "symlink": "lnk", "fifo": "fifo"}
 
 
 class FS:
-    def __init__(self, files: Iterable) -> None:
-        self.root = Node("dir", 0o755, None, b"/")
-        for f in files:
-            self._add(f)
+    """The case's files, indexed by path; nodes are made when a lookup
+    reaches them (most cases touch a few of their files)."""
 
-    def _add(self, f) -> None:
-        comps = [c for c in f.path.split(b"/") if c]
-        if not comps:
-            if f.type == "dir":
-                self.root.mode = f.mode
-                return
+    def __init__(self, files: Iterable) -> None:
+        self.files: dict[bytes, object] = {}
+        implicit: set[bytes] = set()  # parents created by mkdir -p
+        for f in files:
+            p = f.path.rstrip(b"/")
+            if p in self.files:
+                raise InvalidCase(f"{f.path!r} listed twice")
+            self.files[p] = f
+            i = p.rfind(b"/")
+            while i > 0:
+                q = p[:i]
+                if q in implicit:
+                    break
+                implicit.add(q)
+                i = p.rfind(b"/", 0, i)
+        for q in implicit:
+            f = self.files.get(q)
+            if f is not None and f.type != "dir":
+                raise InvalidCase(f"{q!r} is a parent of other files but not a directory")
+        self.implicit = implicit
+        root = self.files.get(b"")
+        if root is not None and root.type != "dir":
             raise InvalidCase("only a directory can be /")
-        cur = self.root
-        for c in comps[:-1]:
-            nxt = cur.children.get(c)
-            if nxt is None:
-                nxt = cur.children[c] = Node("dir", 0o755, cur, c)
-            elif nxt.kind != "dir":
-                raise InvalidCase(f"{f.path!r}: a parent is not a directory")
-            cur = nxt
-        name = comps[-1]
-        if len(name) > NAME_MAX or any(len(c) > NAME_MAX for c in comps):
-            raise InvalidCase(f"{f.path!r}: component longer than NAME_MAX")
-        old = cur.children.get(name)
-        if old is not None:
-            if f.type == "dir" and old.kind == "dir":
-                old.mode = f.mode  # listed after a child created it
-                return
-            raise InvalidCase(f"{f.path!r} listed twice")
-        kind = {"probe": "reg", "file": "reg", "dir": "dir", "symlink": "lnk", "fifo": "fifo"}[f.type]
-        tag = f.tag if f.type == "probe" else None
-        cur.children[name] = Node(kind, f.mode, cur, name, f.data, tag)
+        self.root = Node("dir", root.mode if root is not None else 0o755, None, b"/")
+
+    def child(self, d: Node, name: bytes) -> Node | None:
+        n = d.children.get(name)
+        if n is not None:
+            return n
+        p = d.path + b"/" + name
+        f = self.files.get(p)
+        if f is not None:
+            n = Node(_KIND[f.type], f.mode, d, name, f.data, f.tag if f.type == "probe" else None, p)
+        elif p in self.implicit:
+            n = Node("dir", 0o755, d, name, path=p)
+        else:
+            return None
+        d.children[name] = n
+        return n
 
     # ------------------------------------------------------------ lookup
 
-    def lookup(self, start: Node, path: bytes, follow: bool, links: list[int] | None = None) -> Node:
+    def lookup(self, start: Node, path: bytes, follow: bool) -> Node:
         """Resolve a non-empty path from `start` (path_lookupat + open_last_lookups)."""
-        if links is None:
-            links = [0]
+        self._links = 0
+        return self._walk(start, path, follow)
+
+    def _walk(self, start: Node, path: bytes, follow: bool) -> Node:
         cur = self.root if path.startswith(b"/") else start
-        comps = [c for c in path.split(b"/") if c]
-        if not comps:
+        parts = [c for c in path.split(b"/") if c]
+        if not parts:
             return cur
-        trailing = path.endswith(b"/")
-        last = len(comps) - 1
-        for i, c in enumerate(comps):
+        last = parts.pop()
+        for c in parts:  # link_path_walk: every component but the last
             if c == b".":
-                nxt = cur
-            elif c == b"..":
-                nxt = cur.parent
-            else:
-                nxt = cur.children.get(c)
-                if nxt is None:
-                    raise Errno("ENAMETOOLONG" if len(c) > NAME_MAX else "ENOENT")
-            if i == last:
-                if nxt.kind == "lnk" and (follow or trailing) and c not in (b".", b".."):
-                    nxt = self._follow(nxt, links)
-                if trailing and nxt.kind != "dir":
-                    raise Errno("ENOTDIR")
-                return nxt
+                continue
+            if c == b"..":
+                cur = cur.parent
+                continue
+            nxt = cur.children.get(c) or self.child(cur, c)
+            if nxt is None:
+                raise Errno("ENAMETOOLONG" if len(c) > NAME_MAX else "ENOENT")
             if nxt.kind == "lnk":
-                nxt = self._follow(nxt, links)
+                nxt = self._follow(nxt)
             if nxt.kind != "dir":
                 raise Errno("ENOTDIR")
             cur = nxt
-        raise AssertionError("unreachable")
+        trailing = path.endswith(b"/")
+        if last == b".":
+            return cur
+        if last == b"..":
+            return cur.parent
+        nxt = cur.children.get(last) or self.child(cur, last)
+        if nxt is None:
+            raise Errno("ENAMETOOLONG" if len(last) > NAME_MAX else "ENOENT")
+        if nxt.kind == "lnk" and (follow or trailing):
+            nxt = self._follow(nxt)
+        if trailing and nxt.kind != "dir":
+            raise Errno("ENOTDIR")
+        return nxt
 
-    def _follow(self, link: Node, links: list[int]) -> Node:
-        links[0] += 1
-        if links[0] > MAXSYMLINKS:
+    def _follow(self, link: Node) -> Node:
+        self._links += 1
+        if self._links > MAXSYMLINKS:
             raise Errno("ELOOP")
-        return self.lookup(link.parent, link.data, True, links)
+        return self._walk(link.parent, link.data, True)
 
 
 def getname(path: bytes | None, allow_empty: bool) -> bytes:

@@ -1,0 +1,111 @@
+"""Case I/O: byte-exact round trips and errors that name the field."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from harness.case import (Case, CaseError, Exec, File, case_from_json, case_to_json, dumps_outcome,
+                          load_cases, outcome_from_json)
+
+ROOT = Path(__file__).resolve().parent.parent
+no_nul = st.binary(max_size=40).map(lambda b: b.replace(b"\0", b"\x01"))
+component = st.binary(min_size=1, max_size=20).map(lambda b: b.replace(b"\0", b"\x01").replace(b"/", b"_")).filter(
+    lambda b: b not in (b".", b".."))
+
+
+@settings(max_examples=300)
+@given(path=st.lists(component, min_size=1, max_size=4).map(lambda cs: b"/" + b"/".join(cs)),
+       data=st.binary(max_size=300), argv=st.one_of(st.none(), st.lists(no_nul, max_size=4)),
+       envp=st.one_of(st.none(), st.lists(no_nul, max_size=4)), reg=st.binary(max_size=30),
+       target=no_nul.filter(bool))
+def test_round_trip_is_byte_exact(path, data, argv, envp, reg, target):
+    c = Case(files=(File(path=path, type="file", mode=0o755, data=data),
+                    File(path=path + b"l", type="symlink", mode=0o777, data=target)),
+             exec=Exec(path=path, argv=None if argv is None else tuple(argv),
+                       envp=None if envp is None else tuple(envp)),
+             binfmt_misc=(reg,))
+    text = json.dumps(case_to_json(c))
+    assert load_cases(text)[0] == c
+
+
+def test_writer_prefers_plain_strings():
+    c = Case(files=(), exec=Exec(path=b"/x", argv=(b"\xff", b"ok"), envp=()))
+    ex = case_to_json(c)["exec"]
+    assert ex["argv"] == [{"b64": "/w=="}, "ok"]
+
+
+BASE = {"files": [{"path": "/p", "type": "probe", "tag": "P"}], "exec": {"path": "/p", "argv": ["p"], "envp": []}}
+
+
+def _with(path: str, value):
+    d = json.loads(json.dumps(BASE))
+    *head, last = path.split(".")
+    o = d
+    for k in head:
+        o = o[int(k)] if isinstance(o, list) else o[k]
+    if value is KeyError:
+        del o[last]
+    else:
+        o[last] = value
+    return d
+
+
+@pytest.mark.parametrize("path,value,field", [
+    ("files.0.mode", 755, "case.files[0].mode"),
+    ("files.0.mode", "0999", "case.files[0].mode"),
+    ("files.0.type", "socket", "case.files[0].type"),
+    ("files.0.path", "relative", "case.files[0].path"),
+    ("files.0.path", {"b64": "!!"}, "case.files[0].path"),
+    ("files.0.tag", "x" * 64, "case.files[0].tag"),
+    ("exec.argv", "p", "case.exec.argv"),
+    ("exec.argv", ["a\u0000b"], "case.exec.argv[0]"),
+    ("exec.envp", KeyError, "case.exec.envp"),
+    ("exec.syscall", "execv", "case.exec.syscall"),
+    ("exec.flags", ["AT_EMPTY_PATH"], "case.exec.flags"),
+    ("exec.rlimit_stack", -5, "case.exec.rlimit_stack"),
+    ("exec.bogus", 1, "case.exec.bogus"),
+    ("binfmt_misc", ":a:E::x::/p:", "case.binfmt_misc"),
+])
+def test_malformed_case_names_the_field(path, value, field):
+    with pytest.raises(CaseError) as e:
+        case_from_json(_with(path, value))
+    assert e.value.field == field, str(e.value)
+
+
+def test_duplicate_paths_are_refused():
+    d = _with("files", [{"path": "/a", "type": "dir"}, {"path": "/a/", "type": "file"}])
+    with pytest.raises(CaseError, match=r"files\[1\].path"):
+        case_from_json(d)
+
+
+def test_outcome_round_trip():
+    o = {"outcome": "exec", "tag": "P", "argv": [b"\xff", b""], "envp": [], "execfn": b"/x", "comm": b"x",
+         "execfd": False}
+    assert outcome_from_json(json.loads(dumps_outcome(o))) == o
+
+
+def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "harness", *args], cwd=ROOT, capture_output=True, text=True,
+                          input=stdin, timeout=60)
+
+
+def test_cli_prints_one_line_per_case(tmp_path):
+    f = tmp_path / "cases.json"
+    f.write_text(json.dumps([BASE, _with("exec.path", "/missing")]))
+    r = _cli("run", str(f), "--target", "model", "--kernel", "6.18")
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["outcome"] for x in lines] == ["exec", "error"]
+
+
+def test_cli_names_the_bad_field_and_runs_nothing(tmp_path):
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps([BASE, _with("files.0.mode", "rwx")]))
+    r = _cli("run", str(f), "--target", "model")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "[1].files[0].mode" in r.stderr

@@ -1,0 +1,83 @@
+"""Safety: the sandbox never touches the host's global binfmt_misc, and a run
+killed with SIGKILL midway leaves no mount, process or rule behind."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import build
+from harness.case import case_from_json
+
+ROOT = Path(__file__).resolve().parent.parent
+BM = Path("/proc/sys/fs/binfmt_misc")
+
+
+def host_state() -> dict:
+    """What a leak would change: mounts, binfmt_misc entries, executor processes."""
+    mounts = sorted(line.split(" ", 4)[4] for line in Path("/proc/self/mountinfo").read_text().splitlines())
+    entries = sorted(os.listdir(BM)) if (BM / "status").exists() else None
+    exe = str(build.native("executor"))
+    procs = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/exe").startswith(str(build.build_dir())):
+                procs.append(pid)
+        except OSError:
+            pass
+    return {"mounts": mounts, "binfmt_misc": entries, "executor_procs": procs, "exe": exe}
+
+
+def registering_case(i: int) -> dict:
+    return {"files": [{"path": "/bin/interp", "type": "probe", "tag": "I"},
+                      {"path": "/f.xyz", "type": "file", "mode": "0755", "data": "not a script"}],
+            "binfmt_misc": [f":execspec{i}:E::xyz::/bin/interp:"],
+            "exec": {"path": "/f.xyz", "argv": ["f"], "envp": []}}
+
+
+@pytest.fixture
+def sandbox():
+    from harness.targets import TargetUnavailable, get_target
+    try:
+        t = get_target("sandbox")
+    except TargetUnavailable as e:
+        pytest.skip(str(e))
+    yield t
+    t.close()
+
+
+def test_registration_stays_private(sandbox):
+    if not sandbox.per_userns_binfmt_misc:
+        pytest.skip("host kernel < 6.7: registrations are skipped, not run")
+    before = host_state()
+    o = sandbox.run(case_from_json(registering_case(0)))
+    # the rule took effect inside the case's own instance ...
+    assert o["outcome"] == "exec" and o["tag"] == "I", o
+    assert o["argv"] == [b"/bin/interp", b"/f.xyz"], o
+    # ... and nowhere else (the target's own executor is alive, by design)
+    after = host_state()
+    assert (after["mounts"], after["binfmt_misc"]) == (before["mounts"], before["binfmt_misc"])
+
+
+def test_sigkill_midway_leaves_nothing(tmp_path, sandbox):
+    before = host_state()
+    cases = [registering_case(i) for i in range(3000)]
+    f = tmp_path / "many.json"
+    f.write_text(json.dumps(cases))
+    p = subprocess.Popen([sys.executable, "-m", "harness", "run", str(f), "--target", "sandbox"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert p.stdout is not None
+    p.stdout.readline()  # it is running cases now
+    time.sleep(0.3)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and host_state() != before:
+        time.sleep(0.1)
+    assert host_state() == before
