@@ -42,6 +42,15 @@ def build_dir() -> Path:
     return Path(os.environ.get("EXECSPEC_BUILD", ROOT / "build")) / "native" / _key()
 
 
+# Probe variants by name, in the executor's --probe order (harness.case.PROBE_VARIANTS).
+PROBES = {"static": "probe"}
+
+
+def probe_paths() -> list[Path]:
+    from .case import PROBE_VARIANTS
+    return [native(PROBES[v]) for v in PROBE_VARIANTS]
+
+
 def native(name: str) -> Path:
     """Path of a built native program, building all of them on first use."""
     out = build_dir()

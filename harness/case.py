@@ -18,6 +18,7 @@ EXEC_FLAGS = {"AT_SYMLINK_NOFOLLOW": 0x100, "AT_EMPTY_PATH": 0x1000, "AT_EXECVE_
 DEFAULT_RLIMIT_STACK = 8 << 20
 RLIM_INFINITY = -1
 TAG_MAX = 63  # the probe's tag slot holds 63 bytes plus NUL
+PROBE_VARIANTS = ("static",)  # harness.build.PROBES must list the same names
 
 
 class CaseError(ValueError):
@@ -35,6 +36,7 @@ class File:
     mode: int
     data: bytes = b""  # file contents, or a symlink's target
     tag: str = ""
+    variant: str = "static"  # which probe program (harness.build.PROBES)
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,19 @@ class Exec:
 
 
 @dataclass(frozen=True)
+class MiscWrite:
+    """A write to a binfmt_misc control file: "status" or an entry's name."""
+    file: bytes
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Case:
     files: tuple[File, ...]
     exec: Exec
-    binfmt_misc: tuple[bytes, ...] = ()
+    binfmt_misc: tuple["bytes | MiscWrite", ...] = ()  # registrations and control writes, in order
     name: str | None = None
+    binfmt_misc_read: tuple[bytes, ...] = ()  # entries whose text the outcome reports
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -131,7 +141,7 @@ def _vector(v: Any, where: str) -> tuple[bytes, ...] | None:
 
 def _file(d: Any, where: str) -> File:
     d = _obj(d, where)
-    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target"), where)
+    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target", "variant"), where)
     if "path" not in d:
         raise CaseError(f"{where}.path", "missing")
     path = decode_bytes(d["path"], f"{where}.path")
@@ -162,7 +172,12 @@ def _file(d: Any, where: str) -> File:
             raise CaseError(f"{where}.tag", f"expected a string of at most {TAG_MAX} bytes")
     elif "tag" in d:
         raise CaseError(f"{where}.tag", "only probes have a tag")
-    return File(path=path, type=t, mode=mode, data=data, tag=tag)
+    variant = d.get("variant", "static")
+    if "variant" in d and t != "probe":
+        raise CaseError(f"{where}.variant", "only probes have a variant")
+    if variant not in PROBE_VARIANTS:
+        raise CaseError(f"{where}.variant", f"expected one of {', '.join(PROBE_VARIANTS)}, got {variant!r}")
+    return File(path=path, type=t, mode=mode, data=data, tag=tag, variant=variant)
 
 
 def _exec(d: Any, where: str) -> Exec:
@@ -227,7 +242,7 @@ def _is_int(s: str) -> bool:
 
 def case_from_json(d: Any, where: str = "case") -> Case:
     d = _obj(d, where)
-    _no_unknown(d, ("name", "files", "binfmt_misc", "exec", "tags"), where)
+    _no_unknown(d, ("name", "files", "binfmt_misc", "binfmt_misc_read", "exec", "tags"), where)
     files = d.get("files", [])
     if not isinstance(files, list):
         raise CaseError(f"{where}.files", "expected a list")
@@ -241,14 +256,30 @@ def case_from_json(d: Any, where: str = "case") -> Case:
     regs = d.get("binfmt_misc", [])
     if not isinstance(regs, list):
         raise CaseError(f"{where}.binfmt_misc", "expected a list")
-    bm = tuple(decode_bytes(r, f"{where}.binfmt_misc[{i}]", allow_nul=True) for i, r in enumerate(regs))
+    bm = tuple(_misc_op(r, f"{where}.binfmt_misc[{i}]") for i, r in enumerate(regs))
+    reads = d.get("binfmt_misc_read", [])
+    if not isinstance(reads, list):
+        raise CaseError(f"{where}.binfmt_misc_read", "expected a list of entry names")
+    rd = tuple(decode_bytes(r, f"{where}.binfmt_misc_read[{i}]") for i, r in enumerate(reads))
     if "exec" not in d:
         raise CaseError(f"{where}.exec", "missing")
     name = d.get("name")
     if name is not None and not isinstance(name, str):
         raise CaseError(f"{where}.name", "expected a string")
     extra = {"tags": d["tags"]} if "tags" in d else {}
-    return Case(files=fs, exec=_exec(d["exec"], f"{where}.exec"), binfmt_misc=bm, name=name, extra=extra)
+    return Case(files=fs, exec=_exec(d["exec"], f"{where}.exec"), binfmt_misc=bm, name=name, extra=extra,
+                binfmt_misc_read=rd)
+
+
+def _misc_op(v: Any, where: str) -> "bytes | MiscWrite":
+    """A registration string, or {"write": FILE, "data": BYTES} for status/entry files."""
+    if isinstance(v, dict) and "b64" not in v:
+        _no_unknown(v, ("write", "data"), where)
+        if "write" not in v or "data" not in v:
+            raise CaseError(where, "a control write needs \"write\" (status or an entry name) and \"data\"")
+        return MiscWrite(file=decode_bytes(v["write"], f"{where}.write"),
+                         data=decode_bytes(v["data"], f"{where}.data", allow_nul=True))
+    return decode_bytes(v, where, allow_nul=True)
 
 
 def case_to_json(c: Case) -> dict:
@@ -263,6 +294,8 @@ def case_to_json(c: Case) -> dict:
             o["target"] = encode_bytes(f.data)
         elif f.type == "probe":
             o["tag"] = f.tag
+            if f.variant != "static":
+                o["variant"] = f.variant
         files.append(o)
     e = c.exec
     ex: dict[str, Any] = {
@@ -289,7 +322,10 @@ def case_to_json(c: Case) -> dict:
     out.update(c.extra)
     out["files"] = files
     if c.binfmt_misc:
-        out["binfmt_misc"] = [encode_bytes(r) for r in c.binfmt_misc]
+        out["binfmt_misc"] = [encode_bytes(r) if isinstance(r, bytes) else
+                              {"write": encode_bytes(r.file), "data": encode_bytes(r.data)} for r in c.binfmt_misc]
+    if c.binfmt_misc_read:
+        out["binfmt_misc_read"] = [encode_bytes(r) for r in c.binfmt_misc_read]
     out["exec"] = ex
     return out
 
@@ -314,6 +350,11 @@ def dumps_case(c: Case) -> str:
 OUTCOME_BYTES = ("argv", "envp", "execfn", "comm")
 
 
+def _enc_entries(v: dict) -> dict:
+    return {encode_bytes(k) if isinstance(k, bytes) else k: encode_bytes(t) if isinstance(t, bytes) else t
+            for k, t in v.items()}
+
+
 def outcome_to_json(o: dict) -> dict:
     out: dict[str, Any] = {}
     for k, v in o.items():
@@ -321,6 +362,8 @@ def outcome_to_json(o: dict) -> dict:
             out[k] = encode_bytes(v)
         elif isinstance(v, (list, tuple)) and k in ("argv", "envp"):
             out[k] = [encode_bytes(x) for x in v]
+        elif k == "binfmt_misc_entries":
+            out[k] = _enc_entries(v)
         else:
             out[k] = v
     return out
@@ -338,6 +381,11 @@ def outcome_from_json(d: Any, where: str = "outcome") -> dict:
     for k in ("execfn", "comm"):
         if k in d:
             out[k] = decode_bytes(d[k], f"{where}.{k}")
+    if "binfmt_misc_entries" in d:
+        out["binfmt_misc_entries"] = {
+            decode_bytes(k, f"{where}.binfmt_misc_entries"): v if isinstance(v, dict) and "errno" in v
+            else decode_bytes(v, f"{where}.binfmt_misc_entries[{k}]", allow_nul=True)
+            for k, v in d["binfmt_misc_entries"].items()}
     return out
 
 
@@ -358,7 +406,9 @@ def diff_outcomes(expected: dict, observed: dict, observable: frozenset[str] | N
 
 
 def _show(v: Any) -> str:
-    if isinstance(v, bytes):
+    if isinstance(v, dict):
+        v = _enc_entries(v)
+    elif isinstance(v, bytes):
         v = encode_bytes(v)
     elif isinstance(v, (list, tuple)):
         v = [encode_bytes(x) if isinstance(x, bytes) else x for x in v]

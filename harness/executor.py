@@ -19,8 +19,8 @@ class Executor:
 
     def __init__(self, argv_prefix: Sequence[str] = (), mode: str = "userns",
                  scratch: str = "/tmp", timeout_ms: int = 10000):
-        self.argv = [*argv_prefix, str(build.native("executor")),
-                     "--probe", str(build.native("probe")), "--mode", mode, "--scratch", scratch]
+        probes = [a for p in build.probe_paths() for a in ("--probe", str(p))]
+        self.argv = [*argv_prefix, str(build.native("executor")), *probes, "--mode", mode, "--scratch", scratch]
         self.timeout_ms = timeout_ms
         self.proc: subprocess.Popen | None = None
         self.hello: dict[str, str] = {}

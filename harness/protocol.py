@@ -9,7 +9,7 @@ import errno as errno_mod
 import signal as signal_mod
 import struct
 
-from .case import Case
+from .case import PROBE_VARIANTS, Case, MiscWrite
 
 KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i"}
 _REC = struct.Struct("<cI")
@@ -23,11 +23,16 @@ def _rec(out: list[bytes], t: bytes, payload: bytes = b"") -> None:
 def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
     out: list[bytes] = []
     for f in c.files:
-        data = f.tag.encode() if f.type == "probe" else f.data
+        data = bytes([PROBE_VARIANTS.index(f.variant)]) + f.tag.encode() if f.type == "probe" else f.data
         _rec(out, b"f", KIND[f.type] + struct.pack("<II", f.mode, len(f.path)) + f.path
              + struct.pack("<I", len(data)) + data)
     for r in c.binfmt_misc:
-        _rec(out, b"b", r)
+        if isinstance(r, MiscWrite):
+            _rec(out, b"w", struct.pack("<I", len(r.file)) + r.file + r.data)
+        else:
+            _rec(out, b"b", r)
+    for name in c.binfmt_misc_read:
+        _rec(out, b"R", name)
     e = c.exec
     _rec(out, b"c", e.cwd)
     if e.path is None:
@@ -111,8 +116,25 @@ def parse_report(data: bytes) -> dict | None:
 
 def decode_response(body: bytes) -> dict:
     """Executor response → outcome dict (internal form, bytes for byte strings)."""
+    recs = records(body)
+    o = _decode(recs)
+    entries: dict = {}
+    name = b""
+    for t, p in recs:  # binfmt_misc entry texts read back before the exec
+        if t == b"n":
+            name = p
+        elif t == b"T":
+            entries[name] = p
+        elif t == b"N":
+            entries[name] = {"errno": errno_name(struct.unpack("<i", p)[0])}
+    if entries and o["outcome"] not in ("register-error", "skip"):
+        o["binfmt_misc_entries"] = entries
+    return o
+
+
+def _decode(recs: list[tuple[bytes, bytes]]) -> dict:
     kind, vals, msg, report = b"", (0, 0), "", b""
-    for t, p in records(body):
+    for t, p in recs:
         if t == b"o":
             kind = p
         elif t == b"v":

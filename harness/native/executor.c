@@ -52,8 +52,11 @@ struct cfile { char kind; unsigned mode; const unsigned char *path; uint32_t ple
 
 struct ccase {
 	struct cfile files[MAX_FILES]; int nfiles;
-	const unsigned char *regs[MAX_REGS]; uint32_t reglen[MAX_REGS]; int nregs;
-	const unsigned char *ctl[MAX_REGS]; uint32_t ctllen[MAX_REGS]; int nctl;
+	/* binfmt_misc writes in order: to "register" (name NULL) or to a named
+	 * control file ("status" or an entry); their index is their position. */
+	struct { const unsigned char *name; uint32_t nlen; const unsigned char *data; uint32_t dlen; } ops[MAX_REGS];
+	int nops, nregs;
+	const unsigned char *reads[MAX_REGS]; uint32_t readlen[MAX_REGS]; int nreads;
 	char *cwd, *path, *dirfd_path;
 	char **argv, **envp; int argc, envc, argv_null, envp_null;
 	int syscall_nr, dirfd_cloexec, dirfd_opath, have_dirfd_num, dirfd_num, path_null;
@@ -65,7 +68,10 @@ struct ccase {
 static int hex_mode;
 static const char *mode = "userns";
 static const char *scratch = "/tmp";
-static unsigned char *probe_img; static size_t probe_len; static size_t tag_off;
+#define MAX_PROBES 16
+/* Probe images (variant 0 is the default probe); each has a tag slot. */
+static struct { unsigned char *img; size_t len, tag_off; } probes[MAX_PROBES];
+static int nprobes;
 
 static void die(const char *m) { fprintf(stderr, "executor: %s: %s\n", m, strerror(errno)); exit(2); }
 
@@ -212,8 +218,22 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c)
 			break;
 		}
 		case 'b':
-			if (c->nregs == MAX_REGS) return -1;
-			c->regs[c->nregs] = p; c->reglen[c->nregs++] = l; break;
+			if (c->nops == MAX_REGS) return -1;
+			c->ops[c->nops].name = NULL; c->ops[c->nops].data = p; c->ops[c->nops++].dlen = l;
+			c->nregs++;
+			break;
+		case 'w': {
+			if (c->nops == MAX_REGS || l < 4) return -1;
+			uint32_t nl = get32(p);
+			if (nl > l - 4) return -1;
+			c->ops[c->nops].name = p + 4; c->ops[c->nops].nlen = nl;
+			c->ops[c->nops].data = p + 4 + nl; c->ops[c->nops++].dlen = l - 4 - nl;
+			c->nregs++;
+			break;
+		}
+		case 'R':
+			if (c->nreads == MAX_REGS) return -1;
+			c->reads[c->nreads] = p; c->readlen[c->nreads++] = l; break;
 		case 'c': c->cwd = dupz(p, l); break;
 		case 'x': c->path = dupz(p, l); break;
 		case 'X': c->path_null = 1; break;
@@ -301,12 +321,15 @@ static void materialise(struct ccase *c, int rootfd, int sfd)
 			if (f->kind == 'f') {
 				if (write_full(fd, f->data, f->dlen)) fail(sfd, 's', 0, errno, "write");
 			} else {
-				size_t tl = f->dlen > 63 ? 63 : f->dlen;
+				/* data: u8 probe variant, then the tag */
+				if (f->dlen < 1 || f->data[0] >= nprobes) fail(sfd, 's', 0, EINVAL, "probe variant");
+				const unsigned char *img = probes[f->data[0]].img;
+				size_t len = probes[f->data[0]].len, off = probes[f->data[0]].tag_off;
+				size_t tl = f->dlen - 1 > 63 ? 63 : f->dlen - 1;
 				unsigned char tag[64] = {0};
-				memcpy(tag, f->data, tl);
-				if (write_full(fd, probe_img, tag_off) ||
-				    write_full(fd, tag, 64) ||
-				    write_full(fd, probe_img + tag_off + 64, probe_len - tag_off - 64))
+				memcpy(tag, f->data + 1, tl);
+				if (write_full(fd, img, off) || write_full(fd, tag, 64) ||
+				    write_full(fd, img + off + 64, len - off - 64))
 					fail(sfd, 's', 0, errno, "write probe");
 			}
 			if (fchmod(fd, f->mode)) fail(sfd, 's', 0, errno, "chmod");
@@ -383,13 +406,29 @@ static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
 
 	/* Registrations are written after chroot: F opens the interpreter with
 	 * the writer's root, which must be the case's root. */
-	for (int i = 0; i < c->nregs; i++) {
-		int fd = openat(bmfd, "register", O_WRONLY | O_CLOEXEC);
-		if (fd < 0) fail(sfd, 's', 0, errno, "open register");
-		ssize_t r = write(fd, c->regs[i], c->reglen[i]);
+	for (int i = 0; i < c->nops; i++) {
+		char *name = c->ops[i].name ? dupz(c->ops[i].name, c->ops[i].nlen) : strdup("register");
+		int fd = strchr(name, '/') ? -1 : openat(bmfd, name, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) fail(sfd, 'r', i, strchr(name, '/') ? EINVAL : errno, "open");
+		ssize_t r = write(fd, c->ops[i].data, c->ops[i].dlen);
 		if (r < 0) fail(sfd, 'r', i, errno, NULL);
-		if ((size_t)r != c->reglen[i]) fail(sfd, 'r', i, 0, "short write");
+		if ((size_t)r != c->ops[i].dlen) fail(sfd, 'r', i, 0, "short write");
 		close(fd);
+		free(name);
+	}
+	/* Entry texts as the kernel renders them, sent ahead of the exec's result. */
+	for (int i = 0; i < c->nreads; i++) {
+		struct buf r = {0};
+		char *name = dupz(c->reads[i], c->readlen[i]);
+		char text[8192];
+		int fd = strchr(name, '/') ? -1 : openat(bmfd, name, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof text);
+		int32_t e = n < 0 ? (fd < 0 && strchr(name, '/') ? EINVAL : errno) : 0;
+		rec(&r, 'n', name, strlen(name));
+		if (n < 0) rec(&r, 'N', &e, 4); else rec(&r, 'T', text, n);
+		write_full(sfd, r.p, r.len);
+		if (fd >= 0) close(fd);
+		free(name); free(r.p);
 	}
 	if (bmfd >= 0) close(bmfd);
 
@@ -499,12 +538,15 @@ static void run_case(struct ccase *c, struct buf *resp)
 	 * answer now and reap it later, overlapping that teardown with the
 	 * next case.  Only other programs need their wait status. */
 	int status = 0;
+	int failed = 0; /* did the child report an outcome ('o') itself? */
+	for (size_t off = 0; off + 5 <= sb.len; off += 5 + get32(sb.p + off + 1))
+		if (sb.p[off] == 'o') failed = 1;
 	int report_done = ob.len >= 5 && ob.p[ob.len - 5] == 'Z' && !memcmp(ob.p + ob.len - 4, "\0\0\0\0", 4);
 	if (timed_out) {
 		kill(pid, SIGKILL);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-	} else if ((sb.len || report_done) && npending < MAX_PENDING) {
+	} else if ((failed || report_done) && npending < MAX_PENDING) {
 		pending[npending++] = pid;
 	} else {
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -512,9 +554,10 @@ static void run_case(struct ccase *c, struct buf *resp)
 	}
 	if (timed_out) {
 		char k = 't'; rec(resp, 'o', &k, 1);
-	} else if (sb.len) {
-		buf_add(resp, sb.p, sb.len); /* already records from fail() */
+	} else if (failed) {
+		buf_add(resp, sb.p, sb.len); /* records from fail(), after any entry texts */
 	} else {
+		buf_add(resp, sb.p, sb.len); /* entry texts, if any */
 		char k = 'x'; int32_t v[2] = { status, 0 };
 		rec(resp, 'o', &k, 1);
 		rec(resp, 'v', v, 8);
@@ -525,36 +568,40 @@ static void run_case(struct ccase *c, struct buf *resp)
 
 static void load_probe(const char *path)
 {
+	if (nprobes == MAX_PROBES) { errno = E2BIG; die("too many probes"); }
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat s;
 	if (fd < 0 || fstat(fd, &s)) die("open probe");
-	probe_len = s.st_size;
-	probe_img = malloc(probe_len);
-	if (!probe_img || read_full(fd, probe_img, probe_len)) die("read probe");
+	size_t len = s.st_size;
+	unsigned char *img = malloc(len);
+	if (!img || read_full(fd, img, len)) die("read probe");
 	close(fd);
 	static const char mark[] = "\001EXECSPEC-PROBE-TAG\001";
-	for (size_t i = 0; i + sizeof mark + 64 <= probe_len; i++)
-		if (!memcmp(probe_img + i, mark, sizeof mark - 1)) { tag_off = i + 21; return; }
+	for (size_t i = 0; i + sizeof mark + 64 <= len; i++)
+		if (!memcmp(img + i, mark, sizeof mark - 1)) {
+			probes[nprobes].img = img;
+			probes[nprobes].len = len;
+			probes[nprobes++].tag_off = i + 21;
+			return;
+		}
 	errno = EINVAL;
 	die("probe has no tag marker");
 }
 
 int main(int argc, char **argv)
 {
-	const char *probe = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--hex")) hex_mode = 1;
 		else if (!strcmp(argv[i], "--mode") && i + 1 < argc) mode = argv[++i];
 		else if (!strcmp(argv[i], "--scratch") && i + 1 < argc) scratch = argv[++i];
-		else if (!strcmp(argv[i], "--probe") && i + 1 < argc) probe = argv[++i];
-		else { fprintf(stderr, "usage: executor --probe PATH [--mode userns|plain] [--scratch DIR] [--hex]\n"); return 2; }
+		else if (!strcmp(argv[i], "--probe") && i + 1 < argc) load_probe(argv[++i]);
+		else { fprintf(stderr, "usage: executor --probe PATH [--probe PATH2 ...] [--mode userns|plain] [--scratch DIR] [--hex]\n"); return 2; }
 	}
-	if (!probe) { fprintf(stderr, "executor: --probe is required\n"); return 2; }
+	if (!nprobes) { fprintf(stderr, "executor: --probe is required\n"); return 2; }
 	if (strcmp(mode, "userns") && strcmp(mode, "plain")) { fprintf(stderr, "executor: bad --mode\n"); return 2; }
 	/* Die with whoever drives us; our children die with us (PDEATHSIG). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGPIPE, SIG_IGN);
-	load_probe(probe);
 
 	struct utsname u;
 	uname(&u);

@@ -4,7 +4,7 @@ from __future__ import annotations
 from harness.case import Case
 
 ALL_FIELDS = frozenset({"outcome", "tag", "argv", "envp", "execfn", "comm", "execfd",
-                        "errno", "index", "signal", "status", "value"})
+                        "errno", "index", "signal", "status", "value", "binfmt_misc_entries"})
 
 
 class TargetUnavailable(RuntimeError):
