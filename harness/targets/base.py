@@ -23,6 +23,10 @@ class Target:
     def run(self, case: Case) -> dict:
         raise NotImplementedError
 
+    def run_many(self, cases: list[Case]) -> list[dict]:
+        """Outcomes of many cases, in order (targets may parallelise)."""
+        return [self.run(c) for c in cases]
+
     def close(self) -> None:
         pass
 
