@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, settings
 
 _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                      HealthCheck.filter_too_much], print_blob=True)
-settings.register_profile("ci", max_examples=300, derandomize=True, database=None, **_common)
+settings.register_profile("ci", max_examples=500, derandomize=True, database=None, **_common)
 settings.register_profile("dev", max_examples=150, **_common)
-settings.register_profile("thorough", max_examples=3000, **_common)
+settings.register_profile("thorough", max_examples=5000, **_common)
 settings.load_profile(os.environ.get("EXECSPEC_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
@@ -41,12 +41,39 @@ def profile(request: pytest.FixtureRequest, target):
     return model.profile(request.config.getoption("--kernel") or target.kernel)
 
 
+_checkers: list = []
+
+
 @pytest.fixture(scope="session")
 def conform(request: pytest.FixtureRequest, target, profile):
     """conform(case): the target's outcome must equal the model's prediction."""
     from suites.conformance import Checker
-    return Checker(target, profile, request.config.getoption("--target"),
-                   request.config.getoption("--kernel"))
+    c = Checker(target, profile, request.config.getoption("--target"), request.config.getoption("--kernel"))
+    _checkers.append(c)
+    return c
+
+
+def _cases_run() -> int:
+    return sum(c.count for c in _checkers)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workeroutput"):  # an xdist worker reports to the controller
+        session.config.workeroutput["execspec_cases"] = _cases_run()
+
+
+_worker_cases: list[int] = []
+
+
+def pytest_testnodedown(node, error) -> None:
+    _worker_cases.append(getattr(node, "workeroutput", {}).get("execspec_cases", 0))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    n = _cases_run() + sum(_worker_cases)
+    if n:
+        terminalreporter.write_line(f"execspec: {n} cases ran on target {config.getoption('--target')} "
+                                    "and matched the model unless reported above")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
