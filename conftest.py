@@ -21,24 +21,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--target", default=os.environ.get("EXECSPEC_TARGET", "sandbox"),
                 help="where cases run: sandbox (host kernel, default) or model")
     g.addoption("--kernel", default=None,
-                help="model profile to compare against (default: the target's kernel), e.g. 6.18 or 5.10.223+dcd46d897adb")
+                help="sandbox/model: the model profile (e.g. 6.18, 5.10.223+dcd46d897adb); "
+                     "qemu: the kernel image (debian-5.10, debian-6.1, debian-6.12 or a bzImage path)")
+    g.addoption("--profile", default=None,
+                help="model profile to compare against (default: the target's kernel, adjusted by detected features)")
+    g.addoption("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree for a custom image")
 
 
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest):
     from harness.targets import TargetUnavailable, get_target
+    name = request.config.getoption("--target")
     try:
-        t = get_target(request.config.getoption("--target"))
+        t = get_target(name, request.config.getoption("--kernel") if name.startswith("qemu") else None,
+                       request.config.getoption("--modules"))
     except TargetUnavailable as e:
         pytest.skip(str(e))
     yield t
     t.close()
 
 
+def _profile_option(config: pytest.Config) -> str | None:
+    if config.getoption("--profile"):
+        return config.getoption("--profile")
+    if not config.getoption("--target").startswith("qemu"):
+        return config.getoption("--kernel")
+    return None
+
+
 @pytest.fixture(scope="session")
 def profile(request: pytest.FixtureRequest, target):
     import model
-    return model.profile(request.config.getoption("--kernel") or target.kernel)
+    return model.profile(_profile_option(request.config) or target.kernel)
 
 
 _checkers: list = []
@@ -48,7 +62,8 @@ _checkers: list = []
 def conform(request: pytest.FixtureRequest, target, profile):
     """conform(case): the target's outcome must equal the model's prediction."""
     from suites.conformance import Checker
-    c = Checker(target, profile, request.config.getoption("--target"), request.config.getoption("--kernel"))
+    c = Checker(target, profile, request.config.getoption("--target"), _profile_option(request.config),
+                request.config.getoption("--kernel") if request.config.getoption("--target") == "qemu" else None)
     _checkers.append(c)
     return c
 
@@ -65,8 +80,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 _worker_cases: list[int] = []
 
 
-def pytest_testnodedown(node, error) -> None:
-    _worker_cases.append(getattr(node, "workeroutput", {}).get("execspec_cases", 0))
+class _XdistHooks:
+    """Registered only with xdist, whose hook this is."""
+
+    def pytest_testnodedown(self, node, error) -> None:
+        _worker_cases.append(getattr(node, "workeroutput", {}).get("execspec_cases", 0))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks())
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

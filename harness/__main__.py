@@ -16,7 +16,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        target = get_target(args.target, args.kernel)
+        target = get_target(args.target, args.kernel, args.modules)
     except TargetUnavailable as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
@@ -39,9 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run cases on a target; one outcome line per case")
     r.add_argument("cases", help="a case file: one case object or a JSON list of cases")
-    r.add_argument("--target", default="sandbox", help="sandbox or model")
+    r.add_argument("--target", default="sandbox", help="sandbox, model, qemu or qemu:IMAGE")
     r.add_argument("--kernel", default=None,
-                   help="model profile, e.g. 6.18, 5.10.223, 6.12+543841d18060 (default: the target's kernel)")
+                   help="model: the profile, e.g. 6.18, 5.10.223, 6.12+543841d18060; "
+                        "qemu: the image, debian-5.10|debian-6.1|debian-6.12 or a bzImage path")
+    r.add_argument("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree for a custom image")
     r.set_defaults(func=cmd_run)
     args = p.parse_args(argv)
     return args.func(args)

@@ -22,7 +22,14 @@ PROGRAMS: dict[str, tuple[str, list[str]]] = {
     "probe": ("probe.c", ["-static", "-nostdlib", "-ffreestanding", "-fno-stack-protector",
                           "-fno-pie", "-no-pie", "-O2", "-s", "-Wl,--build-id=none",
                           "-Wl,-z,max-page-size=4096", "-Wl,-z,noseparate-code"]),
+    # The same probe as a static PIE (ET_DYN, no PT_INTERP, no relocations
+    # needed: -fPIE code with no pointers in data), so it also runs as a
+    # PT_INTERP interpreter; it adds a 'V' record to its report.
+    "probe_pie": ("probe.c", ["-static-pie", "-fPIE", "-nostdlib", "-ffreestanding", "-fno-stack-protector",
+                              "-O2", "-s", "-Wl,--build-id=none", "-Wl,-z,max-page-size=4096",
+                              "-Wl,-z,noseparate-code", "-Wl,--no-dynamic-linker", '-DPROBE_VARIANT="pie"']),
     "executor": ("executor.c", ["-static", "-O2", "-Wall"]),
+    "init": ("init.c", ["-static", "-O2", "-Wall"]),
 }
 
 
@@ -43,7 +50,7 @@ def build_dir() -> Path:
 
 
 # Probe variants by name, in the executor's --probe order (harness.case.PROBE_VARIANTS).
-PROBES = {"static": "probe"}
+PROBES = {"static": "probe", "pie": "probe_pie"}
 
 
 def probe_paths() -> list[Path]:

@@ -100,6 +100,7 @@ def parse_report(data: bytes) -> dict | None:
         return None
     o: dict = {"outcome": "exec", "tag": recs[0][1].decode("utf-8", "replace"),
                "argv": [], "envp": [], "execfd": False}
+    variant, at_base = False, 0
     for t, p in recs[1:-1]:
         if t == b"a":
             o["argv"].append(p)
@@ -111,6 +112,12 @@ def parse_report(data: bytes) -> dict | None:
             o["comm"] = p
         elif t == b"D":
             o["execfd"] = True
+        elif t == b"V":
+            variant = True
+        elif t == b"B" and len(p) == 8:
+            at_base = struct.unpack("<Q", p)[0]
+    if variant:  # only probe variants report it, so older outcomes keep their shape
+        o["at_base"] = at_base != 0
     return o
 
 

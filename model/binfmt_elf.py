@@ -1,42 +1,386 @@
-"""fs/binfmt_elf.c: load_elf_binary() — the part this model has so far.
+"""fs/binfmt_elf.c (and fs/compat_binfmt_elf.c): load_elf_binary().
 
-A probe is a valid static ET_EXEC for the machine, so it simply runs.  For
-other files only the first checks are modelled (ELF magic, e_type, machine,
-e_phentsize); a file that passes them is predicted to start and "exit",
-since what its code does is unknown.  Crafted ELF files get the full rules
-in their own issue.
+The kernel reads fixed-layout structs at fixed offsets and checks only a
+few fields, so the model does the same with `struct` (a general ELF parser
+such as lief would validate or normalise exactly the corrupt headers these
+rules are about).  Rules, in load_elf_binary's order; every one before
+begin_new_exec() fails execve() with the errno given:
+
+ 1. ELF magic, e_type in {ET_EXEC, ET_DYN}, elf_check_arch(): e_machine only
+    (EM_X86_64 for the native handler; EM_386/EM_486 for the compat one,
+    which reads the 32-bit layout).  EI_CLASS, EI_DATA, EI_VERSION and
+    EI_OSABI are never looked at.  Failing any: ENOEXEC (next handler).
+ 2. load_elf_phdrs(): e_phentsize must be the handler's phdr size; the
+    table (e_phnum * size) must be non-empty, at most 64 KiB and, before
+    8030790477e8 (6.17), at most one page; reading it at e_phoff must
+    succeed in full.  Any failure: ENOEXEC (the read's own errno is lost).
+ 3. The first PT_INTERP (in table order; later ones are ignored):
+    p_filesz in [2, PATH_MAX] else ENOEXEC; the read of p_filesz bytes at
+    p_offset fails with its own errno (EIO when short, EINVAL for a
+    negative/overflowing loff_t); the last byte must be NUL else ENOEXEC;
+    open_exec() of the string up to its first NUL, relative to the cwd
+    (ENOENT, EACCES, ...; an empty name is the cwd: EACCES); reading the interpreter's ELF header (64 or 52
+    bytes): a shorter file gives EIO.
+ 4. The interpreter: ELF magic, elf_check_arch() and load_elf_phdrs():
+    each failure is ELIBBAD.  Its e_type is NOT checked here.
+ 5. begin_new_exec(): the point of no return.  Every later failure kills
+    the process with SIGSEGV (bprm_execve: force_fatal_sig): a mapping
+    that mmap refuses (file offset and vaddr not congruent modulo the page,
+    an address below mmap_min_addr or past TASK_SIZE), p_filesz > p_memsz,
+    p_memsz past TASK_SIZE, ET_DYN without PT_LOAD (total_mapping_size 0),
+    and in load_elf_interp an interpreter whose e_type is neither ET_EXEC
+    nor ET_DYN or that has no PT_LOAD.
+ 6. Then the entry point (the interpreter's, if there is one) runs: in an
+    executable mapping backed by the file it starts the program (a probe
+    reports; crafted code "exits"); not mapped or not executable: SIGSEGV;
+    a file-backed page wholly past the end of the file: SIGBUS; zero bytes
+    at the entry (past EOF in the last page, or cleared by padzero() of a
+    writable segment's bss): SIGSEGV.
+    Executable means PF_X, or PF_R under READ_IMPLIES_EXEC, which
+    elf_read_implies_exec() sets on x86 only for ia32 programs without
+    PT_GNU_STACK (never for 64-bit since 5.8).
 """
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .errors import Errno
+from .namei import may_open_exec
 
 if TYPE_CHECKING:
     from .exec import Bprm
+    from .namei import Node
 
 ET_EXEC, ET_DYN = 2, 3
-EM_X86_64 = 62
+EM_386, EM_486, EM_X86_64 = 3, 6, 62
+PT_LOAD, PT_INTERP, PT_GNU_STACK = 1, 3, 0x6474E551
+PF_X, PF_W, PF_R = 1, 2, 4
+PAGE = 4096
+PATH_MAX = 4096
+# vm.mmap_min_addr is a host setting (4096 on the 6.18 host, 65536 on Debian);
+# the generators keep off [4096, 65536) so only the common floor matters.
+# A user namespace's root cannot map below it (cap_mmap_addr asks init_user_ns).
+MMAP_MIN_ADDR = 4096
+LOFF_MAX = (1 << 63) - 1
 
 
-@lru_cache(maxsize=1)
-def probe_header() -> bytes:
-    """The first bytes of the harness's probe (what prepare_binprm reads)."""
+@dataclass(frozen=True)
+class Handler:
+    """One registered ELF handler: its struct layout and machine check."""
+    name: str
+    ehdr: struct.Struct  # type, machine, entry, phoff, phentsize, phnum
+    phdr: struct.Struct
+    machines: frozenset[int]
+    task_size: int  # TASK_SIZE once SET_PERSONALITY has run
+    ia32: bool
+
+
+# e_ident is skipped: only the magic is checked, and by offset.
+NATIVE = Handler("elf", struct.Struct("<16xHH4xQQ14xHH"), struct.Struct("<IIQQ8xQQQ"),
+                 frozenset({EM_X86_64}), (1 << 47) - PAGE, False)
+COMPAT = Handler("compat_elf", struct.Struct("<16xHH4xII10xHH"), struct.Struct("<III4xIIII"),
+                 frozenset({EM_386, EM_486}), 0xFFFFE000, True)
+
+
+@dataclass(frozen=True)
+class Ehdr:
+    type: int
+    machine: int
+    entry: int
+    phoff: int
+    phentsize: int
+    phnum: int
+
+
+@dataclass(frozen=True)
+class Phdr:
+    type: int
+    flags: int
+    offset: int
+    vaddr: int
+    filesz: int
+    memsz: int
+    align: int
+
+
+def parse_ehdr(h: Handler, buf: bytes) -> Ehdr:
+    return Ehdr(*h.ehdr.unpack_from(buf.ljust(64, b"\0"), 0))
+
+
+def parse_phdr(h: Handler, raw: bytes, off: int) -> Phdr:
+    if h is NATIVE:
+        t, fl, o, va, fs, ms, al = h.phdr.unpack_from(raw, off)
+    else:
+        t, o, va, fs, ms, fl, al = h.phdr.unpack_from(raw, off)
+    return Phdr(t, fl, o, va, fs, ms, al)
+
+
+# ------------------------------------------------------------------ probes
+
+@lru_cache(maxsize=None)
+def probe_image(variant: str = "static") -> bytes:
+    """The bytes of a probe variant as built by the harness (the tag patched
+    in by the executor lives in .data and changes no header)."""
     from harness import build
-    return build.native("probe").read_bytes()[:256]
+    return build.native(build.PROBES[variant]).read_bytes()
 
+
+def probe_header(variant: str = "static") -> bytes:
+    """The first bytes of a probe (what prepare_binprm reads)."""
+    return probe_image(variant)[:256]
+
+
+def file_bytes(bprm: "Bprm", node: "Node") -> bytes:
+    return probe_image(probe_variant(bprm, node)) if node.is_probe else node.data
+
+
+def probe_variant(bprm: "Bprm", node: "Node") -> str:
+    f = bprm.fs.files.get(node.path)
+    return getattr(f, "variant", "static")
+
+
+# ------------------------------------------------------------------ reads
+
+def elf_read(data: bytes, pos: int, n: int) -> bytes:
+    """elf_read()/kernel_read(): EINVAL for a negative or overflowing loff_t
+    (rw_verify_area), EIO for a short read."""
+    if pos > LOFF_MAX or pos + n > LOFF_MAX:
+        raise Errno("EINVAL")
+    if pos + n > len(data):
+        raise Errno("EIO")
+    return data[pos:pos + n]
+
+
+def load_elf_phdrs(h: Handler, eh: Ehdr, data: bytes, one_page_limit: bool) -> list[Phdr] | None:
+    if eh.phentsize != h.phdr.size:
+        return None
+    size = h.phdr.size * eh.phnum
+    if size == 0 or size > 65536 or (one_page_limit and size > PAGE):
+        return None
+    try:
+        raw = elf_read(data, eh.phoff, size)
+    except Errno:
+        return None
+    return [parse_phdr(h, raw, i * h.phdr.size) for i in range(eh.phnum)]
+
+
+# ------------------------------------------------------------------ handler
 
 def load_elf_binary(bprm: "Bprm", buf: bytes) -> dict:
+    """The native handler, then the compat (ia32) one: their machine checks
+    are disjoint, so whichever is asked first the other answers ENOEXEC."""
+    try:
+        return _load(bprm, buf, NATIVE)
+    except Errno as e:
+        if e.name != "ENOEXEC":
+            raise
+    return _load(bprm, buf, COMPAT)
+
+
+@dataclass
+class Interp:
+    node: "Node"
+    data: bytes
+    eh: Ehdr
+    phdrs: list[Phdr]
+
+
+def _load(bprm: "Bprm", buf: bytes, h: Handler) -> dict:
     if buf[:4] != b"\x7fELF":
         raise Errno("ENOEXEC")
-    if bprm.file.is_probe:
-        from .exec import new_program
-        return new_program(bprm)
-    e_type, e_machine = struct.unpack_from("<HH", buf, 16)
-    if e_type not in (ET_EXEC, ET_DYN) or e_machine != EM_X86_64 or buf[4] != 2:
+    eh = parse_ehdr(h, buf)
+    if eh.type not in (ET_EXEC, ET_DYN) or eh.machine not in h.machines:
         raise Errno("ENOEXEC")
-    if struct.unpack_from("<H", buf, 54)[0] != 56:
+    one_page = not bprm.profile.has("8030790477e8")
+    data = file_bytes(bprm, bprm.file)
+    phdrs = load_elf_phdrs(h, eh, data, one_page)
+    if phdrs is None:
         raise Errno("ENOEXEC")
-    return {"outcome": "exit"}
+
+    interp_node, interp_hdr = None, b""
+    for ph in phdrs:
+        if ph.type != PT_INTERP:
+            continue
+        if ph.filesz > PATH_MAX or ph.filesz < 2:
+            raise Errno("ENOEXEC")
+        name = elf_read(data, ph.offset, ph.filesz)
+        if name[-1] != 0:
+            raise Errno("ENOEXEC")
+        interp_node = open_exec(bprm, name.split(b"\0", 1)[0])
+        interp_data = file_bytes(bprm, interp_node)
+        interp_hdr = elf_read(interp_data, 0, 64 if h is NATIVE else 52)
+        break
+
+    stack = None  # the last PT_GNU_STACK decides
+    for ph in phdrs:
+        if ph.type == PT_GNU_STACK:
+            stack = bool(ph.flags & PF_X)
+
+    interp = None
+    if interp_node is not None:
+        if interp_hdr[:4] != b"\x7fELF":
+            raise Errno("ELIBBAD")
+        ieh = parse_ehdr(h, interp_hdr)
+        if ieh.machine not in h.machines:
+            raise Errno("ELIBBAD")
+        iph = load_elf_phdrs(h, ieh, interp_data, one_page)
+        if iph is None:
+            raise Errno("ELIBBAD")
+        interp = Interp(interp_node, interp_data, ieh, iph)
+
+    # ---- begin_new_exec(): the point of no return
+    read_implies_exec = h.ia32 and stack is None
+    return _after_point_of_no_return(bprm, h, eh, phdrs, data, interp, read_implies_exec)
+
+
+def open_exec(bprm: "Bprm", name: bytes) -> "Node":
+    """open_exec(): the interpreter is looked up like an execve() path,
+    relative to the caller's cwd."""
+    # getname_kernel() does not refuse "" as getname() does: the walk of an
+    # empty name ends at the cwd, a directory, hence EACCES (seen on 6.18).
+    node = bprm.fs.lookup(bprm.cwd, name, follow=True) if name else bprm.cwd
+    may_open_exec(node)
+    return node
+
+
+# ------------------------------------------------------------------ mapping
+
+class Signal(Exception):
+    def __init__(self, name: str = "SIGSEGV"):
+        super().__init__(name)
+        self.name = name
+
+
+@dataclass
+class Page:
+    prot: int  # PF_* bits
+    file: bytes | None  # backing file (None: anonymous)
+    offset: int  # file offset of the page
+    zero_from: int = 0  # bytes from here to the page end read as zeros
+
+
+def _pagestart(x: int) -> int:
+    return x & ~(PAGE - 1)
+
+
+def _pagealign(x: int) -> int:
+    return (x + PAGE - 1) & ~(PAGE - 1)
+
+
+class AddressSpace:
+    """Pages the loader mapped, each with its protection and backing."""
+
+    def __init__(self, task_size: int, read_implies_exec: bool):
+        self.pages: dict[int, Page] = {}
+        self.task_size = task_size
+        self.rie = read_implies_exec
+
+    def mmap(self, addr: int, size: int, prot: int, file: bytes | None, off: int) -> None:
+        """vm_mmap() at a fixed address (the model needs no placement)."""
+        if off % PAGE:
+            raise Signal()  # EINVAL
+        if addr < MMAP_MIN_ADDR or addr + size > self.task_size or size > self.task_size:
+            raise Signal()  # EPERM / ENOMEM
+        if size > 1 << 32:  # a mapping this size is refused (ENOMEM) before it is touched
+            raise Signal()
+        for i in range(size // PAGE):
+            o = off + i * PAGE
+            zero = 0 if file is None else min(PAGE, max(0, len(file) - o))  # past EOF: zeros
+            self.pages[addr + i * PAGE] = Page(prot, file, o, zero)
+
+    def executable(self, page: Page) -> bool:
+        return bool(page.prot & PF_X) or (self.rie and bool(page.prot & PF_R))
+
+
+def elf_load(mm: AddressSpace, data: bytes, addr: int, ph: Phdr, prot: int) -> None:
+    """elf_load()/elf_map() for one PT_LOAD at `addr` (= bias + p_vaddr)."""
+    pageoff = ph.vaddr & (PAGE - 1)
+    if ph.filesz:
+        start = _pagestart(addr)
+        mm.mmap(start, _pagealign(ph.filesz + pageoff), prot, data, ph.offset - pageoff)
+        if ph.memsz > ph.filesz:
+            zero_start = start + pageoff + ph.filesz
+            zero_end = start + pageoff + ph.memsz
+            # padzero() faults only on a page past the end of the file; the
+            # error counts only for a writable segment.
+            pg = mm.pages.get(_pagestart(zero_start))
+            if zero_start % PAGE and prot & PF_W and pg is not None:
+                if pg.offset >= _pagealign(len(data)):
+                    raise Signal()
+                # it zeroes the rest of the page, whatever code was there
+                pg.zero_from = min(pg.zero_from, zero_start % PAGE)
+    else:
+        zero_start = _pagestart(addr)
+        zero_end = zero_start + pageoff + ph.memsz
+    if ph.memsz > ph.filesz:
+        lo, hi = _pagealign(zero_start), _pagealign(zero_end)
+        if hi > lo:
+            mm.mmap(lo, hi - lo, prot & PF_X | PF_R | PF_W, None, 0)
+
+
+def _check_task_size(mm: AddressSpace, ph: Phdr, k: int) -> None:
+    if k >= mm.task_size or ph.filesz > ph.memsz or ph.memsz > mm.task_size \
+            or mm.task_size - ph.memsz < k:
+        raise Signal()  # EINVAL (ENOMEM in load_elf_interp)
+
+
+def _map_image(mm: AddressSpace, eh: Ehdr, phdrs: list[Phdr], data: bytes, dyn_base: int,
+               is_interp: bool = False) -> int:
+    """Maps an image's PT_LOADs; returns its load bias.  ET_DYN images go at
+    `dyn_base` (where mmap would put them: any free, high enough place)."""
+    loads = [p for p in phdrs if p.type == PT_LOAD]
+    bias = 0
+    if eh.type == ET_DYN:
+        if not loads:
+            raise Signal()  # total_mapping_size() == 0: EINVAL
+        bias = dyn_base - _pagestart(loads[0].vaddr)
+    for ph in loads:
+        addr = bias + ph.vaddr
+        if addr < 0 or addr >= 1 << 64:
+            raise Signal()
+        elf_load(mm, data, addr, ph, ph.flags & (PF_R | PF_W | PF_X))
+        # load_elf_binary checks the raw p_vaddr, load_elf_interp the biased one
+        _check_task_size(mm, ph, addr if is_interp else ph.vaddr)
+    return bias
+
+
+def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Phdr], data: bytes,
+                              interp: Interp | None, rie: bool) -> dict:
+    mm = AddressSpace(h.task_size, rie)
+    try:
+        # ET_DYN main programs and interpreters get separate, free regions.
+        bias = _map_image(mm, eh, phdrs, data, dyn_base=0x5555_5555_4000 if not h.ia32 else 0x5655_5000)
+        runner, runner_data, entry = bprm.file, data, eh.entry + bias
+        at_base = 0
+        if interp is not None:
+            if interp.eh.type not in (ET_EXEC, ET_DYN):
+                raise Signal()
+            if not any(p.type == PT_LOAD for p in interp.phdrs):
+                raise Signal()  # total_mapping_size() == 0: EINVAL
+            ibias = _map_image(mm, interp.eh, interp.phdrs, interp.data,
+                               dyn_base=0x7F00_0000_0000 if not h.ia32 else 0xF700_0000, is_interp=True)
+            at_base = ibias if interp.eh.type == ET_DYN else 0
+            runner, runner_data, entry = interp.node, interp.data, interp.eh.entry + ibias
+        if entry >= mm.task_size:
+            raise Signal()  # BAD_ADDR(elf_entry): EINVAL
+        page = mm.pages.get(_pagestart(entry))
+        if page is None or not mm.executable(page):
+            raise Signal()
+        if page.file is not None and page.offset >= _pagealign(len(page.file)):
+            raise Signal("SIGBUS")  # a file page wholly past EOF
+        if entry % PAGE >= page.zero_from:
+            # zero bytes (anonymous memory, past EOF, cleared by padzero): on
+            # x86 "00 00" is add %al,(%rax) with rax = 0, a fault at address 0
+            raise Signal()
+    except Signal as s:
+        return {"outcome": "signal", "signal": s.name}
+    if not runner.is_probe:
+        return {"outcome": "exit"}
+    from .exec import new_program
+    out = new_program(bprm, runner)
+    if probe_variant(bprm, runner) != "static":
+        out["at_base"] = at_base != 0
+    return out

@@ -30,7 +30,7 @@ Order of events (do_execveat_common, alloc_bprm, bprm_execve, exec_binprm):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from harness.case import Case, EXEC_FLAGS, RLIM_INFINITY
 
@@ -179,11 +179,15 @@ def _predict(case: Case, profile: Profile) -> dict:
         raise InvalidCase("exec.cwd is not a directory")
 
     misc = binfmt_misc.Instance()
-    for i, reg in enumerate(case.binfmt_misc):
+    for i, op in enumerate(case.binfmt_misc):  # registrations and control writes, in order
         try:
-            misc.register(reg, fs, cwd=fs.root, profile=profile)
+            binfmt_misc.apply(misc, op, fs, cwd=fs.root, profile=profile)
         except Errno as e:
             return {"outcome": "register-error", "index": i, "errno": e.name}
+    if case.binfmt_misc_read:
+        # The entries are read back before the exec, whatever the exec then gives.
+        out = predict(replace(case, binfmt_misc_read=()), profile)
+        return {**out, "binfmt_misc_entries": misc.read_all(case.binfmt_misc_read)}
 
     e = case.exec
     is_at = e.syscall == "execveat"
@@ -241,7 +245,7 @@ def exec_binprm(bprm: Bprm) -> dict:
 
 
 def search_binary_handler(bprm: Bprm) -> dict:
-    buf = bprm_buf(bprm.file, bprm.profile.binprm_buf_size)
+    buf = bprm_buf(bprm.file, bprm.profile.binprm_buf_size, bprm.fs)
     for handler in HANDLERS:
         try:
             return handler(bprm, buf)
@@ -251,20 +255,24 @@ def search_binary_handler(bprm: Bprm) -> dict:
     raise Errno("ENOEXEC")
 
 
-def bprm_buf(node: Node, size: int) -> bytes:
-    """prepare_binprm(): the first bytes of the file, NUL-padded."""
+def bprm_buf(node: Node, size: int, fs: FS | None = None) -> bytes:
+    """prepare_binprm(): the first bytes of the file, NUL-padded.  A probe's
+    bytes are those of its variant (`fs` knows which file asked for which)."""
     if node.is_probe:
-        data = binfmt_elf.probe_header()
+        f = fs.files.get(node.path) if fs is not None else None
+        data = binfmt_elf.probe_header(getattr(f, "variant", "static"))
     else:
         data = node.data
     return data[:size].ljust(size, b"\0")
 
 
-def new_program(bprm: Bprm) -> dict:
-    """begin_new_exec() onwards for a probe: what the probe will report."""
+def new_program(bprm: Bprm, runner: Node | None = None) -> dict:
+    """begin_new_exec() onwards for a probe: what the probe will report.
+    `runner` is the probe that gets control when it is not bprm.file (an
+    ELF interpreter); the stack, comm and AT_EXECFN are still bprm's."""
     if bprm.comm_from_dentry:
         comm = bprm.file.name
     else:
         comm = bprm.filename.rsplit(b"/", 1)[-1]
-    return {"outcome": "exec", "tag": bprm.file.tag, "argv": list(bprm.argv), "envp": list(bprm.envp),
+    return {"outcome": "exec", "tag": (runner or bprm.file).tag, "argv": list(bprm.argv), "envp": list(bprm.envp),
             "execfn": bprm.filename, "comm": comm[:TASK_COMM_LEN - 1], "execfd": bprm.execfd}

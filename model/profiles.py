@@ -23,6 +23,7 @@ class Feature:
 FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("b5372fe5dc84", (5, 0), "exec: load_script: Do not exec truncated interpreter path"),
     Feature("6eb3c3d0a52d", (5, 1), "exec: increase BINPRM_BUF_SIZE to 256"),
+    Feature("e7850f4d844e", (5, 12), "binfmt_misc: fix possible deadlock in bm_register_write"),
     Feature("dcd46d897adb", (5, 18), "exec: Force single empty string when argv is empty"),
     Feature("21ca59b365c0", (6, 7), "binfmt_misc: enable sandboxed mounts"),
     Feature("978ffcbf00d8", (6, 8), "execve: open the executable file before doing anything else"),
@@ -38,7 +39,9 @@ NAMED = {"5.10": (5, 10), "6.1": (6, 1), "6.12": (6, 12), "6.18": (6, 18), "newe
 # Stable backports verified on a real kernel: (major, minor) -> [(min patch, commit)].
 KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = {
     # Debian's 5.10.223 injects "" for argc == 0 (see the brief; checked on a guest in issue 5).
-    (5, 10): [(223, "dcd46d897adb")],
+    # e7850f4d844e (F opens the interpreter before the name lookup) reached the
+    # 5.10.22-5.10.24 stable batch (stable push of 2021-03-20); .24 is the safe bound.
+    (5, 10): [(24, "e7850f4d844e"), (223, "dcd46d897adb")],
 }
 
 

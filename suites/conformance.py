@@ -23,11 +23,13 @@ FAILURES = Path(os.environ.get("EXECSPEC_FAILURES", Path(__file__).resolve().par
 
 
 class Checker:
-    def __init__(self, target: Target, profile: model.Profile, target_name: str, kernel_opt: str | None):
+    def __init__(self, target: Target, profile: model.Profile, target_name: str, kernel_opt: str | None,
+                 image: str | None = None):
         self.target = target
         self.profile = profile
         self.target_name = target_name
         self.kernel_opt = kernel_opt
+        self.image = image  # qemu: the kernel image the replay must boot
         self.count = 0
 
     def __call__(self, case: Case, *, pinned: bool = False) -> dict:
@@ -62,7 +64,7 @@ class Checker:
         path = FAILURES / f"{slug}.json"
         text = json.dumps(case_to_json(case), ensure_ascii=False, indent=1)
         path.write_text(text + "\n")
-        kernel = f" --kernel {self.kernel_opt}" if self.kernel_opt else ""
+        image = f" --kernel {self.image}" if self.image else ""
         try:
             shown = path.relative_to(Path.cwd())
         except ValueError:
@@ -73,6 +75,6 @@ class Checker:
             f"model:  {dumps_outcome(expected)}",
             f"target: {dumps_outcome(observed)}",
             "case:", text,
-            f"replay: python -m harness run {shown} --target {self.target_name}",
-            f"model:  python -m harness run {shown} --target model --kernel {self.profile.name}{'' if not kernel else ''}",
+            f"replay: python -m harness run {shown} --target {self.target_name}{image}",
+            f"model:  python -m harness run {shown} --target model --kernel {self.profile.name}",
         ])

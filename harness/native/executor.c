@@ -392,7 +392,9 @@ static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
 	if (mount("binfmt_misc", bdir, "binfmt_misc", 0, NULL) == 0) {
 		bmfd = open(bdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (bmfd < 0) fail(sfd, 's', 0, errno, "open binfmt_misc");
-		if (plain && write_file_at(bmfd, "status", "-1")) fail(sfd, 's', 0, errno, "reset binfmt_misc");
+		/* one global instance in a throwaway VM: empty and enabled for each case */
+		if (plain && (write_file_at(bmfd, "status", "-1") || write_file_at(bmfd, "status", "1")))
+			fail(sfd, 's', 0, errno, "reset binfmt_misc");
 	} else if (c->nregs) {
 		fail(sfd, 'k', 0, errno, "no private binfmt_misc instance");
 	}

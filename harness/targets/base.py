@@ -4,7 +4,8 @@ from __future__ import annotations
 from harness.case import Case
 
 ALL_FIELDS = frozenset({"outcome", "tag", "argv", "envp", "execfn", "comm", "execfd",
-                        "errno", "index", "signal", "status", "value", "binfmt_misc_entries"})
+                        "errno", "index", "signal", "status", "value", "binfmt_misc_entries",
+                        "at_base"})
 
 
 class TargetUnavailable(RuntimeError):

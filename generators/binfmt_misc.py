@@ -1,0 +1,344 @@
+"""Strategies for binfmt_misc: registration strings, control writes, and
+files built to match or narrowly miss a rule.
+
+Registrations follow `:name:type:offset:magic:mask:interpreter:flags` and are
+mutated field by field toward create_entry's boundaries: every delimiter
+byte (NUL, '\\n', hex digits, 'x', flag letters), name rules and NAME_MAX,
+offsets around BINPRM_BUF_SIZE - size, "\\x" escapes and their errors,
+magic/mask length relations, extensions with '/' or dots, interpreters
+empty/relative/missing, flag combinations and unknown letters, trailing
+bytes, and lengths around MAX_REGISTER_LENGTH (1920).
+"""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from harness.case import Case, Exec, File, MiscWrite
+
+from .common import probe, script
+
+INTERP = b"/bin/interp"
+BUF = 256
+DELIMS = [b":", b":", b":", b"#", b"\0", b"\n", b"a", b"x", b"P", b"\\", b"/", b"E", b"1", b"\xff", b" ", b"."]
+ENDINGS = [b"", b"", b"\n", b"\n\n", b" ", b"\r\n", b":", b"\0"]
+
+
+def hexesc(data: bytes, upper: bool = False) -> bytes:
+    """Every byte as a \\xHH escape."""
+    return b"".join((b"\\x%02X" if upper else b"\\x%02x") % c for c in data)
+
+
+def encode_magic(data: bytes, delim: bytes, draw) -> bytes:
+    """Bytes as a magic/mask field: raw where the parser allows, else escaped."""
+    out = []
+    for c in data:
+        raw = bytes([c])
+        unsafe = raw in (b"\0", b"\\", delim) or c < 0x21 or c > 0x7E
+        out.append(hexesc(raw, draw(st.booleans())) if unsafe or draw(st.integers(0, 3)) == 0 else raw)
+    return b"".join(out)
+
+
+MAGIC_ODDITIES = [b"\\x", b"\\x4", b"\\xg1", b"\\x4g", b"\\\\x41", b"\\", b"\\\\", b"\0", b"a\0b", b"\\x00",
+                  b"\\X41", b"\\x4141"]
+
+
+@st.composite
+def magic_field(draw, delim: bytes) -> tuple[bytes, int]:
+    """(raw field, intended decoded length); sometimes an odd escape."""
+    data = draw(st.one_of(st.binary(min_size=1, max_size=8), st.binary(min_size=120, max_size=260),
+                          st.sampled_from([b"\x7fELF", b"MZ", b"#!", b"\0\0"])))
+    raw = encode_magic(data, delim, draw)
+    if draw(st.integers(0, 5)) == 0:
+        odd = draw(st.sampled_from(MAGIC_ODDITIES))
+        at = draw(st.integers(0, len(raw)))
+        raw = raw[:at] + odd + raw[at:]
+    return raw, len(data)
+
+
+@st.composite
+def offset_field(draw, size: int) -> bytes:
+    room = BUF - size
+    n = draw(st.one_of(st.integers(room - 2, room + 2), st.integers(0, 8), st.integers(0, 300)))
+    form = draw(st.sampled_from(["plain"] * 6 + ["empty", "+", "-", "nl", "space", "hex", "huge", "neg0", "lead0"]))
+    return {"plain": b"%d" % n, "empty": b"", "+": b"+%d" % n, "-": b"-%d" % n, "nl": b"%d\n" % n,
+            "space": b" %d" % n, "hex": b"0x%x" % n, "huge": b"9" * 12, "neg0": b"-0",
+            "lead0": b"000%d" % n}[form]
+
+
+VALID_NAMES = [b"t", b"rule", b"a.b", b"x y", b"\xff\x01", b"-1", b"n" * 255]
+WILD_NAMES = [b"", b".", b"..", b"a/b", b"status", b"register", b"n" * 256, b"a\0b"]
+WILD_TYPES = [b"e", b"m", b"X", b"", b"EM", b"\0"]
+WILD_FLAGS = [b"X", b"p", b"P X", b"Q", b"F\0", b"PP\n\n"]
+WILD_INTERPS = [b"bin/interp", b"/nope", b"", b"/bin", b"/bin/noexec", b"/bin/in terp", b"/f.xyz"]
+
+
+@st.composite
+def _fields(draw, kind: bytes, delim: bytes) -> list[bytes]:
+    """Valid name, type, offset, magic, mask, interpreter, flags for `kind`."""
+    if kind == b"E":
+        offset, magic, mask = b"", draw(st.sampled_from([b"xyz", b"b", b"XYZ", b"a.b"])), b""
+    else:
+        data = draw(st.one_of(st.binary(min_size=1, max_size=8), st.sampled_from([b"MZ", b"\x7fELF", b"#!"])))
+        magic = encode_magic(data, delim, draw)
+        mask = draw(st.sampled_from([b"", hexesc(draw(st.binary(min_size=len(data), max_size=len(data))))]))
+        offset = b"%d" % draw(st.integers(0, min(4, BUF - len(data))))
+    return [draw(st.sampled_from(VALID_NAMES)), kind, offset, magic, mask, INTERP,
+            draw(st.sampled_from([b"", b"P", b"O", b"C", b"F", b"PO", b"OC", b"POCF", b"FP", b"CCF"]))]
+
+
+@st.composite
+def _wild(draw, field: int, fields: list[bytes], delim: bytes) -> bytes:
+    """An almost valid value for one field."""
+    if field == 0:
+        return draw(st.sampled_from(WILD_NAMES))
+    if field == 1:
+        return draw(st.sampled_from(WILD_TYPES))
+    if field == 2:
+        return draw(offset_field(4)) if fields[1] == b"M" else draw(st.sampled_from([b"12", b"junk", b"\0"]))
+    if field == 3:
+        if fields[1] == b"E":
+            return draw(st.sampled_from([b"", b"a/b", b"\\\\x41", b"\\x41", b".xyz", b"x\0"]))
+        return draw(magic_field(delim))[0]
+    if field == 4:
+        size = len(fields[3]) if fields[1] == b"E" else 2
+        return draw(st.sampled_from([hexesc(b"\xff" * (size + 1)), b"\\xf", b"\0zz", b"\\xff"]))
+    if field == 5:
+        return draw(st.sampled_from(WILD_INTERPS))
+    return draw(st.sampled_from(WILD_FLAGS))
+
+
+@st.composite
+def registration(draw, name: bytes | None = None, interp: bytes | None = None) -> bytes:
+    """A registration string: valid, or with one or two fields (or the
+    delimiter, the field count, the ending, the length) mutated."""
+    delim = draw(st.sampled_from(DELIMS)) if draw(st.integers(0, 5)) == 0 else b":"
+    fields = draw(_fields(draw(st.sampled_from([b"E", b"M"])), delim))
+    for _ in range(draw(st.sampled_from([0, 0, 0, 1, 1, 2]))):
+        i = draw(st.integers(0, 6))
+        fields[i] = draw(_wild(i, fields, delim))
+    if name is not None:
+        fields[0] = name
+    if interp is not None:
+        fields[5] = interp
+    if draw(st.integers(0, 14)) == 0:  # one field too many or too few
+        i = draw(st.integers(0, len(fields) - 1))
+        fields = fields[:i] + fields[i + 1:] if draw(st.booleans()) else fields[:i] + [b"q"] + fields[i:]
+    ending = draw(st.sampled_from(ENDINGS)) if draw(st.integers(0, 4)) == 0 else draw(st.sampled_from([b"", b"\n"]))
+    reg = delim + delim.join(fields) + ending
+    if draw(st.integers(0, 12)) == 0 and len(fields) > 5:  # around MAX_REGISTER_LENGTH
+        total = draw(st.sampled_from([1919, 1920, 1921, 2100]))
+        fields[5] = b"/bin" + b"/" * max(total - len(reg), 1) + b"interp"
+        reg = delim + delim.join(fields) + ending
+    return reg
+
+
+def interp_files() -> list[File]:
+    return [probe(INTERP, "I"), File(path=b"/bin/noexec", type="probe", mode=0o644, tag="NX"),
+            probe(b"/bin/in terp", "S")]
+
+
+def _exec(path: bytes, argv=(b"f", b"a"), **kw) -> Exec:
+    return Exec(path=path, argv=argv, envp=(b"E=1",), **kw)
+
+
+@st.composite
+def registration_cases(draw) -> Case:
+    """One or two registrations, then an exec of a file a valid rule would match."""
+    regs = [draw(registration())]
+    if draw(st.integers(0, 4)) == 0:
+        regs.append(draw(registration()))
+    files = interp_files() + [script(b"/f.xyz", draw(st.sampled_from([b"MZ data", b"#!/bin/interp\n", b"\x7fELF"]))),
+                              File(path=b"/a.b", type="file", mode=0o755, data=b"MZ")]
+    path = draw(st.sampled_from([b"/f.xyz", b"/f.xyz", b"/a.b", INTERP]))
+    names = [b"t", b"rule", b"status", b"a.b", b"x y", b"-1"]
+    return Case(files=tuple(files), exec=_exec(path), binfmt_misc=tuple(regs),
+                binfmt_misc_read=tuple(draw(st.lists(st.sampled_from(names), max_size=3, unique=True))))
+
+
+# ---------------------------------------------------------------- matching
+
+def _flip(b: int, bit: int) -> int:
+    return b ^ (1 << bit)
+
+
+@st.composite
+def magic_match_cases(draw) -> Case:
+    """An M rule and a file whose bytes at the offset match it, or miss by one
+    bit (inside or outside the mask)."""
+    size = draw(st.integers(1, 16))
+    offset = draw(st.one_of(st.integers(0, 8), st.just(BUF - size), st.integers(0, BUF - size)))
+    magic = draw(st.binary(min_size=size, max_size=size))
+    use_mask = draw(st.booleans())
+    mask = draw(st.binary(min_size=size, max_size=size)) if use_mask else b"\xff" * size
+    data = bytearray(draw(st.binary(min_size=0, max_size=300)))
+    data.extend(b"\0" * max(0, offset + size - len(data)))
+    data[offset:offset + size] = bytes(m for m in magic)
+    if draw(st.booleans()):  # flip one bit somewhere in the window
+        i, bit = draw(st.integers(0, size - 1)), draw(st.integers(0, 7))
+        data[offset + i] = _flip(data[offset + i], bit)
+    if draw(st.integers(0, 4)) == 0:  # file ends before the window: NUL padding decides
+        data = data[:draw(st.integers(0, offset + size))]
+    flags = draw(st.sampled_from([b"", b"P", b"O", b"F", b"PF"]))
+    reg = b":m:M:%d:%s:%s:%s:%s" % (offset, hexesc(magic), hexesc(mask) if use_mask else b"", INTERP, flags)
+    files = [probe(INTERP, "I"), script(b"/f", bytes(data))]
+    return Case(files=tuple(files), exec=_exec(b"/f"), binfmt_misc=(reg,), binfmt_misc_read=(b"m",))
+
+
+@st.composite
+def probe_magic_cases(draw) -> Case:
+    """A magic taken from the probe's own first bytes: the exec'd probe matches
+    (or misses by a bit); a rule whose interpreter is a probe matches itself
+    again (ELOOP)."""
+    from model.binfmt_elf import probe_header
+    head = probe_header()
+    size = draw(st.integers(1, 8))
+    offset = draw(st.integers(0, BUF - size))
+    magic = bytearray(head[offset:offset + size].ljust(size, b"\0"))
+    if draw(st.booleans()):
+        magic[0] ^= 1 << draw(st.integers(0, 7))
+    interp = draw(st.sampled_from([INTERP, b"/bin/sh.s"]))
+    reg = b":pm:M:%d:%s::%s:%s" % (offset, hexesc(bytes(magic)), interp, draw(st.sampled_from([b"", b"P", b"O"])))
+    files = [probe(INTERP, "I"), probe(b"/bin/target", "T"), script(b"/bin/sh.s", b"#!/bin/target -s\n")]
+    return Case(files=tuple(files), exec=_exec(b"/bin/target"), binfmt_misc=(reg,))
+
+
+EXT_PATHS = [b"/f.xyz", b"/d.xyz/f", b"/d.xyz/f.xyz", b"/f.xyz.z", b"/f.xy", b"/.xyz", b"/f.XYZ", b"/f..xyz",
+             b"/d/f.xyz", b"/f.", b"/fxyz"]
+
+
+@st.composite
+def extension_cases(draw) -> Case:
+    """E rules against names with dots in files and directories, relative and
+    execveat names (/dev/fd/3/..., /dev/fd/3 for AT_EMPTY_PATH)."""
+    exts = draw(st.lists(st.sampled_from([b"xyz", b"z", b"xy", b"XYZ", b"", b"a.b"]), min_size=1, max_size=3))
+    regs = [b":e%d:E::%s::%s:%s" % (i, x or b"xyz", draw(st.sampled_from([INTERP, b"/bin/i2"])),
+                                    draw(st.sampled_from([b"", b"P", b"O"])))
+            for i, x in enumerate(exts)]
+    path = draw(st.sampled_from(EXT_PATHS))
+    files = [probe(INTERP, "I"), probe(b"/bin/i2", "I2"), script(path, b"data")]
+    how = draw(st.sampled_from(["abs", "abs", "rel", "at", "empty", "empty_cloexec", "at_cloexec"]))
+    parent, leaf = path.rsplit(b"/", 1)
+    parent = parent or b"/"
+    if how == "abs":
+        ex = _exec(path)
+    elif how == "rel":
+        ex = _exec(leaf, cwd=parent)
+    elif how.startswith("at"):
+        ex = _exec(leaf, syscall="execveat", dirfd=parent, dirfd_cloexec=how.endswith("cloexec"))
+    else:
+        ex = _exec(b"", syscall="execveat", dirfd=path, flags=("AT_EMPTY_PATH",),
+                   dirfd_cloexec=how.endswith("cloexec"))
+    reads = tuple(b"e%d" % i for i in range(len(regs)))
+    return Case(files=tuple(files), exec=ex, binfmt_misc=tuple(regs), binfmt_misc_read=reads)
+
+
+# ---------------------------------------------------------------- flags and interplay
+
+INTERPRETERS = {
+    "probe": [probe(b"/bin/x", "X")],
+    "script": [script(b"/bin/x", b"#!/bin/real -q\n"), probe(b"/bin/real", "R")],
+    "missing": [],
+    "noexec": [File(path=b"/bin/x", type="probe", mode=0o644, tag="NX")],
+    "dir": [File(path=b"/bin/x", type="dir", mode=0o755)],
+    "self": [script(b"/bin/x", b"data")],  # /bin/x matches the rule again (via extension below)
+}
+
+
+@st.composite
+def flag_cases(draw) -> Case:
+    """Every flag combination against every kind of interpreter, absolute or
+    relative (F opens it at registration from the root, otherwise it is
+    opened at exec time from the cwd)."""
+    flags = draw(st.sampled_from([b"", b"P", b"O", b"C", b"F", b"PO", b"PF", b"OF", b"POCF", b"CF"]))
+    kind = draw(st.sampled_from(list(INTERPRETERS)))
+    relative = draw(st.integers(0, 3)) == 0
+    interp = b"/bin/x" if kind != "self" else b"/bin/x"
+    if relative:
+        interp = b"bin/x"
+    magic_rule = draw(st.booleans())
+    if magic_rule or kind == "self":
+        reg = b":r:M::data::%s:%s" % (interp, flags)
+    else:
+        reg = b":r:E::xyz::%s:%s" % (interp, flags)
+    files = [*INTERPRETERS[kind], script(b"/w/f.xyz", b"data file"), File(path=b"/w/bin", type="dir", mode=0o755)]
+    if relative and draw(st.booleans()):
+        files.append(probe(b"/w/bin/x", "W"))
+    cwd = draw(st.sampled_from([b"/", b"/w"]))
+    argv = draw(st.sampled_from([(b"f", b"a"), (b"f",), (), None, (b"", b"x y")]))
+    ex = Exec(path=b"/w/f.xyz", argv=argv, envp=(), cwd=cwd)
+    return Case(files=tuple(files), exec=ex, binfmt_misc=(reg,), binfmt_misc_read=(b"r",))
+
+
+@st.composite
+def interplay_cases(draw) -> Case:
+    """binfmt_misc with "#!" scripts: a script whose interpreter matches a rule,
+    a rule whose interpreter is a script, rules that loop, O then a rewrite."""
+    shape = draw(st.sampled_from(["script_to_misc", "misc_to_script", "ext_loop", "chain", "magic_script"]))
+    flags = draw(st.sampled_from([b"", b"P", b"O", b"F"]))
+    files: list[File] = [probe(INTERP, "I"), probe(b"/bin/end", "END")]
+    if shape == "script_to_misc":
+        regs = [b":s:E::py::%s:%s" % (INTERP, flags)]
+        files += [script(b"/s", b"#!/bin/run.py -o\n"), script(b"/bin/run.py", b"print()\n")]
+        path = b"/s"
+    elif shape == "misc_to_script":
+        regs = [b":s:E::xyz::/bin/wrap:%s" % flags]
+        files += [script(b"/f.xyz", b"x"), script(b"/bin/wrap", b"#!/bin/end w\n")]
+        path = b"/f.xyz"
+    elif shape == "ext_loop":
+        n = draw(st.integers(1, 7))
+        regs = [b":l:E::xyz::/bin/i.xyz:%s" % flags]
+        files += [script(b"/f.xyz", b"x"), script(b"/bin/i.xyz", b"#!/bin/end\n" if n > 3 else b"x")]
+        path = b"/f.xyz"
+    elif shape == "chain":  # a -> b (misc) -> c (script) -> ... depth around the limit
+        depth = draw(st.integers(1, 6))
+        regs = [b":c:E::xyz::/c1:%s" % flags]
+        files.append(script(b"/f.xyz", b"x"))
+        for i in range(1, depth + 1):
+            nxt = b"/c%d" % (i + 1) if i < depth else b"/bin/end"
+            files.append(script(b"/c%d" % i, b"#!" + nxt + b"\n"))
+        path = b"/f.xyz"
+    else:  # a magic rule on "#!": it wins over binfmt_script
+        regs = [b":h:M::#!::%s:%s" % (INTERP, flags)]
+        files.append(script(b"/s", b"#!/bin/end\n"))
+        path = b"/s"
+    return Case(files=tuple(files), exec=_exec(path), binfmt_misc=tuple(regs))
+
+
+# ---------------------------------------------------------------- control writes
+
+COMMANDS = [b"0", b"1", b"-1", b"0\n", b"1\n", b"-1\n", b"", b"2", b"\n", b"01", b"-1\n\n", b" 1", b"1 ",
+            b"-0", b"enable"]
+
+
+VALID_COMMANDS = [b"0", b"1", b"-1", b"0\n", b"1\n", b"-1\n", b""]
+
+
+@st.composite
+def control_cases(draw) -> Case:
+    """Registrations mixed with writes to "status" and to entries, in any order."""
+    ops: list = [b":a:E::xyz::%s:" % INTERP]
+    live = [b"a"]
+    for _ in range(draw(st.integers(0, 5))):
+        what = draw(st.sampled_from(["reg", "reg", "entry", "entry", "entry", "status", "status",
+                                     "register"]))
+        cmd = draw(st.sampled_from(COMMANDS if draw(st.integers(0, 4)) == 0 else VALID_COMMANDS))
+        fresh = next((n for n in (b"a", b"b", b"c") if n not in live), b"a")
+        name = draw(st.sampled_from(live)) if live and draw(st.integers(0, 9)) else fresh
+        if what == "reg":
+            ext = draw(st.sampled_from([b"xyz", b"xyz", b"q"]))
+            ops.append(b":%s:E::%s::%s:" % (fresh, ext, draw(st.sampled_from([INTERP, b"/bin/i2"]))))
+            live.append(fresh)
+        elif what == "register":
+            ops.append(MiscWrite(file=b"register", data=b":%s:E::xyz::/bin/i2:P" % fresh))
+            live.append(fresh)
+        elif what == "entry":
+            ops.append(MiscWrite(file=name, data=cmd))
+            if cmd.rstrip(b"\n") == b"-1" and name in live:
+                live.remove(name)
+        else:
+            ops.append(MiscWrite(file=b"status", data=cmd))
+            if cmd.rstrip(b"\n") == b"-1":
+                live.clear()
+    files = [probe(INTERP, "I"), probe(b"/bin/i2", "I2"), script(b"/f.xyz", b"x")]
+    reads = tuple(draw(st.lists(st.sampled_from([b"a", b"b", b"c", b"status"]), max_size=3, unique=True)))
+    return Case(files=tuple(files), exec=_exec(b"/f.xyz"), binfmt_misc=tuple(ops), binfmt_misc_read=reads)

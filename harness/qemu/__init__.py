@@ -1,0 +1,1 @@
+"""QEMU guests: kernels, initramfs, the guest session."""

@@ -1,0 +1,172 @@
+"""One QEMU guest running the executor, driven over its second serial port.
+
+ttyS0 is the kernel console (kept in a log file, shown when a guest dies);
+ttyS1 carries hex frames ("<hex>\\n" out, ">hex\\n" in) to the executor,
+which the guest's /init starts in --mode plain.  A guest that stops
+answering is killed, reported with its console tail, and restarted.
+"""
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import struct
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from harness.case import Case
+from harness.protocol import ProtocolError, decode_response, encode_case, records
+
+from .initramfs import build_initramfs
+
+CMDLINE = "console=ttyS0 loglevel=4 lsm=capability panic=-1 rdinit=/init"
+
+
+class GuestError(RuntimeError):
+    pass
+
+
+def kvm_usable() -> bool:
+    if os.environ.get("EXECSPEC_QEMU_KVM", "auto") == "0":
+        return False
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR)
+        os.close(fd)
+        return True
+    except OSError:
+        return False
+
+
+def _kvm_verdict() -> str:
+    try:
+        return (Path(os.environ.get("EXECSPEC_BUILD", Path(__file__).resolve().parents[2] / "build")) / "kvm-verdict").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def _remember_kvm(ok: bool) -> None:
+    p = Path(os.environ.get("EXECSPEC_BUILD", Path(__file__).resolve().parents[2] / "build")) / "kvm-verdict"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text("yes\n" if ok else "no\n")
+
+
+class Guest:
+    def __init__(self, vmlinuz: Path, module: Path | None, memory: str = "512M",
+                 boot_timeout: float = 60.0, case_timeout: float = 30.0, extra_cmdline: str = ""):
+        if shutil.which("qemu-system-x86_64") is None:
+            raise GuestError("qemu-system-x86_64 not found: apt-get install --no-install-recommends qemu-system-x86")
+        self.vmlinuz = vmlinuz
+        self.initrd = build_initramfs(module)
+        self.memory = memory
+        self.boot_timeout = boot_timeout
+        self.case_timeout = case_timeout
+        self.cmdline = f"{CMDLINE} {extra_cmdline}".strip()
+        self.proc: subprocess.Popen | None = None
+        self.tmp = Path(tempfile.mkdtemp(prefix="execspec-qemu-"))
+        self.console = self.tmp / "console.log"
+        self.hello: dict[str, str] = {}
+        self.boot_seconds = 0.0
+        self.accel = "kvm" if kvm_usable() and _kvm_verdict() != "no" else "tcg"
+        self._buf = b""
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        if self.accel != "kvm":
+            return self._boot("tcg")
+        try:  # /dev/kvm may exist and still not run guests (nested/PVM hosts)
+            self._boot("kvm", timeout=15)
+            _remember_kvm(True)
+        except GuestError:
+            _remember_kvm(False)
+            self.accel = "tcg"
+            self._boot("tcg")
+
+    def _boot(self, accel: str, timeout: float | None = None) -> None:
+        self.stop()
+        argv = ["qemu-system-x86_64", "-accel", accel, "-cpu", "max" if accel == "tcg" else "host",
+                "-m", self.memory, "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
+                "-no-reboot", "-kernel", str(self.vmlinuz), "-initrd", str(self.initrd),
+                "-append", self.cmdline, "-serial", f"file:{self.console}", "-serial", "stdio",
+                "-monitor", "none"]
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, bufsize=0, start_new_session=True)
+        self._buf = b""
+        body = self._read_frame(timeout or self.boot_timeout, "boot")
+        self.boot_seconds = time.monotonic() - t0
+        self.hello = {t.decode(): p.decode() for t, p in records(body)}
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            try:
+                self.proc.kill()
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+            for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                if f:
+                    f.close()
+            self.proc = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # ------------------------------------------------------------ frames
+
+    def console_tail(self, lines: int = 25) -> str:
+        try:
+            return "\n".join(self.console.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no console log)"
+
+    def _read_frame(self, timeout: float, what: str) -> bytes:
+        assert self.proc and self.proc.stdout
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while True:
+            start = self._buf.find(b"<")
+            if start >= 0:
+                end = self._buf.find(b"\n", start)
+                if end >= 0:
+                    raw = bytes.fromhex(self._buf[start + 1:end].decode("ascii", "replace").strip())
+                    self._buf = self._buf[end + 1:]
+                    (n,) = struct.unpack_from("<I", raw)
+                    if n != len(raw) - 4:
+                        raise GuestError(f"corrupt frame from the guest during {what}")
+                    return raw[4:]
+            else:
+                self._buf = b""
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise GuestError(f"guest gave no answer within {timeout:.0f}s during {what}; console tail:\n"
+                                 + self.console_tail())
+            r, _, _ = select.select([fd], [], [], left)
+            if r:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    raise GuestError(f"guest exited during {what}; console tail:\n" + self.console_tail())
+                self._buf += chunk
+
+    def run(self, case: Case) -> dict:
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        assert self.proc and self.proc.stdin
+        frame = encode_case(case, int(self.case_timeout * 1000) - 2000)
+        try:
+            self.proc.stdin.write(b">" + (struct.pack("<I", len(frame)) + frame).hex().encode() + b"\n")
+            body = self._read_frame(self.case_timeout, "a case")
+        except (GuestError, BrokenPipeError, ProtocolError) as e:
+            tail = self.console_tail()
+            self.stop()  # restarted by the next run()
+            raise GuestError(f"{e}\n(guest restarted; console tail:\n{tail})") from None
+        return decode_response(body)

@@ -1,0 +1,71 @@
+"""Target `qemu`: a kernel image booted under QEMU, cases over a serial line.
+
+    --target qemu --kernel debian-5.10|debian-6.1|debian-6.12|PATH/TO/bzImage
+    [--modules DIR_OR_binfmt_misc.ko]
+
+The guest needs no userland from the host: the initramfs holds only the
+static init, executor and probes (and binfmt_misc.ko when it is a module).
+The model profile is the guest's own `uname -r` unless --profile says.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from harness.case import Case
+from harness.qemu.guest import Guest, GuestError
+from harness.qemu.initramfs import find_module
+
+from .base import Target, TargetUnavailable
+
+ROOT = Path(__file__).resolve().parents[2]
+DEBIAN = {"debian-5.10": "bullseye", "debian-6.1": "bookworm", "debian-6.12": "trixie"}
+
+
+def resolve_kernel(spec: str, modules: str | None = None) -> tuple[Path, Path | None]:
+    """(vmlinuz, binfmt_misc module or None) for a shorthand or an image path."""
+    if spec in DEBIAN:
+        r = subprocess.run([str(ROOT / "harness" / "qemu" / "fetch-kernel.sh"), DEBIAN[spec]],
+                           capture_output=True, text=True)
+        if r.returncode:
+            raise TargetUnavailable(f"cannot fetch {spec}: {r.stderr.strip()[-500:]}")
+        tree = Path(r.stdout.strip().splitlines()[-1])
+        images = sorted((tree / "boot").glob("vmlinuz-*"))
+        if not images:
+            raise TargetUnavailable(f"{tree}: no boot/vmlinuz-*")
+        return images[0], find_module(tree)
+    image = Path(spec)
+    if not image.is_file():
+        raise TargetUnavailable(f"kernel image {spec!r} not found (or use {', '.join(DEBIAN)})")
+    module = None
+    if modules:
+        m = Path(modules)
+        module = m if m.is_file() else find_module(m)
+    return image, module
+
+
+class QemuTarget(Target):
+    name = "qemu"
+
+    def __init__(self, spec: str | None, modules: str | None = None):
+        if not spec:
+            raise TargetUnavailable("the qemu target needs --kernel (debian-5.10, debian-6.1, debian-6.12 or a bzImage)")
+        self.spec = spec
+        vmlinuz, module = resolve_kernel(spec, modules or os.environ.get("EXECSPEC_QEMU_MODULES"))
+        try:
+            self.guest = Guest(vmlinuz, module)
+            self.guest.start()
+        except GuestError as e:
+            raise TargetUnavailable(f"qemu guest {spec} did not boot: {e}") from None
+        self.kernel = self.guest.hello.get("K", "newest")
+
+    def describe(self) -> str:
+        return (f"qemu:{self.spec} (kernel {self.kernel}, {self.guest.accel}, "
+                f"cmdline '{self.guest.cmdline}')")
+
+    def run(self, case: Case) -> dict:
+        return self.guest.run(case)
+
+    def close(self) -> None:
+        self.guest.close()

@@ -1,0 +1,179 @@
+"""binfmt_elf: crafted ELF programs and interpreters against load_elf_binary.
+
+Generated: valid programs, PT_INTERP variants, header mutations.  Pinned:
+one case per rule of model/binfmt_elf.py, each named after its rule.  A
+crafted program's code is exit_group(42), so an `exit` outcome must carry
+that status (the model leaves it out, as the case format says)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+
+from generators.elf import _case, _interp_elf, add_gnu_stack, interp_cases, mutated_programs, valid_programs, \
+    with_interp
+from generators.elfbuild import (EM_386, EM_AARCH64, ET_CORE, ET_DYN, ET_REL, EXIT_CODE, PAGE, PF_R, PF_W, PF_X,
+                                 Seg, encode, program)
+from harness.case import File
+
+
+def _check(conform, case, pinned=False):
+    out = conform(case, pinned=pinned)
+    if out["outcome"] == "exit" and "status" in out:  # (the model target has none)
+        assert out["status"] == EXIT_CODE, out
+    return out
+
+
+@given(valid_programs())
+def test_valid_program(conform, case):
+    _check(conform, case)
+
+
+@given(interp_cases())
+def test_pt_interp(conform, case):
+    _check(conform, case)
+
+
+@given(mutated_programs())
+def test_mutated_header(conform, case):
+    _check(conform, case)
+
+
+@given(mutated_programs())
+def test_mutated_header_more(conform, case):
+    _check(conform, case)
+
+
+@given(interp_cases())
+def test_pt_interp_more(conform, case):
+    _check(conform, case)
+
+
+@given(valid_programs())
+def test_valid_program_more(conform, case):
+    _check(conform, case)
+
+
+@given(mutated_programs())
+def test_mutated_header_again(conform, case):
+    _check(conform, case)
+
+
+P = program()
+PROBE_I = File(path=b"/lib/ld", type="probe", mode=0o755, tag="I", variant="pie")
+STATIC_I = File(path=b"/lib/ld", type="probe", mode=0o755, tag="I")
+s0 = P.segs[0]
+
+
+def _ph(e, i, **kw):
+    segs = list(e.segs)
+    segs[i] = replace(segs[i], **kw)
+    return replace(e, segs=tuple(segs))
+
+
+def _interp(data: bytes) -> tuple:
+    return (File(path=b"/lib/ld", type="file", mode=0o755, data=data),)
+
+
+# name -> (file bytes, extra files, expected outcome kind or errno) -- the expectation
+# documents the rule; the comparison itself is always model vs kernel.
+PINNED: dict[str, tuple[bytes, tuple, str]] = {
+    "valid-exec": (encode(P), (), "exit"),
+    "valid-dyn-static-pie": (encode(program(type=ET_DYN, base=0)), (), "exit"),
+    "valid-ia32": (encode(program(cls=1, base=0x8048000)), (), "exit"),
+    "three-loads": (encode(program(nsegs=3)), (), "exit"),
+    "gnu-stack-rwx": (add_gnu_stack(encode(P), PF_R | PF_W | PF_X), (), "exit"),
+    "align-2m-dyn": (encode(program(type=ET_DYN, base=0, align=0x200000)), (), "exit"),
+    "align-not-power-of-2": (encode(program(type=ET_DYN, base=0, align=3 * PAGE)), (), "exit"),
+    "bad-magic": (b"\x7fELG" + encode(P)[4:], (), "ENOEXEC"),
+    "ei-class-ignored": (encode(replace(P, ei_class=1)), (), "exit"),
+    "ei-data-ignored": (encode(replace(P, data=2)), (), "exit"),
+    "ei-version-osabi-ignored": (encode(replace(P, version=0, osabi=0xFF)), (), "exit"),
+    "et-rel": (encode(replace(P, type=ET_REL)), (), "ENOEXEC"),
+    "et-core": (encode(replace(P, type=ET_CORE)), (), "ENOEXEC"),
+    "machine-aarch64": (encode(replace(P, machine=EM_AARCH64)), (), "ENOEXEC"),
+    "machine-386-64bit-layout": (encode(replace(P, machine=EM_386)), (), "ENOEXEC"),
+    "phentsize-55": (encode(replace(P, phentsize=55)), (), "ENOEXEC"),
+    "phnum-0": (encode(replace(P, phnum=0)), (), "ENOEXEC"),
+    "phnum-past-eof": (encode(replace(P, phnum=2)), (), "ENOEXEC"),
+    "phoff-past-eof": (encode(replace(P, phoff=1 << 20)), (), "ENOEXEC"),
+    "phoff-negative-loff": (encode(replace(P, phoff=1 << 63)), (), "ENOEXEC"),
+    "truncated-in-ehdr": (encode(P)[:40], (), "ENOEXEC"),
+    "truncated-in-phdr": (encode(P)[:100], (), "ENOEXEC"),
+    "no-code": (encode(P)[:P.body_off], (), "SIGSEGV"),
+    "entry-unmapped": (encode(replace(P, entry=0x900000)), (), "SIGSEGV"),
+    "entry-past-task-size": (encode(replace(P, entry=1 << 63)), (), "SIGSEGV"),
+    "entry-not-executable": (encode(_ph(P, 0, flags=PF_R)), (), "SIGSEGV"),
+    "ia32-read-implies-exec": (encode(_ph(program(cls=1, base=0x8048000), 0, flags=PF_R)), (), "exit"),
+    "ia32-gnu-stack-no-read-implies-exec": (add_gnu_stack(encode(_ph(program(cls=1, base=0x8048000), 0, flags=PF_R)),
+                                                          PF_R | PF_W), (), "SIGSEGV"),
+    "filesz-gt-memsz": (encode(_ph(P, 0, memsz=s0.filesz - 1)), (), "SIGSEGV"),
+    "offset-not-congruent": (encode(_ph(P, 0, offset=8)), (), "SIGSEGV"),
+    "vaddr-zero": (encode(replace(_ph(P, 0, vaddr=0), entry=P.body_off)), (), "SIGSEGV"),
+    "memsz-past-task-size": (encode(_ph(P, 0, memsz=1 << 47)), (), "SIGSEGV"),
+    "entry-page-past-eof": (encode(replace(_ph(P, 0, filesz=2 * PAGE, memsz=2 * PAGE), entry=s0.vaddr + PAGE)), (),
+                            "SIGBUS"),
+    "dyn-without-load": (encode(replace(program(type=ET_DYN, base=0), segs=(Seg(4, PF_R, 0, 0, 4, 4),))), (),
+                         "SIGSEGV"),
+    "exec-without-load": (encode(replace(P, segs=(Seg(4, PF_R, 0, 0, 4, 4),))), (), "SIGSEGV"),
+    "bss-on-code-readonly": (encode(_ph(P, 0, memsz=s0.filesz + 100)), (), "exit"),
+    "bss-zeroes-code": (encode(_ph(P, 0, flags=PF_R | PF_W | PF_X, memsz=s0.filesz + 100, filesz=P.body_off)),
+                        (), "SIGSEGV"),
+    "interp-pie-probe": (with_interp(P, [b"/lib/ld\0"]), (PROBE_I,), "exec"),
+    "interp-static-probe": (with_interp(P, [b"/lib/ld\0"]), (STATIC_I,), "exec"),
+    "interp-missing": (with_interp(P, [b"/lib/ld\0"]), (), "ENOENT"),
+    "interp-empty-name": (with_interp(P, [b"\0\0"]), (PROBE_I,), "EACCES"),
+    "interp-filesz-1": (with_interp(P, [b"\0"]), (PROBE_I,), "ENOEXEC"),
+    "interp-no-nul": (with_interp(P, [b"/lib/ld"]), (PROBE_I,), "ENOEXEC"),
+    "interp-embedded-nul": (with_interp(P, [b"/lib/ld\0x\0"]), (PROBE_I,), "exec"),
+    "interp-over-path-max": (with_interp(P, [b"/lib/ld\0"], sizes=[4097]), (PROBE_I,), "ENOEXEC"),
+    "interp-past-eof": (with_interp(P, [b"/lib/ld\0"], sizes=[8], offsets=[1 << 20]), (PROBE_I,), "EIO"),
+    "interp-negative-offset": (with_interp(P, [b"/lib/ld\0"], sizes=[8], offsets=[1 << 63]), (PROBE_I,), "EINVAL"),
+    "interp-first-wins": (with_interp(P, [b"/lib/ld\0", b"/nope\0"]), (PROBE_I,), "exec"),
+    "interp-first-wins-missing": (with_interp(P, [b"/nope\0", b"/lib/ld\0"]), (PROBE_I,), "ENOENT"),
+    "interp-relative": (with_interp(P, [b"lib/ld\0"]), (PROBE_I,), "exec"),
+    "interp-dir": (with_interp(P, [b"/lib/ld\0"]), (File(path=b"/lib/ld", type="dir", mode=0o755),), "EACCES"),
+    "interp-not-executable": (with_interp(P, [b"/lib/ld\0"]), (replace(PROBE_I, mode=0o644),), "EACCES"),
+    "interp-short-script": (with_interp(P, [b"/lib/ld\0"]), _interp(b"#!/lib/p\n"), "EIO"),
+    "interp-long-script": (with_interp(P, [b"/lib/ld\0"]), _interp(b"#!/lib/p\n" + b"#" * 80), "ELIBBAD"),
+    "interp-short-elf": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("short")), "EIO"),
+    "interp-wrong-machine": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("arm")), "ELIBBAD"),
+    "interp-ia32": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("i386")), "ELIBBAD"),
+    "interp-bad-phentsize": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("phentsize")), "ELIBBAD"),
+    "interp-et-rel": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("rel")), "SIGSEGV"),
+    "interp-no-load": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("noload")), "SIGSEGV"),
+    "interp-crafted-dyn": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("dyn")), "exit"),
+    "interp-crafted-exec": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("exec")), "exit"),
+    "interp-filesz-gt-memsz": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("filesz>memsz")), "SIGSEGV"),
+}
+
+
+def _phnum_case(n: int) -> bytes:
+    from generators.elf import _pad_phdrs
+    return encode(_pad_phdrs(P, n))
+
+
+PINNED["phnum-73-one-page"] = (_phnum_case(73), (), "exit")
+PINNED["phnum-74-over-one-page"] = (_phnum_case(74), (), "exit-since-6.17")
+PINNED["phnum-1170-64k"] = (_phnum_case(1170), (), "exit-since-6.17")
+PINNED["phnum-1171-over-64k"] = (_phnum_case(1171), (), "ENOEXEC")
+
+
+@pytest.mark.parametrize("name", list(PINNED))
+def test_pinned_rule(conform, profile, name):
+    data, extra, rule = PINNED[name]
+    out = _check(conform, _case(data, extra), pinned=True)
+    got = out.get("errno") or out.get("signal") or out["outcome"]
+    if rule == "exit-since-6.17":
+        rule = "exit" if profile.has("8030790477e8") else "ENOEXEC"
+    assert got == rule, (name, out)
+    if name == "interp-pie-probe":
+        assert out["at_base"] is True and out["tag"] == "I"
+
+
+def test_pie_probe_direct(conform):
+    case = _case(b"", ())
+    case = replace(case, files=(File(path=b"/e", type="probe", mode=0o755, tag="P", variant="pie"),))
+    out = conform(case, pinned=True)
+    assert out["outcome"] == "exec" and out["at_base"] is False
