@@ -33,8 +33,10 @@ def target(request: pytest.FixtureRequest):
     from harness.targets import TargetUnavailable, get_target
     name = request.config.getoption("--target")
     try:
-        t = get_target(name, request.config.getoption("--kernel") if name.startswith("qemu") else None,
-                       request.config.getoption("--modules"))
+        kernel = request.config.getoption("--kernel")
+        if not name.startswith("qemu"):  # sandbox/model: --kernel/--profile is the model profile
+            kernel = request.config.getoption("--profile") or kernel
+        t = get_target(name, kernel, request.config.getoption("--modules"))
     except TargetUnavailable as e:
         pytest.skip(str(e))
     yield t
