@@ -42,6 +42,9 @@ KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = {
     # e7850f4d844e (F opens the interpreter before the name lookup) reached the
     # 5.10.22-5.10.24 stable batch (stable push of 2021-03-20); .24 is the safe bound.
     (5, 10): [(24, "e7850f4d844e"), (223, "dcd46d897adb")],
+    # Debian's 6.1.192 names comm after the dentry for execveat(fd, "", AT_EMPTY_PATH)
+    # (seen on a QEMU guest: comm "probe", not "3"); first 6.1.y with it unverified.
+    (6, 1): [(192, "543841d18060")],
 }
 
 

@@ -609,6 +609,7 @@ int main(int argc, char **argv)
 	uname(&u);
 	struct buf hello = {0};
 	rec(&hello, 'K', u.release, strlen(u.release));
+	rec(&hello, 'V', u.version, strlen(u.version)); /* distributions put the real patch level here */
 	rec(&hello, 'M', mode, strlen(mode));
 	write_frame(&hello);
 	free(hello.p);

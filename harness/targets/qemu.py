@@ -10,6 +10,7 @@ The model profile is the guest's own `uname -r` unless --profile says.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -45,6 +46,16 @@ def resolve_kernel(spec: str, modules: str | None = None) -> tuple[Path, Path | 
     return image, module
 
 
+def kernel_version(hello: dict[str, str]) -> str:
+    """The guest's upstream version: Debian's release string (6.1.0-56-cloud-amd64)
+    hides the patch level that `uname -v` carries ("Debian 6.1.192-2")."""
+    release = hello.get("K", "newest")
+    m = re.search(r"\b(\d+\.\d+\.\d+)", hello.get("V", ""))
+    if m and m.group(1).split(".")[:2] == release.split("-")[0].split(".")[:2]:
+        return m.group(1)
+    return release
+
+
 class QemuTarget(Target):
     name = "qemu"
 
@@ -58,7 +69,7 @@ class QemuTarget(Target):
             self.guest.start()
         except GuestError as e:
             raise TargetUnavailable(f"qemu guest {spec} did not boot: {e}") from None
-        self.kernel = self.guest.hello.get("K", "newest")
+        self.kernel = kernel_version(self.guest.hello)
 
     def describe(self) -> str:
         return (f"qemu:{self.spec} (kernel {self.kernel}, {self.guest.accel}, "
