@@ -72,6 +72,10 @@ FLAG_BYTES = frozenset(FLAG_ORDER.encode())
 # create_entry source accepts.  Cause not found in the source read (a later
 # stable change?); kept as an observed rule until it is explained.
 FLAG_DELIM_REFUSED = True
+# Seen on QEMU guests: Debian 5.10.262 accepts such registrations (as the
+# source says); 6.1.192, 6.12.107 and the 6.18.44 host refuse them.  The
+# commit is not identified, so the boundary is the first version seen refusing.
+FLAG_DELIM_SINCE = (6, 1)
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _OFFSET = re.compile(rb"([+-]?)([0-9]+)\n?\Z")
 INT_MAX = 2**31 - 1
@@ -177,7 +181,7 @@ def kstrtoint_offset(field: bytes) -> int:
     return int(m.group(2))
 
 
-def create_entry(reg: bytes, buf_size: int) -> Entry:
+def create_entry(reg: bytes, buf_size: int, flag_delim_refused: bool = FLAG_DELIM_REFUSED) -> Entry:
     """Parse a registration exactly as create_entry() does; Errno EINVAL if refused."""
     count = len(reg)
     if count < 11 or count > MAX_REGISTER_LENGTH:
@@ -186,7 +190,7 @@ def create_entry(reg: bytes, buf_size: int) -> Entry:
     # the delimiter padding, then NULs standing for the memory after it
     buf = bytearray(reg + bytes([delim]) * 8 + b"\0" * 16)
     try:
-        return _parse(buf, count, delim, buf_size)
+        return _parse(buf, count, delim, buf_size, flag_delim_refused)
     except IndexError:  # ran past the padding: garbage, never a valid entry
         raise Errno("EINVAL") from None
 
@@ -200,7 +204,7 @@ def _cut(buf: bytearray, p: int, delim: int) -> int:
     return s + 1
 
 
-def _parse(buf: bytearray, count: int, delim: int, buf_size: int) -> Entry:
+def _parse(buf: bytearray, count: int, delim: int, buf_size: int, flag_delim_refused: bool) -> Entry:
     p = _cut(buf, 1, delim)
     name = _cstr(buf, 1)
     if not name or name in (b".", b"..") or b"/" in name:
@@ -246,7 +250,7 @@ def _parse(buf: bytearray, count: int, delim: int, buf_size: int) -> Entry:
         p += 1
     if buf[p] == 0x0A:
         p += 1
-    if p != count or (delim in FLAG_BYTES and FLAG_DELIM_REFUSED):
+    if p != count or (delim in FLAG_BYTES and flag_delim_refused):
         raise Errno("EINVAL")
     return Entry(name=name, magic_type=kind == ord("M"), offset=offset, magic=magic, mask=mask,
                  interpreter=interpreter, flags=frozenset(flags))
@@ -285,7 +289,7 @@ class Instance:
 
     def register(self, reg: bytes, fs: FS, cwd: Node, profile: "Profile") -> None:
         """bm_register_write()."""
-        e = create_entry(reg, profile.binprm_buf_size)
+        e = create_entry(reg, profile.binprm_buf_size, flag_delim_refused=profile.version >= FLAG_DELIM_SINCE)
         f_first = profile.has("e7850f4d844e")
         if f_first and "F" in e.flags:
             e.interp_file = open_exec_at(fs, cwd, e.interpreter)

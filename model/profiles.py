@@ -45,6 +45,8 @@ KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = {
     # Debian's 6.1.192 names comm after the dentry for execveat(fd, "", AT_EMPTY_PATH)
     # (seen on a QEMU guest: comm "probe", not "3"); first 6.1.y with it unverified.
     (6, 1): [(192, "543841d18060")],
+    # Debian's 6.12.107 too (QEMU guest, same cases).
+    (6, 12): [(107, "543841d18060")],
 }
 
 
