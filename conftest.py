@@ -64,7 +64,7 @@ _checkers: list = []
 def conform(request: pytest.FixtureRequest, target, profile):
     """conform(case): the target's outcome must equal the model's prediction."""
     from suites.conformance import Checker
-    c = Checker(target, profile, request.config.getoption("--target"), _profile_option(request.config),
+    c = Checker(target, profile, request.config.getoption("--target"),
                 request.config.getoption("--kernel") if request.config.getoption("--target") == "qemu" else None)
     _checkers.append(c)
     return c

@@ -48,10 +48,13 @@ class Executor:
             left -= len(c)
         return b"".join(chunks)
 
+    def _ensure_started(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+
     def run(self, case: Case) -> dict:
         with self._lock:
-            if self.proc is None or self.proc.poll() is not None:
-                self.start()
+            self._ensure_started()
             assert self.proc and self.proc.stdin
             frame = encode_case(case, self.timeout_ms)
             try:
@@ -66,8 +69,7 @@ class Executor:
         """Pipelined: a writer thread keeps frames queued while responses are
         read, so Python's encoding overlaps the executor's work."""
         with self._lock:
-            if self.proc is None or self.proc.poll() is not None:
-                self.start()
+            self._ensure_started()
             assert self.proc and self.proc.stdin
             stdin = self.proc.stdin
             err: list[BaseException] = []

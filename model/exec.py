@@ -30,7 +30,7 @@ Order of events (do_execveat_common, alloc_bprm, bprm_execve, exec_binprm):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from harness.case import Case, EXEC_FLAGS, RLIM_INFINITY
 
@@ -68,7 +68,6 @@ class Bprm:
     preserve_argv0: bool = False
     interpreter: Node | None = None
     misc: "binfmt_misc.Instance | None" = None
-    extra: dict = field(default_factory=dict)
 
     def push_string(self, s: bytes) -> None:
         """copy_string_kernel(): E2BIG for an over-long string or a full stack."""
@@ -99,14 +98,12 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
         if e.dirfd in (0, 1, 2):
             return PIPE
         raise Errno("EBADF")
+    if not e.dirfd:
+        raise InvalidCase("exec.dirfd is an empty path")
     try:  # opened O_RDONLY by the target before the exec
-        return fs.lookup(cwd, e.dirfd, follow=True) if e.dirfd else _bad_setup("empty dirfd")
+        return fs.lookup(cwd, e.dirfd, follow=True)
     except Errno as err:
         raise InvalidCase(f"exec.dirfd {e.dirfd!r} cannot be opened ({err.name})") from None
-
-
-def _bad_setup(msg: str):
-    raise InvalidCase(msg)
 
 
 def open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:

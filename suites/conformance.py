@@ -23,12 +23,10 @@ FAILURES = Path(os.environ.get("EXECSPEC_FAILURES", Path(__file__).resolve().par
 
 
 class Checker:
-    def __init__(self, target: Target, profile: model.Profile, target_name: str, kernel_opt: str | None,
-                 image: str | None = None):
+    def __init__(self, target: Target, profile: model.Profile, target_name: str, image: str | None = None):
         self.target = target
         self.profile = profile
         self.target_name = target_name
-        self.kernel_opt = kernel_opt
         self.image = image  # qemu: the kernel image the replay must boot
         self.count = 0
 
