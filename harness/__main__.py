@@ -1,4 +1,5 @@
-"""python -m harness run CASES.json --target NAME [--kernel VERSION]"""
+"""python -m harness run CASES.json --target NAME [--kernel VERSION]
+          python -m harness diff CASES.json --targets T1,T2,..."""
 from __future__ import annotations
 
 import argparse
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
                         "qemu: the image, debian-5.10|debian-6.1|debian-6.12 or a bzImage path")
     r.add_argument("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree for a custom image")
     r.set_defaults(func=cmd_run)
+    from . import diff
+    diff.add_parser(sub)
     args = p.parse_args(argv)
     return args.func(args)
 

@@ -336,15 +336,19 @@ def _check_task_size(mm: AddressSpace, ph: Phdr, k: int) -> None:
 
 
 def _map_image(mm: AddressSpace, eh: Ehdr, phdrs: list[Phdr], data: bytes, dyn_base: int,
-               is_interp: bool = False) -> int:
+               is_interp: bool = False, legacy: bool = False) -> int:
     """Maps an image's PT_LOADs; returns its load bias.  ET_DYN images go at
-    `dyn_base` (where mmap would put them: any free, high enough place)."""
+    `dyn_base` (where mmap would put them: any free, high enough place).
+    `legacy`: the loader before 585a018627b4 (6.7), see _map_legacy."""
     loads = [p for p in phdrs if p.type == PT_LOAD]
     bias = 0
     if eh.type == ET_DYN:
         if not loads:
             raise Signal()  # total_mapping_size() == 0: EINVAL
         bias = dyn_base - _pagestart(loads[0].vaddr)
+    if legacy:
+        _map_legacy(mm, loads, data, bias, is_interp)
+        return bias
     for ph in loads:
         addr = bias + ph.vaddr
         if addr < 0 or addr >= 1 << 64:
@@ -355,12 +359,83 @@ def _map_image(mm: AddressSpace, eh: Ehdr, phdrs: list[Phdr], data: bytes, dyn_b
     return bias
 
 
+def _clear_user(mm: AddressSpace, addr: int, n: int) -> bool:
+    """clear_user() of [addr, addr+n) within one page: False when it faults
+    (unmapped, not writable, or a file page wholly past EOF)."""
+    pg = mm.pages.get(_pagestart(addr))
+    if pg is None or not pg.prot & PF_W:
+        return False
+    if pg.file is not None and pg.offset >= _pagealign(len(pg.file)):
+        return False  # SIGBUS in the fault: clear_user reports it as unwritten
+    if (addr + n) % PAGE == 0 or n >= PAGE - addr % PAGE:
+        pg.zero_from = min(pg.zero_from, addr % PAGE)
+    return True
+
+
+def _set_brk(mm: AddressSpace, start: int, end: int, prot: int) -> None:
+    """set_brk()/vm_brk_flags(): anonymous read-write pages for the bss."""
+    lo, hi = _pagealign(start), _pagealign(end)
+    if hi > lo:
+        mm.mmap(lo, hi - lo, prot & PF_X | PF_R | PF_W, None, 0)
+
+
+def _map_legacy(mm: AddressSpace, loads: list[Phdr], data: bytes, bias: int, is_interp: bool) -> None:
+    """The loader before 585a018627b4 ("Support segments with 0 filesz and
+    misaligned starts", 6.7): elf_map() maps only the file part; the bss is
+    tracked image-wide as elf_bss = max(p_vaddr + p_filesz) and elf_brk =
+    max(p_vaddr + p_memsz), mapped by set_brk() and zeroed by padzero().
+
+    load_elf_binary: a bss left by an earlier segment is mapped and its page
+    tail cleared (errors ignored) before the next segment; after the loop
+    padzero(elf_bss) must succeed when elf_bss != elf_brk, else EFAULT.
+    load_elf_interp: padzero(elf_bss) is unconditional, so an interpreter
+    whose last file byte ends mid-page on a non-writable segment fails
+    (SIGSEGV) even with no bss at all; its segments after the first are
+    mapped MAP_FIXED_NOREPLACE (an overlap is EEXIST)."""
+    elf_bss = elf_brk = 0
+    bss_prot = 0
+    first = True
+    for ph in loads:
+        if not is_interp and elf_brk > elf_bss:
+            _set_brk(mm, elf_bss + bias, elf_brk + bias, bss_prot)
+            if (elf_bss + bias) % PAGE:
+                n = min(PAGE - (elf_bss + bias) % PAGE, elf_brk - elf_bss)
+                _clear_user(mm, elf_bss + bias, n)  # "odd protections": ignored
+        addr = bias + ph.vaddr
+        if addr < 0 or addr >= 1 << 64:
+            raise Signal()
+        pageoff = ph.vaddr & (PAGE - 1)
+        size = _pagealign(ph.filesz + pageoff)
+        if size:
+            start = _pagestart(addr)
+            if is_interp and not first and any(start + i * PAGE in mm.pages for i in range(min(size // PAGE, 1 << 20))):
+                raise Signal()  # MAP_FIXED_NOREPLACE: EEXIST
+            mm.mmap(start, size, ph.flags & (PF_R | PF_W | PF_X), data, ph.offset - pageoff)
+        first = False
+        _check_task_size(mm, ph, addr if is_interp else ph.vaddr)
+        elf_bss = max(elf_bss, ph.vaddr + ph.filesz)
+        if ph.vaddr + ph.memsz > elf_brk:
+            elf_brk, bss_prot = ph.vaddr + ph.memsz, ph.flags & (PF_R | PF_W | PF_X)
+    elf_bss += bias
+    elf_brk += bias
+    if is_interp:
+        if elf_bss % PAGE and not _clear_user(mm, elf_bss, PAGE - elf_bss % PAGE):
+            raise Signal()  # padzero: EFAULT
+        _set_brk(mm, elf_bss, elf_brk, bss_prot)
+        return
+    _set_brk(mm, elf_bss, elf_brk, bss_prot)
+    if elf_bss != elf_brk and elf_bss % PAGE and not _clear_user(mm, elf_bss, PAGE - elf_bss % PAGE):
+        raise Signal()  # padzero: EFAULT
+
+
 def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Phdr], data: bytes,
                               interp: Interp | None, rie: bool) -> dict:
     mm = AddressSpace(h.task_size, rie)
     try:
         # ET_DYN main programs and interpreters get separate, free regions.
-        bias = _map_image(mm, eh, phdrs, data, dyn_base=0x5555_5555_4000 if not h.ia32 else 0x5655_5000)
+        legacy = not bprm.profile.has("585a018627b4")
+        bias = _map_image(mm, eh, phdrs, data, dyn_base=0x5555_5555_4000 if not h.ia32 else 0x5655_5000,
+                          legacy=legacy)
         runner, runner_data, entry = bprm.file, data, eh.entry + bias
         at_base = 0
         if interp is not None:
@@ -369,7 +444,8 @@ def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Ph
             if not any(p.type == PT_LOAD for p in interp.phdrs):
                 raise Signal()  # total_mapping_size() == 0: EINVAL
             ibias = _map_image(mm, interp.eh, interp.phdrs, interp.data,
-                               dyn_base=0x7F00_0000_0000 if not h.ia32 else 0xF700_0000, is_interp=True)
+                               dyn_base=0x7F00_0000_0000 if not h.ia32 else 0xF700_0000, is_interp=True,
+                               legacy=legacy)
             at_base = ibias if interp.eh.type == ET_DYN else 0
             runner, runner_data, entry = interp.node, interp.data, interp.eh.entry + ibias
         if entry >= mm.task_size:

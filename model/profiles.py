@@ -26,6 +26,7 @@ FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("e7850f4d844e", (5, 12), "binfmt_misc: fix possible deadlock in bm_register_write"),
     Feature("dcd46d897adb", (5, 18), "exec: Force single empty string when argv is empty"),
     Feature("21ca59b365c0", (6, 7), "binfmt_misc: enable sandboxed mounts"),
+    Feature("585a018627b4", (6, 7), "binfmt_elf: Support segments with 0 filesz and misaligned starts"),
     Feature("978ffcbf00d8", (6, 8), "execve: open the executable file before doing anything else"),
     Feature("2a010c412853", (6, 11), "fs: don't block i_writecount during exec", until=(6, 13)),
     Feature("543841d18060", (6, 14), "exec: fix up /proc/pid/comm in the execveat(AT_EMPTY_PATH) case"),

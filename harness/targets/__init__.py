@@ -9,16 +9,16 @@ from .base import Target, TargetUnavailable
 def get_target(name: str, kernel: str | None = None, modules: str | None = None) -> Target:
     """`kernel` is the model profile for sandbox/model, the image for qemu
     (a target spelled "qemu:debian-6.1" carries its image)."""
-    if name == "model":
+    if name == "model" or name.startswith("model:"):
         from .model_target import ModelTarget
-        return ModelTarget(kernel or "newest")
+        return ModelTarget(name.partition(":")[2] or kernel or "newest")
     if name == "sandbox":
         from .sandbox import SandboxTarget
         return SandboxTarget(kernel)
     if name == "qemu" or name.startswith("qemu:"):
         from .qemu import QemuTarget
         return QemuTarget(name.partition(":")[2] or kernel, modules)
-    raise TargetUnavailable(f"unknown target {name!r} (known: sandbox, model, qemu[:IMAGE])")
+    raise TargetUnavailable(f"unknown target {name!r} (known: sandbox, model[:PROFILE], qemu[:IMAGE])")
 
 
 def is_image_target(name: str) -> bool:
