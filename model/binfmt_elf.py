@@ -281,10 +281,11 @@ def _pagealign(x: int) -> int:
 class AddressSpace:
     """Pages the loader mapped, each with its protection and backing."""
 
-    def __init__(self, task_size: int, read_implies_exec: bool):
+    def __init__(self, task_size: int, read_implies_exec: bool, padzero_ro_ok: bool = True):
         self.pages: dict[int, Page] = {}
         self.task_size = task_size
         self.rie = read_implies_exec
+        self.padzero_ro_ok = padzero_ro_ok  # f9c0a39d9530: padzero() errors count only with PROT_WRITE
 
     def mmap(self, addr: int, size: int, prot: int, file: bytes | None, off: int) -> None:
         """vm_mmap() at a fixed address (the model needs no placement)."""
@@ -315,11 +316,14 @@ def elf_load(mm: AddressSpace, data: bytes, addr: int, ph: Phdr, prot: int) -> N
             # padzero() faults only on a page past the end of the file; the
             # error counts only for a writable segment.
             pg = mm.pages.get(_pagestart(zero_start))
-            if zero_start % PAGE and prot & PF_W and pg is not None:
-                if pg.offset >= _pagealign(len(data)):
+            if zero_start % PAGE and pg is not None:
+                if not prot & PF_W:
+                    if not mm.padzero_ro_ok:  # before f9c0a39d9530 the fault is an error
+                        raise Signal()
+                elif pg.offset >= _pagealign(len(data)):
                     raise Signal()
-                # it zeroes the rest of the page, whatever code was there
-                pg.zero_from = min(pg.zero_from, zero_start % PAGE)
+                else:  # it zeroes the rest of the page, whatever code was there
+                    pg.zero_from = min(pg.zero_from, zero_start % PAGE)
     else:
         zero_start = _pagestart(addr)
         zero_end = zero_start + pageoff + ph.memsz
@@ -339,7 +343,8 @@ def _map_image(mm: AddressSpace, eh: Ehdr, phdrs: list[Phdr], data: bytes, dyn_b
                is_interp: bool = False, legacy: bool = False) -> int:
     """Maps an image's PT_LOADs; returns its load bias.  ET_DYN images go at
     `dyn_base` (where mmap would put them: any free, high enough place).
-    `legacy`: the loader before 585a018627b4 (6.7), see _map_legacy."""
+    `legacy`: the loader before 585a018627b4 (main program) or
+    8b04d32678e3 (interpreter), both 6.7: see _map_legacy."""
     loads = [p for p in phdrs if p.type == PT_LOAD]
     bias = 0
     if eh.type == ET_DYN:
@@ -430,12 +435,12 @@ def _map_legacy(mm: AddressSpace, loads: list[Phdr], data: bytes, bias: int, is_
 
 def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Phdr], data: bytes,
                               interp: Interp | None, rie: bool) -> dict:
-    mm = AddressSpace(h.task_size, rie)
+    mm = AddressSpace(h.task_size, rie, padzero_ro_ok=bprm.profile.has("f9c0a39d9530"))
     try:
         # ET_DYN main programs and interpreters get separate, free regions.
-        legacy = not bprm.profile.has("585a018627b4")
+        # The 6.7 rework came as a series; stable kernels took parts of it.
         bias = _map_image(mm, eh, phdrs, data, dyn_base=0x5555_5555_4000 if not h.ia32 else 0x5655_5000,
-                          legacy=legacy)
+                          legacy=not bprm.profile.has("585a018627b4"))
         runner, runner_data, entry = bprm.file, data, eh.entry + bias
         at_base = 0
         if interp is not None:
@@ -445,7 +450,7 @@ def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Ph
                 raise Signal()  # total_mapping_size() == 0: EINVAL
             ibias = _map_image(mm, interp.eh, interp.phdrs, interp.data,
                                dyn_base=0x7F00_0000_0000 if not h.ia32 else 0xF700_0000, is_interp=True,
-                               legacy=legacy)
+                               legacy=not bprm.profile.has("8b04d32678e3"))
             at_base = ibias if interp.eh.type == ET_DYN else 0
             runner, runner_data, entry = interp.node, interp.data, interp.eh.entry + ibias
         if entry >= mm.task_size:

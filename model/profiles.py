@@ -27,6 +27,8 @@ FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("dcd46d897adb", (5, 18), "exec: Force single empty string when argv is empty"),
     Feature("21ca59b365c0", (6, 7), "binfmt_misc: enable sandboxed mounts"),
     Feature("585a018627b4", (6, 7), "binfmt_elf: Support segments with 0 filesz and misaligned starts"),
+    Feature("8b04d32678e3", (6, 7), "binfmt_elf: Use elf_load() for interpreter"),
+    Feature("f9c0a39d9530", (6, 7), "binfmt_elf: Only report padzero() errors when PROT_WRITE"),
     Feature("978ffcbf00d8", (6, 8), "execve: open the executable file before doing anything else"),
     Feature("2a010c412853", (6, 11), "fs: don't block i_writecount during exec", until=(6, 13)),
     Feature("543841d18060", (6, 14), "exec: fix up /proc/pid/comm in the execveat(AT_EMPTY_PATH) case"),
@@ -45,7 +47,11 @@ KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = {
     (5, 10): [(24, "e7850f4d844e"), (223, "dcd46d897adb")],
     # Debian's 6.1.192 names comm after the dentry for execveat(fd, "", AT_EMPTY_PATH)
     # (seen on a QEMU guest: comm "probe", not "3"); first 6.1.y with it unverified.
-    (6, 1): [(192, "543841d18060")],
+    (6, 1): [(192, "543841d18060"),
+             # and the main-program half of the 6.7 ELF loader series but not the
+             # interpreter half (QEMU guest: a read-only bss on the program exits,
+             # an interpreter ending mid-page on a read-only page gets SIGSEGV).
+             (192, "585a018627b4"), (192, "f9c0a39d9530")],
     # Debian's 6.12.107 too (QEMU guest, same cases).
     (6, 12): [(107, "543841d18060")],
 }

@@ -466,6 +466,14 @@ static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	signal(SIGPIPE, SIG_DFL);
 
+	/* In a guest (plain mode) the executor is the real root, whose
+	 * CAP_SYS_RAWIO lets mmap go below vm.mmap_min_addr (cap_mmap_addr).
+	 * A sandbox case runs as a user namespace's root, which lacks it in
+	 * init_user_ns: drop it from the bounding set so the new program's
+	 * credentials (committed before binfmt_elf maps anything) match. */
+	if (plain && prctl(PR_CAPBSET_DROP, 17 /* CAP_SYS_RAWIO */, 0, 0, 0))
+		fail(sfd, 's', 0, errno, "drop CAP_SYS_RAWIO");
+
 	char **argv = c->argv_null ? NULL : c->argv;
 	char **envp = c->envp_null ? NULL : c->envp;
 	const char *path = c->path_null ? NULL : c->path;

@@ -86,7 +86,7 @@ class Guest:
 
     def _boot(self, accel: str, timeout: float | None = None) -> None:
         self.stop()
-        argv = ["qemu-system-x86_64", "-accel", accel, "-cpu", "max" if accel == "tcg" else "host",
+        argv = ["qemu-system-x86_64", "-accel", accel, "-cpu", "max,la57=off" if accel == "tcg" else "host",
                 "-m", self.memory, "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
                 "-no-reboot", "-kernel", str(self.vmlinuz), "-initrd", str(self.initrd),
                 "-append", self.cmdline, "-serial", f"file:{self.console}", "-serial", "stdio",
