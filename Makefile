@@ -7,7 +7,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 JOBS   ?= 2
 
-.PHONY: setup conformance test bench clean
+GUEST  ?= debian-5.10
+
+.PHONY: setup conformance test test-guest bench bench-guests clean
 
 $(VENV)/.ok: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +24,14 @@ conformance: setup
 
 test: setup
 	CI=$${CI:-true} $(PY) -m pytest tests suites -n $(JOBS) $(ARGS)
+
+# The suites on a QEMU guest kernel (TCG), CI-bounded: needs qemu-system-x86;
+# the Debian kernel is fetched into build/kernels with a private apt state.
+test-guest: setup
+	EXECSPEC_PROFILE=$${EXECSPEC_PROFILE:-ci-guest} $(PY) -m pytest suites -n $(JOBS) --target qemu --kernel $(GUEST) $(ARGS)
+
+bench-guests: setup
+	$(PY) bench/guests.py
 
 bench: setup
 	$(PY) bench/bench.py

@@ -13,6 +13,8 @@ _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, Healt
 settings.register_profile("ci", max_examples=500, derandomize=True, database=None, **_common)
 settings.register_profile("dev", max_examples=150, **_common)
 settings.register_profile("thorough", max_examples=5000, **_common)
+# CI on a TCG guest (~20 cases/s): derandomized, fewer examples per property.
+settings.register_profile("ci-guest", max_examples=60, derandomize=True, database=None, **_common)
 settings.load_profile(os.environ.get("EXECSPEC_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 

@@ -127,7 +127,25 @@ static int hexval(int c)
 	return -1;
 }
 
-/* Reads one frame body; returns NULL at EOF. */
+/* Buffered stdin for hex mode: a byte-at-a-time read(2) costs a syscall
+ * per byte, which under TCG dominates megabyte-sized cases. */
+static int getbyte(void)
+{
+	static unsigned char ib[1 << 16];
+	static size_t ipos, ilen;
+	while (ipos == ilen) {
+		ssize_t r = read(0, ib, sizeof ib);
+		if (r < 0 && errno == EINTR) continue;
+		if (r <= 0) return -1;
+		ipos = 0;
+		ilen = r;
+	}
+	return ib[ipos++];
+}
+
+/* Reads one frame body; returns NULL at EOF.
+ * Hex lines may carry runs as "*" + 8 hex digits (count) + 2 (byte):
+ * argument-space cases are megabytes of one letter. */
 static unsigned char *read_frame(uint32_t *len)
 {
 	if (!hex_mode) {
@@ -138,17 +156,30 @@ static unsigned char *read_frame(uint32_t *len)
 	}
 	/* hex line: skip anything before a '>' start mark (tty echo, noise) */
 	struct buf b = {0};
-	int c, hi = -1, started = 0;
-	unsigned char ch;
+	int c, hi = -1, started = 0, run = -1;
+	uint64_t acc = 0;
 	for (;;) {
-		ssize_t r = read(0, &ch, 1);
-		if (r < 0 && errno == EINTR) continue;
-		if (r <= 0) return NULL;
-		c = ch;
+		c = getbyte();
+		if (c < 0) return NULL;
 		if (!started) { started = (c == '>'); continue; }
 		if (c == '\n' || c == '\r') break;
+		if (c == '*') { run = 0; acc = 0; continue; }
 		int v = hexval(c);
 		if (v < 0) continue;
+		if (run >= 0) {
+			acc = acc << 4 | v;
+			if (++run == 10) {
+				unsigned char chunk[4096];
+				memset(chunk, (int)(acc & 0xff), sizeof chunk);
+				for (uint64_t k = acc >> 8; k; ) {
+					size_t m = k < sizeof chunk ? k : sizeof chunk;
+					buf_add(&b, chunk, m);
+					k -= m;
+				}
+				run = -1;
+			}
+			continue;
+		}
 		if (hi < 0) hi = v; else { unsigned char x = hi << 4 | v; buf_add(&b, &x, 1); hi = -1; }
 	}
 	if (b.len < 4) die("short hex frame");
@@ -169,10 +200,21 @@ static void write_frame(struct buf *b)
 	struct buf h = {0};
 	buf_add(&h, "<", 1);
 	unsigned char *hdr = (unsigned char *)&n;
-	for (size_t i = 0; i < 4 + (size_t)n; i++) {
+	for (size_t i = 0; i < 4 + (size_t)n;) {
 		unsigned char x = i < 4 ? hdr[i] : b->p[i - 4];
-		char d[2] = { dig[x >> 4], dig[x & 15] };
-		buf_add(&h, d, 2);
+		size_t r = 1;
+		if (i >= 4)
+			while (i + r < 4 + (size_t)n && b->p[i + r - 4] == x) r++;
+		if (r >= 16) {  /* a run: "*" count(8) byte(2) */
+			char t[12];
+			snprintf(t, sizeof t, "*%08zx%02x", r, x);
+			buf_add(&h, t, 11);
+		} else {
+			r = 1;
+			char d[2] = { dig[x >> 4], dig[x & 15] };
+			buf_add(&h, d, 2);
+		}
+		i += r;
 	}
 	buf_add(&h, "\n", 1);
 	if (write_full(1, h.p, h.len)) die("write frame");

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from harness.case import Case
-from harness.protocol import ProtocolError, decode_response, encode_case, records
+from harness.protocol import ProtocolError, decode_response, encode_case, hex_pack, hex_unpack, records
 
 from .initramfs import build_initramfs
 
@@ -138,7 +138,10 @@ class Guest:
             if start >= 0:
                 end = self._buf.find(b"\n", start)
                 if end >= 0:
-                    raw = bytes.fromhex(self._buf[start + 1:end].decode("ascii", "replace").strip())
+                    try:
+                        raw = hex_unpack(self._buf[start + 1:end].strip())
+                    except (ValueError, ProtocolError) as e:
+                        raise GuestError(f"corrupt hex line from the guest during {what}: {e}") from None
                     self._buf = self._buf[end + 1:]
                     (n,) = struct.unpack_from("<I", raw)
                     if n != len(raw) - 4:
@@ -163,7 +166,7 @@ class Guest:
         assert self.proc and self.proc.stdin
         frame = encode_case(case, int(self.case_timeout * 1000) - 2000)
         try:
-            self.proc.stdin.write(b">" + (struct.pack("<I", len(frame)) + frame).hex().encode() + b"\n")
+            self.proc.stdin.write(b">" + hex_pack(struct.pack("<I", len(frame)) + frame) + b"\n")
             body = self._read_frame(self.case_timeout, "a case")
         except (GuestError, BrokenPipeError, ProtocolError) as e:
             tail = self.console_tail()
