@@ -30,13 +30,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree for a custom image")
 
 
+def _image_target(name: str) -> bool:
+    """qemu/uml: --kernel names a kernel image, not a model profile."""
+    from harness.targets import is_image_target
+    return is_image_target(name.partition(":")[0])
+
+
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest):
     from harness.targets import TargetUnavailable, get_target
     name = request.config.getoption("--target")
     try:
         kernel = request.config.getoption("--kernel")
-        if not name.startswith("qemu"):  # sandbox/model: --kernel/--profile is the model profile
+        if not _image_target(name):  # sandbox/model: --kernel/--profile is the model profile
             kernel = request.config.getoption("--profile") or kernel
         t = get_target(name, kernel, request.config.getoption("--modules"))
     except TargetUnavailable as e:
@@ -48,7 +54,7 @@ def target(request: pytest.FixtureRequest):
 def _profile_option(config: pytest.Config) -> str | None:
     if config.getoption("--profile"):
         return config.getoption("--profile")
-    if not config.getoption("--target").startswith("qemu"):
+    if not _image_target(config.getoption("--target")):
         return config.getoption("--kernel")
     return None
 
@@ -67,7 +73,7 @@ def conform(request: pytest.FixtureRequest, target, profile):
     """conform(case): the target's outcome must equal the model's prediction."""
     from suites.conformance import Checker
     c = Checker(target, profile, request.config.getoption("--target"),
-                request.config.getoption("--kernel") if request.config.getoption("--target") == "qemu" else None)
+                request.config.getoption("--kernel") if _image_target(request.config.getoption("--target")) else None)
     _checkers.append(c)
     return c
 

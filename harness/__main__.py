@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from .case import CaseError, dumps_outcome, load_cases
-from .targets import TargetUnavailable, get_target
+from .targets import TargetBroken, TargetUnavailable, get_target
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -18,7 +18,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     try:
         target = get_target(args.target, args.kernel, args.modules)
-    except TargetUnavailable as e:
+    except (TargetUnavailable, TargetBroken) as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
     try:

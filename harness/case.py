@@ -157,7 +157,7 @@ def _file(d: Any, where: str) -> File:
     if t == "file":
         data = decode_bytes(d.get("data", ""), f"{where}.data", allow_nul=True)
     elif "data" in d:
-        raise CaseError(f"{where}.data", f"only files of type \"file\" have data")
+        raise CaseError(f"{where}.data", "only files of type \"file\" have data")
     if t == "symlink":
         if "target" not in d:
             raise CaseError(f"{where}.target", "missing for a symlink")
@@ -394,9 +394,19 @@ def dumps_outcome(o: dict) -> str:
 
 
 def diff_outcomes(expected: dict, observed: dict, observable: frozenset[str] | None = None) -> list[str]:
-    """Field-by-field differences; fields a target cannot observe are skipped."""
+    """Field-by-field differences; fields a target cannot observe are skipped.
+    An expected outcome may list `alternatives` (outcomes a kernel race can
+    also give): matching any of them is no difference."""
+    lines = _diff(expected, observed, observable)
+    for alt in expected.get("alternatives", ()) if lines else ():
+        if not _diff(alt, observed, observable):
+            return []
+    return lines
+
+
+def _diff(expected: dict, observed: dict, observable: frozenset[str] | None) -> list[str]:
     lines = []
-    for k in sorted(set(expected) | set(observed)):
+    for k in sorted((set(expected) | set(observed)) - {"alternatives"}):
         if observable is not None and k not in observable and k != "outcome":
             continue
         if k == "status" and expected.get("outcome") == "exit" and "status" not in expected:

@@ -15,11 +15,12 @@ import threading
 import time
 
 from .case import Case, CaseError, load_cases, outcome_to_json
-from .targets import Target, TargetUnavailable, get_target
+from .targets import Target, TargetBroken, TargetUnavailable, get_target
 
 # Fields compared: what every chosen target can observe.  "reason" (skip,
-# unmodelled) is explanatory text, shown but never compared.
-_IGNORED = {"reason"}
+# unmodelled) is explanatory text, and "alternatives" (racy outcomes the
+# model allows) a model annotation: shown, never compared.
+_IGNORED = {"reason", "alternatives"}
 
 
 def _start(spec: str, modules: str | None) -> Target:
@@ -131,7 +132,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     try:
         targets = _start_all(specs, args.modules)
-    except TargetUnavailable as e:
+    except (TargetUnavailable, TargetBroken) as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
     try:

@@ -176,7 +176,7 @@ def _decode(recs: list[tuple[bytes, bytes]]) -> dict:
         raise ProtocolError(f"the target could not set the case up: {msg}: {errno_name(vals[1])}")
     if kind == b"f":
         raise ProtocolError("the executor could not parse the case frame")
-    raise ProtocolError(f"unexpected executor response {body[:64]!r}")
+    raise ProtocolError(f"unexpected executor response kind {kind!r}")
 
 
 # Hex lines over a serial port: runs of 16+ equal bytes travel as

@@ -441,7 +441,7 @@ def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Ph
         # The 6.7 rework came as a series; stable kernels took parts of it.
         bias = _map_image(mm, eh, phdrs, data, dyn_base=0x5555_5555_4000 if not h.ia32 else 0x5655_5000,
                           legacy=not bprm.profile.has("585a018627b4"))
-        runner, runner_data, entry = bprm.file, data, eh.entry + bias
+        runner, entry = bprm.file, eh.entry + bias
         at_base = 0
         if interp is not None:
             if interp.eh.type not in (ET_EXEC, ET_DYN):
@@ -452,7 +452,7 @@ def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Ph
                                dyn_base=0x7F00_0000_0000 if not h.ia32 else 0xF700_0000, is_interp=True,
                                legacy=not bprm.profile.has("8b04d32678e3"))
             at_base = ibias if interp.eh.type == ET_DYN else 0
-            runner, runner_data, entry = interp.node, interp.data, interp.eh.entry + ibias
+            runner, entry = interp.node, interp.eh.entry + ibias
         if entry >= mm.task_size:
             raise Signal()  # BAD_ADDR(elf_entry): EINVAL
         page = mm.pages.get(_pagestart(entry))

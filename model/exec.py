@@ -160,14 +160,21 @@ def bprm_filename(case: Case) -> tuple[bytes, bool, bool]:
 
 def predict(case: Case, profile: Profile) -> dict:
     """The outcome the kernel described by `profile` gives for `case`."""
+    made: list[FS] = []
     try:
-        return _predict(case, profile)
+        out = _predict(case, profile, made)
     except Errno as e:
-        return {"outcome": "error", "errno": e.name}
+        out = {"outcome": "error", "errno": e.name}
+    if made and made[0].racy_eloop and out["outcome"] in ("exec", "error", "signal", "exit") \
+            and out.get("errno") != "ELOOP":
+        # the RCU-walk retry can spend the link budget twice (namei.py)
+        out["alternatives"] = [{"outcome": "error", "errno": "ELOOP"}]
+    return out
 
 
-def _predict(case: Case, profile: Profile) -> dict:
+def _predict(case: Case, profile: Profile, made: list) -> dict:
     fs = FS(case.files)
+    made.append(fs)
     try:
         cwd = fs.lookup(fs.root, case.exec.cwd, follow=True)
     except Errno as err:

@@ -5,10 +5,12 @@
 # (no upgrade, nothing installed).
 #
 #   harness/qemu/fetch-kernel.sh SUITE   # bullseye (5.10), bookworm (6.1), trixie (6.12)
-# prints the directory holding boot/vmlinuz-* and lib/modules/*.
+#   harness/qemu/fetch-kernel.sh SUITE PACKAGE   # another package, e.g. user-mode-linux
+# prints the directory holding boot/vmlinuz-* and lib/modules/* (or the package's tree).
 set -euo pipefail
-suite=${1:?usage: fetch-kernel.sh bullseye|bookworm|trixie}
-flavour=${EXECSPEC_KERNEL_FLAVOUR:-cloud-amd64}
+suite=${1:?usage: fetch-kernel.sh bullseye|bookworm|trixie [PACKAGE]}
+package=${2:-}
+flavour=${package:-${EXECSPEC_KERNEL_FLAVOUR:-cloud-amd64}}
 cache=${EXECSPEC_CACHE:-$(cd "$(dirname "$0")/../.." && pwd)/build/kernels}
 apt_dir=$cache/apt-$suite
 out=$cache/$suite-$flavour
@@ -25,7 +27,11 @@ apt_opts=(-o "Dir::State=$apt_dir/state" -o "Dir::Cache=$apt_dir/cache"
           -o "APT::Get::List-Cleanup=0" -o "Debug::NoLocking=1")
 apt-get "${apt_opts[@]}" update -qq >&2
 # the meta package depends on the current ABI's image package
-pkg=$(apt-cache "${apt_opts[@]}" depends "linux-image-$flavour" | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+if [ -n "$package" ]; then
+    pkg=$package
+else
+    pkg=$(apt-cache "${apt_opts[@]}" depends "linux-image-$flavour" | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+fi
 [ -n "$pkg" ] || { echo "no linux-image-$flavour in $suite" >&2; exit 1; }
 (cd "$apt_dir/cache/archives" && apt-get "${apt_opts[@]}" download "$pkg" >&2)
 deb=$(ls "$apt_dir"/cache/archives/"$pkg"_*.deb | head -1)

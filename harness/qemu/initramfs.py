@@ -26,7 +26,7 @@ def _entry(out: io.BytesIO, name: str, mode: int, data: bytes = b"", rdev: tuple
 
 
 def find_module(tree: Path, name: str = "binfmt_misc") -> Path | None:
-    for base in (tree / "lib" / "modules", tree / "usr" / "lib" / "modules"):
+    for base in (tree / "lib" / "modules", tree / "usr" / "lib" / "modules", tree / "usr" / "lib" / "uml" / "modules"):
         if base.is_dir():
             for p in base.rglob(f"{name}.ko*"):
                 return p

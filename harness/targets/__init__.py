@@ -3,7 +3,7 @@ on (which picks the model profile), the outcome fields it can observe, and
 run(case) -> outcome."""
 from __future__ import annotations
 
-from .base import Target, TargetUnavailable
+from .base import Target, TargetBroken, TargetUnavailable
 
 
 def get_target(name: str, kernel: str | None = None, modules: str | None = None) -> Target:
@@ -18,12 +18,15 @@ def get_target(name: str, kernel: str | None = None, modules: str | None = None)
     if name == "qemu" or name.startswith("qemu:"):
         from .qemu import QemuTarget
         return QemuTarget(name.partition(":")[2] or kernel, modules)
-    raise TargetUnavailable(f"unknown target {name!r} (known: sandbox, model[:PROFILE], qemu[:IMAGE])")
+    if name == "uml" or name.startswith("uml:"):
+        from .uml import UmlTarget
+        return UmlTarget(name.partition(":")[2] or kernel, modules)
+    raise TargetUnavailable(f"unknown target {name!r} (known: sandbox, model[:PROFILE], qemu[:IMAGE], uml[:IMAGE])")
 
 
 def is_image_target(name: str) -> bool:
     """Targets whose --kernel names a kernel image rather than a model profile."""
-    return name == "qemu"
+    return name in ("qemu", "uml")
 
 
-__all__ = ["Target", "TargetUnavailable", "get_target"]
+__all__ = ["Target", "TargetBroken", "TargetUnavailable", "get_target"]

@@ -12,6 +12,11 @@ class TargetUnavailable(RuntimeError):
     """The target cannot run here (the message says why); suites SKIP on it."""
 
 
+class TargetBroken(RuntimeError):
+    """The target exists but failed (a guest kernel that does not boot):
+    an error, never a skip."""
+
+
 class Target:
     name = "?"
     kernel = "newest"  # version string that selects the model profile

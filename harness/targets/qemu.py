@@ -18,7 +18,7 @@ from harness.case import Case
 from harness.qemu.guest import Guest, GuestError
 from harness.qemu.initramfs import find_module
 
-from .base import Target, TargetUnavailable
+from .base import Target, TargetBroken, TargetUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 DEBIAN = {"debian-5.10": "bullseye", "debian-6.1": "bookworm", "debian-6.12": "trixie"}
@@ -68,7 +68,7 @@ class QemuTarget(Target):
             self.guest = Guest(vmlinuz, module)
             self.guest.start()
         except GuestError as e:
-            raise TargetUnavailable(f"qemu guest {spec} did not boot: {e}") from None
+            raise TargetBroken(f"qemu guest {spec} did not boot: {e}") from None
         self.kernel = kernel_version(self.guest.hello)
 
     def describe(self) -> str:

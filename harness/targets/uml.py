@@ -1,0 +1,57 @@
+"""Target `uml`: User-Mode Linux, the kernel as a host program.
+
+    --target uml [--kernel debian-uml | PATH/TO/linux] [--modules DIR_OR_binfmt_misc.ko]
+
+Debian's user-mode-linux package (bookworm: 6.1.x) is downloaded with the
+same private apt state as the QEMU kernels and never installed.  The guest
+runs the same initramfs, init and executor as a QEMU guest and boots in ~2 s
+with no emulator.  UML's address space differs from x86-64 hardware
+(TASK_SIZE is below 2^47), so ELF cases that map the top of the address
+space can differ: that is UML, not the exec code under test.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from harness.qemu.guest import GuestError, UmlGuest
+from harness.qemu.initramfs import find_module
+
+from .base import TargetBroken, TargetUnavailable
+from .qemu import ROOT, QemuTarget, kernel_version
+
+
+def resolve_uml(spec: str, modules: str | None) -> tuple[Path, Path | None]:
+    if spec == "debian-uml":
+        r = subprocess.run([str(ROOT / "harness" / "qemu" / "fetch-kernel.sh"), "bookworm", "user-mode-linux"],
+                           capture_output=True, text=True)
+        if r.returncode:
+            raise TargetUnavailable(f"cannot fetch user-mode-linux: {r.stderr.strip()[-500:]}")
+        tree = Path(r.stdout.strip().splitlines()[-1])
+        return tree / "usr" / "bin" / "linux.uml", find_module(tree)
+    linux = Path(spec)
+    if not linux.is_file():
+        raise TargetUnavailable(f"UML kernel {spec!r} not found (or use debian-uml)")
+    module = None
+    if modules:
+        m = Path(modules)
+        module = m if m.is_file() else find_module(m)
+    return linux, module
+
+
+class UmlTarget(QemuTarget):
+    name = "uml"
+
+    def __init__(self, spec: str | None, modules: str | None = None):
+        self.spec = spec or "debian-uml"
+        linux, module = resolve_uml(self.spec, modules or os.environ.get("EXECSPEC_QEMU_MODULES"))
+        try:
+            self.guest = UmlGuest(linux, module)
+            self.guest.start()
+        except GuestError as e:
+            raise TargetBroken(f"UML guest {self.spec} did not boot: {e}") from None
+        self.kernel = kernel_version(self.guest.hello)
+
+    def describe(self) -> str:
+        return f"uml:{self.spec} (kernel {self.kernel})"
