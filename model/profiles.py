@@ -47,7 +47,7 @@ KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = {
     (5, 10): [(24, "e7850f4d844e"), (223, "dcd46d897adb")],
     # Debian's 6.1.192 names comm after the dentry for execveat(fd, "", AT_EMPTY_PATH)
     # (seen on a QEMU guest: comm "probe", not "3"); first 6.1.y with it unverified.
-    (6, 1): [(192, "543841d18060"),
+    (6, 1): [(176, "543841d18060"),  # UML 6.1.176 has it too
              # and the main-program half of the 6.7 ELF loader series but not the
              # interpreter half (QEMU guest: a read-only bss on the program exits,
              # an interpreter ending mid-page on a read-only page gets SIGSEGV).

@@ -44,7 +44,11 @@ class Checker:
             if pinned:
                 pytest.skip(expected["reason"])
             assume(False)
-        observed = self.target.run(case)
+        try:
+            observed = self.target.run(case)
+        except Exception as e:  # a guest that hangs or dies: the case is still the reproducer
+            raise AssertionError(self.report(case, expected, {"outcome": "target-error"},
+                                             [f"  the target failed: {e}"])) from None
         self.count += 1
         if observed.get("outcome") == "skip":
             if pinned:

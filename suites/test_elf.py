@@ -18,6 +18,12 @@ from generators.elfbuild import (EM_386, EM_AARCH64, ET_CORE, ET_DYN, ET_REL, EX
 from harness.case import File
 
 
+@pytest.fixture(autouse=True)
+def _crafted_elf_supported(target):
+    if target.crafted_elf_unsupported:
+        pytest.skip(target.crafted_elf_unsupported)
+
+
 def _check(conform, case, pinned=False):
     out = conform(case, pinned=pinned)
     if out["outcome"] == "exit" and "status" in out:  # (the model target has none)

@@ -186,13 +186,17 @@ class Guest:
                     raise GuestError(f"guest exited during {what}; console tail:\n" + self.console_tail())
                 self._buf += chunk
 
+    def _send(self, line: bytes) -> None:
+        assert self.proc and self.proc.stdin
+        self.proc.stdin.write(line)
+
     def run(self, case: Case) -> dict:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         assert self.proc and self.proc.stdin
         frame = encode_case(case, int(self.case_timeout * 1000) - 2000)
         try:
-            self.proc.stdin.write(b">" + hex_pack(struct.pack("<I", len(frame)) + frame) + b"\n")
+            self._send(b">" + hex_pack(struct.pack("<I", len(frame)) + frame) + b"\n")
             body = self._read_frame(self.case_timeout, "a case")
         except (GuestError, BrokenPipeError, ProtocolError) as e:
             tail = self.console_tail()

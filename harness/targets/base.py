@@ -21,6 +21,9 @@ class Target:
     name = "?"
     kernel = "newest"  # version string that selects the model profile
     observable = ALL_FIELDS
+    # Why crafted ELF programs cannot be run honestly here (suites/test_elf.py
+    # then skips as a whole), or None.
+    crafted_elf_unsupported: str | None = None
 
     def skip_reason(self, case: Case) -> str | None:
         """Why this target cannot run `case` honestly, or None."""

@@ -76,6 +76,9 @@ class QemuTarget(Target):
                 f"cmdline '{self.guest.cmdline}')")
 
     def run(self, case: Case) -> dict:
+        reason = self.skip_reason(case)
+        if reason:
+            return {"outcome": "skip", "reason": reason}
         return self.guest.run(case)
 
     def close(self) -> None:
