@@ -1,7 +1,7 @@
 """Per-kernel figures for QEMU guests: boot to first outcome, cases/s inside
 the guest, and the time of one argument-space case (6 MiB of argv).
 
-    python bench/guests.py [--kernels debian-5.10,debian-6.1,debian-6.12] [--cases N]
+    python bench/guests.py [--kernels debian-5.10,debian-6.1,debian-6.12,uml:debian-uml] [--cases N]
 
 Kernels are fetched on first use (harness/qemu/fetch-kernel.sh); guests run
 one after another so the figures do not compete for the CPU.  A measurement
@@ -19,8 +19,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench import corpus  # noqa: E402
 from generators.common import probe  # noqa: E402
 from harness.case import Case, Exec  # noqa: E402
-from harness.qemu.guest import Guest  # noqa: E402
+from harness.qemu.guest import Guest, UmlGuest  # noqa: E402
 from harness.targets.qemu import kernel_version, resolve_kernel  # noqa: E402
+from harness.targets.uml import resolve_uml  # noqa: E402
 
 
 def big_case() -> Case:
@@ -31,8 +32,12 @@ def big_case() -> Case:
 
 
 def measure(spec: str, cases: list[Case]) -> dict:
-    vmlinuz, module = resolve_kernel(spec)
-    g = Guest(vmlinuz, module)
+    if spec.startswith("uml:"):
+        linux, module = resolve_uml(spec[4:], None)
+        g: Guest = UmlGuest(linux, module)
+    else:
+        vmlinuz, module = resolve_kernel(spec)
+        g = Guest(vmlinuz, module, machine="microvm")
     try:
         t0 = time.perf_counter()
         g.start()
@@ -53,14 +58,14 @@ def measure(spec: str, cases: list[Case]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kernels", default="debian-5.10,debian-6.1,debian-6.12")
+    ap.add_argument("--kernels", default="debian-5.10,debian-6.1,debian-6.12,uml:debian-uml")
     ap.add_argument("--cases", type=int, default=200)
     args = ap.parse_args()
     cases = corpus(args.cases)
-    print(f"{'image':<14} {'kernel':<10} {'accel':<5} {'boot→1st outcome':>17} {'cases/s':>8} {'6 MiB argv case':>16}")
+    print(f"{'image':<16} {'kernel':<10} {'accel':<5} {'boot→1st outcome':>17} {'cases/s':>8} {'6 MiB argv case':>16}")
     for spec in args.kernels.split(","):
         r = measure(spec, cases)
-        print(f"{spec:<14} {r['kernel']:<10} {r['accel']:<5} {r['boot']:>15.2f} s {r['rate']:>8.1f} "
+        print(f"{spec:<16} {r['kernel']:<10} {r['accel']:<5} {r['boot']:>15.2f} s {r['rate']:>8.1f} "
               f"{r['big']:>14.2f} s", flush=True)
 
 

@@ -63,12 +63,14 @@ def _remember_kvm(ok: bool) -> None:
 
 class Guest:
     def __init__(self, vmlinuz: Path, module: Path | None, memory: str = "512M",
-                 boot_timeout: float = 60.0, case_timeout: float = 30.0, extra_cmdline: str = ""):
+                 boot_timeout: float = 60.0, case_timeout: float = 30.0, extra_cmdline: str = "",
+                 machine: str = "pc"):
         if shutil.which("qemu-system-x86_64") is None and type(self) is Guest:
             raise GuestError("qemu-system-x86_64 not found: apt-get install --no-install-recommends qemu-system-x86")
         self.vmlinuz = vmlinuz
         self.initrd = build_initramfs(module)
         self.memory = memory
+        self.machine = os.environ.get("EXECSPEC_QEMU_MACHINE", machine)
         self.boot_timeout = boot_timeout
         self.case_timeout = case_timeout
         self.cmdline = f"{CMDLINE} {extra_cmdline}".strip()
@@ -110,6 +112,10 @@ class Guest:
                 "-no-reboot", "-kernel", str(self.vmlinuz), "-initrd", str(self.initrd),
                 "-append", self.cmdline, "-serial", f"file:{self.console}", "-serial", "stdio",
                 "-monitor", "none"]
+        if self.machine == "microvm":
+            # no PCI or ACPI to probe (5.10 boots in 2.6 s instead of 4.4);
+            # microvm makes only the first serial port, so add the second
+            argv += ["-machine", "microvm,acpi=off", "-device", "isa-serial,chardev=serial1"]
         return argv, {}
 
     def _boot(self, accel: str, timeout: float | None = None) -> None:
@@ -191,6 +197,21 @@ class Guest:
         self.proc.stdin.write(line)
 
     def run(self, case: Case) -> dict:
+        """The case's outcome.  A guest that dies or stops answering is
+        restarted and the case run once more on the fresh guest: on this
+        machine kind TCG guests now and then panic with corrupted registers
+        whatever they run.  A case that kills its guest twice is reported."""
+        try:
+            return self._run_once(case)
+        except GuestError as first:
+            print(f"execspec: guest failed during a case, rerunning it on a fresh guest: "
+                  f"{str(first).splitlines()[0]}", file=sys.stderr)
+            try:
+                return self._run_once(case)
+            except GuestError as second:
+                raise GuestError(f"the case failed its guest twice.\nfirst: {first}\nsecond: {second}") from None
+
+    def _run_once(self, case: Case) -> dict:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         assert self.proc and self.proc.stdin

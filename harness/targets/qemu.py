@@ -65,14 +65,15 @@ class QemuTarget(Target):
         self.spec = spec
         vmlinuz, module = resolve_kernel(spec, modules or os.environ.get("EXECSPEC_QEMU_MODULES"))
         try:
-            self.guest = Guest(vmlinuz, module)
+            # Debian's cloud kernels boot on microvm; a custom image gets a PC
+            self.guest = Guest(vmlinuz, module, machine="microvm" if spec in DEBIAN else "pc")
             self.guest.start()
         except GuestError as e:
             raise TargetBroken(f"qemu guest {spec} did not boot: {e}") from None
         self.kernel = kernel_version(self.guest.hello)
 
     def describe(self) -> str:
-        return (f"qemu:{self.spec} (kernel {self.kernel}, {self.guest.accel}, "
+        return (f"qemu:{self.spec} (kernel {self.kernel}, {self.guest.accel}, {self.guest.machine}, "
                 f"cmdline '{self.guest.cmdline}')")
 
     def run(self, case: Case) -> dict:
