@@ -28,7 +28,8 @@ test: setup
 # The suites on a QEMU guest kernel (TCG), CI-bounded: needs qemu-system-x86;
 # the Debian kernel is fetched into build/kernels with a private apt state.
 test-guest: setup
-	EXECSPEC_PROFILE=$${EXECSPEC_PROFILE:-ci-guest} $(PY) -m pytest suites -n $(JOBS) --target qemu --kernel $(GUEST) $(ARGS)
+	EXECSPEC_REQUIRE_TARGET=1 EXECSPEC_PROFILE=$${EXECSPEC_PROFILE:-ci-guest} \
+		$(PY) -m pytest suites -n $(JOBS) --target qemu --kernel $(GUEST) $(ARGS)
 
 bench-guests: setup
 	$(PY) bench/guests.py

@@ -46,6 +46,8 @@ def target(request: pytest.FixtureRequest):
             kernel = request.config.getoption("--profile") or kernel
         t = get_target(name, kernel, request.config.getoption("--modules"))
     except TargetUnavailable as e:
+        if os.environ.get("EXECSPEC_REQUIRE_TARGET"):  # CI: a target that cannot run is a failure
+            pytest.fail(f"target required (EXECSPEC_REQUIRE_TARGET) but unavailable: {e}", pytrace=False)
         pytest.skip(str(e))
     yield t
     t.close()

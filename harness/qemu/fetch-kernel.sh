@@ -15,6 +15,11 @@ cache=${EXECSPEC_CACHE:-$(cd "$(dirname "$0")/../.." && pwd)/build/kernels}
 apt_dir=$cache/apt-$suite
 out=$cache/$suite-$flavour
 if [ -e "$out/.ok" ]; then echo "$out"; exit 0; fi
+# test workers start guests at once: one downloads, the others wait for it
+mkdir -p "$cache"
+exec 9>"$cache/.lock-$suite"
+flock 9
+if [ -e "$out/.ok" ]; then echo "$out"; exit 0; fi
 mkdir -p "$apt_dir/state/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/etc" "$out"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 printf 'deb [signed-by=%s] http://deb.debian.org/debian %s main\n' "$keyring" "$suite" > "$apt_dir/etc/sources.list"
