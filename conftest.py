@@ -28,6 +28,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--profile", default=None,
                 help="model profile to compare against (default: the target's kernel, adjusted by detected features)")
     g.addoption("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree for a custom image")
+    g.addoption("--ktap", default=None, metavar="FILE",
+                help="also write the results as KTAP (kselftest's format) to FILE, or - for stdout")
 
 
 def _image_target(name: str) -> bool:
@@ -102,6 +104,14 @@ class _XdistHooks:
 def pytest_configure(config: pytest.Config) -> None:
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks())
+    if config.getoption("--ktap", None):
+        from hypothesis import settings as s
+
+        from harness import ktap
+        ktap.configure(config, [
+            f"execspec: target={config.getoption('--target')} kernel={config.getoption('--kernel') or 'from target'}",
+            f"hypothesis profile {s._current_profile}"
+            + (" (derandomized: fixed seed)" if s.default.derandomize else "")])
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
