@@ -35,8 +35,13 @@ _NONBLANK = re.compile(rb"[^ \t]")
 _TERMINATOR = re.compile(rb"[ \t\0]")
 
 
-def parse_shebang(buf: bytes) -> tuple[bytes, bytes | None]:
+def parse_shebang(buf: bytes, truncation_check: bool = True) -> tuple[bytes, bytes | None]:
     """(interpreter name, optional argument) of a "#!" buffer, or Errno ENOEXEC.
+
+    `truncation_check`: b5372fe5dc84 (5.0; its over-eager first form, which
+    refused a truncated argument too, was fixed by ccbb18b67323 in the same
+    release).  Before it a line without newline simply ended at the buffer's
+    last byte and the cut-off path was opened.
 
     Positions follow load_script: `end` is i_end (inclusive ranges end there).
     """
@@ -45,7 +50,7 @@ def parse_shebang(buf: bytes) -> tuple[bytes, bytes | None]:
         first = _NONBLANK.search(buf, 2)
         if first is None:
             raise Errno("ENOEXEC")  # the whole buffer is blanks
-        if _TERMINATOR.search(buf, first.start()) is None:
+        if truncation_check and _TERMINATOR.search(buf, first.start()) is None:
             raise Errno("ENOEXEC")  # the interpreter path may be truncated
         end = len(buf) - 1  # the last byte is dropped
     end = len(buf[:end].rstrip(b" \t"))  # never below 2: buf[1] is '!'
@@ -66,7 +71,7 @@ def parse_shebang(buf: bytes) -> tuple[bytes, bytes | None]:
 def load_script(bprm: "Bprm", buf: bytes) -> dict:
     if buf[:2] != b"#!":
         raise Errno("ENOEXEC")
-    name, arg = parse_shebang(buf)
+    name, arg = parse_shebang(buf, truncation_check=bprm.profile.has("b5372fe5dc84"))
     if bprm.path_inaccessible:  # checked after parsing since 5.8; all profiles are newer
         raise Errno("ENOENT")
     bprm.remove_arg_zero()

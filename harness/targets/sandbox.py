@@ -59,6 +59,14 @@ class SandboxTarget(Target):
         while len(self.pool) < n - 1:
             self.pool.append(Executor(mode="userns"))
         executors = [self.executor, *self.pool[:n - 1]]
+        # Started here, not in the worker threads: an executor dies with the
+        # thread that forked it (PR_SET_PDEATHSIG is per thread).
+        for e in executors:
+            e._ensure_started()
+        if n == 1:
+            for i, o in zip(todo, self.executor.run_many([cases[i] for i in todo])):
+                out[i] = o
+            return out  # type: ignore[return-value]
         errors: list[BaseException] = []
 
         def work(k: int) -> None:

@@ -1,0 +1,115 @@
+"""Builds the pinned regression corpus: for every model feature (a kernel
+commit, model/profiles.py), the smallest cases whose predicted outcome
+changes with that commit alone, found among the suites' pinned cases and a
+derandomized sample of the generators.
+
+    python corpus/build.py        # rewrites corpus/*.json
+
+Each file is one case in the case format, named after the commit and the
+source it came from, tagged "linux-git:<commit>".  The model decides which
+cases pin a feature; whether a kernel has it is then a question for the
+kernel (suites/test_corpus.py, python -m harness features).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+import model  # noqa: E402
+from harness.case import Case, case_from_json, case_to_json, outcome_to_json  # noqa: E402
+from model.profiles import FEATURES, Profile  # noqa: E402
+
+# Bases the features are toggled on: a feature must change the outcome
+# against at least one of them (older behaviour sometimes hides a newer one).
+BASES = ["newest", "6.12", "6.1", "5.10", "5.4"]
+PER_FEATURE = 2
+MAX_BYTES = 300_000  # argument-space cases are large; keep the corpus readable
+
+
+def pinned_cases() -> list[tuple[str, Case]]:
+    from generators.elf import _case
+    from suites import test_binfmt_misc, test_elf, test_pinned_exec
+    out: list[tuple[str, Case]] = []
+    for group in ("EXECVEAT", "NULL_ARGV", "RECURSION", "SCRIPT_RULES"):
+        out += [(f"pinned-{k}", c) for k, c in getattr(test_pinned_exec, group).items()]
+    out += [(f"elf-{k}", _case(d, extra)) for k, (d, extra, _) in test_elf.PINNED.items()]
+    out += [(f"binfmt_misc-{k}", case_from_json(c)) for k, c in test_binfmt_misc.PINNED.items()]
+    return out
+
+
+def generated_cases(n: int) -> list[tuple[str, Case]]:
+    from generators import binfmt_misc, elf, execveat, paths, shebang, vectors
+    strategies = {"shebang": shebang.shebang_cases(), "chain": shebang.chain_cases(),
+                  "vectors": vectors.vector_cases(), "limits": vectors.limit_cases(),
+                  "paths": paths.path_cases(), "execveat": execveat.execveat_cases(),
+                  "elf-interp": elf.interp_cases(), "elf-mutated": elf.mutated_programs(),
+                  "binfmt_misc-flags": binfmt_misc.flag_cases(),
+                  "binfmt_misc-registration": binfmt_misc.registration_cases()}
+    out: list[tuple[str, Case]] = []
+    for label, strat in strategies.items():
+        @settings(max_examples=n, derandomize=True, database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(strat)
+        def collect(case: Case) -> None:
+            out.append((label, case))
+        collect()
+    return out
+
+
+def _predict(case: Case, prof: Profile) -> str:
+    o = outcome_to_json(model.predict(case, prof))
+    o.pop("alternatives", None)
+    return json.dumps(o, sort_keys=True)
+
+
+def toggled(base: str, commit: str) -> tuple[Profile, Profile]:
+    return model.profile(f"{base}+{commit}"), model.profile(f"{base}-{commit}")
+
+
+def build(n: int = 300) -> dict[str, list[tuple[int, str, dict]]]:
+    found: dict[str, list[tuple[int, str, dict]]] = {c: [] for c in FEATURES}
+    for label, case in pinned_cases() + generated_cases(n):
+        text = json.dumps(case_to_json(case), ensure_ascii=False)
+        if len(text) > MAX_BYTES:
+            continue
+        try:
+            for commit in FEATURES:
+                for base in BASES:
+                    with_it, without = toggled(base, commit)
+                    if _predict(case, with_it) != _predict(case, without):
+                        found[commit].append((len(text), label, case_to_json(case)))
+                        break
+        except model.InvalidCase:
+            continue
+    return found
+
+
+def write(found: dict[str, list[tuple[int, str, dict]]], out_dir: Path) -> None:
+    for old in out_dir.glob("*.json"):
+        old.unlink()
+    for commit, cands in found.items():
+        seen: set[str] = set()
+        kept = 0
+        for _, label, d in sorted(cands, key=lambda c: (c[0], c[1])):
+            if label in seen:  # one case per source, for variety
+                continue
+            seen.add(label)
+            d = {"name": f"{commit} {FEATURES[commit].title} ({label})",
+                 "tags": [f"linux-git:{commit}", f"source:{label}"], **d}
+            path = out_dir / f"{commit}-{kept + 1}.json"
+            path.write_text(json.dumps(d, ensure_ascii=False, indent=1) + "\n")
+            kept += 1
+            if kept == PER_FEATURE:
+                break
+        print(f"{commit}  {kept} case(s)  {FEATURES[commit].title}")
+
+
+if __name__ == "__main__":
+    write(build(int(os.environ.get("EXECSPEC_CORPUS_EXAMPLES", "300"))), ROOT / "corpus")

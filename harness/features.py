@@ -1,0 +1,116 @@
+"""python -m harness features --target NAME [--kernel IMAGE]
+
+Which exec behaviours (model features, named by kernel commit) the target's
+kernel has, found by running the pinned corpus (corpus/*.json) on it: for
+each feature, each of its cases is predicted with the feature and without
+it, on top of the profile of the target's kernel; the kernel's outcome says
+which.  Prints a table and the profile spec that describes the kernel
+(e.g. "6.1.192+585a018627b4"), usable as --profile.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import model
+from model.profiles import FEATURES, Profile
+
+from .case import CaseError, case_from_json, diff_outcomes
+from .targets import TargetBroken, TargetUnavailable, get_target
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def corpus_by_commit() -> dict[str, list[tuple[str, dict]]]:
+    out: dict[str, list[tuple[str, dict]]] = {}
+    for p in sorted(CORPUS.glob("*.json")):
+        d = json.loads(p.read_text())
+        for t in d.get("tags", []):
+            if t.startswith("linux-git:"):
+                out.setdefault(t.split(":", 1)[1], []).append((p.name, d))
+    return out
+
+
+def verdict(observed: list[dict], with_it: list[dict], without: list[dict], observable) -> str:
+    """present / absent / undetermined, from every case of one feature."""
+    votes = set()
+    for o, w, wo in zip(observed, with_it, without):
+        if o.get("outcome") == "skip":
+            continue
+        a = not diff_outcomes(w, o, observable)
+        b = not diff_outcomes(wo, o, observable)
+        if a != b:  # the case tells them apart and the kernel picked one
+            votes.add("present" if a else "absent")
+        elif not a:
+            votes.add("neither")
+    if votes == {"present"}:
+        return "present"
+    if votes == {"absent"}:
+        return "absent"
+    return "undetermined" + (" (outcomes match neither prediction)" if "neither" in votes else
+                             " (conflicting cases)" if len(votes) > 1 else " (no case tells them apart here)")
+
+
+def detect(target, base: Profile) -> list[tuple[str, str, int]]:
+    rows = []
+    corpus = corpus_by_commit()
+    for commit, feat in FEATURES.items():
+        cases = [case_from_json(d, where=name) for name, d in corpus.get(commit, [])]
+        if not cases:
+            rows.append((commit, "not detectable (no corpus case)", 0))
+            continue
+        with_it = model.profile(f"{base.name}+{commit}")
+        without = model.profile(f"{base.name}-{commit}")
+        observed = target.run_many(cases)
+        rows.append((commit, verdict(observed, [model.predict(c, with_it) for c in cases],
+                                     [model.predict(c, without) for c in cases], target.observable), len(cases)))
+    return rows
+
+
+def spec_for(base: Profile, rows: list[tuple[str, str, int]]) -> str:
+    """The profile string: the version plus the overrides the corpus found."""
+    mods = []
+    for commit, v, _ in rows:
+        if v == "present" and not base.has(commit):
+            mods.append(f"+{commit}")
+        elif v == "absent" and base.has(commit):
+            mods.append(f"-{commit}")
+    return base.name + "".join(mods)
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    try:
+        target = get_target(args.target, args.kernel, args.modules)
+    except (TargetUnavailable, TargetBroken) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    try:
+        base = model.profile(args.profile or target.kernel)
+        print(f"# {target.describe()}; base profile {base.name}")
+        try:
+            rows = detect(target, base)
+        except CaseError as e:
+            print(f"error: corpus: {e}", file=sys.stderr)
+            return 2
+    finally:
+        target.close()
+    for commit, v, n in rows:
+        f = FEATURES[commit]
+        expected = "yes" if base.has(commit) else "no"
+        mark = "" if v.split()[0] not in ("present", "absent") or (v == "present") == base.has(commit) \
+            else "   <- differs from the version's default"
+        print(f"{commit}  {v:<12} (version default: {expected}; {n} case(s))  {f.title}{mark}")
+    print(f"profile: {spec_for(base, rows)}")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    f = sub.add_parser("features", help="which exec features (kernel commits) the target's kernel has")
+    f.add_argument("--target", default="sandbox", help="sandbox, qemu:IMAGE, uml, ...")
+    f.add_argument("--kernel", default=None, help="qemu/uml: the image (debian-6.1, a bzImage path, ...)")
+    f.add_argument("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree")
+    f.add_argument("--profile", default=None,
+                   help="the base profile to toggle features on (default: the target kernel's version)")
+    f.set_defaults(func=cmd_features)

@@ -1,0 +1,38 @@
+"""`harness features` on the host kernel: every feature the corpus can
+detect comes out as its profile says (the host is the model's reference),
+and the verdict logic on hand-made outcomes."""
+from __future__ import annotations
+
+import pytest
+
+import model
+from harness.executor import userns_available
+from harness.features import detect, spec_for, verdict
+from harness.targets import get_target
+
+E = {"outcome": "error", "errno": "ENOEXEC"}
+X = {"outcome": "exit"}
+
+
+def test_verdict():
+    obs = frozenset({"outcome", "errno"})
+    assert verdict([X], [X], [E], obs) == "present"
+    assert verdict([E], [X], [E], obs) == "absent"
+    assert verdict([X], [X], [X], obs).startswith("undetermined")
+    assert verdict([{"outcome": "signal"}], [X], [E], obs).startswith("undetermined")
+    assert verdict([X, E], [X, X], [E, E], obs).startswith("undetermined")
+
+
+@pytest.mark.skipif(not userns_available()[0], reason="needs user namespaces")
+def test_host_features_match_its_profile():
+    t = get_target("sandbox")
+    try:
+        base = model.profile(t.kernel)
+        rows = detect(t, base)
+    finally:
+        t.close()
+    decided = [(c, v) for c, v, _ in rows if v in ("present", "absent")]
+    assert len(decided) >= 8, rows
+    for commit, v in decided:
+        assert (v == "present") == base.has(commit), (commit, v)
+    assert spec_for(base, rows) == base.name
