@@ -9,7 +9,7 @@ JOBS   ?= 2
 
 GUEST  ?= debian-5.10
 
-.PHONY: setup conformance test test-guest bench bench-guests clean
+.PHONY: setup conformance test test-guest test-docker bench bench-guests clean
 
 $(VENV)/.ok: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: setup
 test-guest: setup
 	EXECSPEC_REQUIRE_TARGET=1 EXECSPEC_PROFILE=$${EXECSPEC_PROFILE:-ci-guest} \
 		$(PY) -m pytest suites -n $(JOBS) --target qemu --kernel $(GUEST) $(ARGS)
+
+# The suites through a container (needs an engine: docker/engine.sh start).
+test-docker: setup
+	EXECSPEC_REQUIRE_TARGET=1 CI=$${CI:-true} $(PY) -m pytest suites tests/test_docker_target.py -n $(JOBS) --target docker $(ARGS)
 
 bench-guests: setup
 	$(PY) bench/guests.py

@@ -84,7 +84,7 @@ class KtapPlugin:
         # by name: the same run gives the same numbering with or without xdist
         for i, (suite, tests) in enumerate(sorted(self.results.items()), 1):
             tests = sorted(tests, key=lambda t: t.name)
-            out += [f"    KTAP version 1", f"    # Subtest: {suite}", f"    1..{len(tests)}"]
+            out += ["    KTAP version 1", f"    # Subtest: {suite}", f"    1..{len(tests)}"]
             for j, t in enumerate(tests, 1):
                 if t.outcome == "skip":
                     out.append(f"    ok {j} {t.name} # SKIP {t.reason.splitlines()[0] if t.reason else ''}".rstrip())

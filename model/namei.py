@@ -16,17 +16,16 @@ Rules (checked on the host kernel by suites/test_paths.py):
 - The last component: a trailing slash forces following and requires a
   directory (ENOTDIR); without LOOKUP_FOLLOW a final symlink is opened as
   itself and may_open refuses it with ELOOP.
-- A race (seen on the 6.18 host under load): do_filp_open() first walks in
-  RCU mode and, on -ECHILD, walks again in ref mode with the same nameidata,
-  whose total_link_count is set once in set_nameidata() and never reset.
-  pick_link() counts a link before it may need try_to_unlazy() (to update
-  the link's atime, i.e. on the first follow of a fresh link under
-  relatime), and that fails whenever mount_lock's seqcount moved -- any
-  mount or umount anywhere on the machine.  So a lookup that follows L
-  links can see L + k of the budget, k being the links counted in the failed
-  RCU attempt: up to the first not-yet-followed link, or all L when every
-  link was followed before (the final unlazy can fail too).  When L + k
-  exceeds MAXSYMLINKS, ELOOP is a possible outcome: FS.racy_eloop.
+- A race (seen on the 6.18 host under load, and in a container): do_filp_open()
+  first walks in RCU mode and, on -ECHILD, walks again in ref mode with the
+  same nameidata, whose total_link_count is set once in set_nameidata() and
+  never reset.  reserve_stack() counts a link before anything can fail, and
+  the RCU attempt fails whenever try_to_unlazy() finds mount_lock's seqcount
+  moved (any mount or umount anywhere on the machine) -- at a link whose
+  atime needs updating, or at the end of the walk.  So a lookup that follows
+  L links may be charged anywhere up to 2L: with 2L > MAXSYMLINKS, ELOOP is
+  a possible outcome (FS.racy_eloop).  (Seen: 40 fresh links on the host,
+  39 in a container.)
 """
 from __future__ import annotations
 
@@ -110,19 +109,15 @@ class FS:
     # ------------------------------------------------------------ lookup
 
     racy_eloop = False  # see the module docstring: set by a lookup near the link budget
-    _followed: "set[int] | None" = None  # links whose atime a walk already updated
 
     def lookup(self, start: Node, path: bytes, follow: bool) -> Node:
         """Resolve a non-empty path from `start` (path_lookupat + open_last_lookups)."""
         self._links = 0
-        self._first_fresh = 0
         try:
             return self._walk(start, path, follow)
         finally:
-            if self._links:
-                k = self._first_fresh or self._links
-                if self._links + k > MAXSYMLINKS and self._links <= MAXSYMLINKS:
-                    self.racy_eloop = True
+            if 2 * self._links > MAXSYMLINKS >= self._links:
+                self.racy_eloop = True
 
     def _walk(self, start: Node, path: bytes, follow: bool) -> Node:
         cur = self.root if path.startswith(b"/") else start
@@ -162,12 +157,6 @@ class FS:
         self._links += 1
         if self._links > MAXSYMLINKS:
             raise Errno("ELOOP")
-        if self._followed is None:
-            self._followed = set()
-        if id(link) not in self._followed:
-            self._followed.add(id(link))
-            if not self._first_fresh:
-                self._first_fresh = self._links
         return self._walk(link.parent, link.data, True)
 
 

@@ -66,6 +66,7 @@ struct ccase {
 };
 
 static int hex_mode;
+static int no_pdeathsig;
 static const char *mode = "userns";
 static const char *scratch = "/tmp";
 #define MAX_PROBES 16
@@ -647,12 +648,16 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--mode") && i + 1 < argc) mode = argv[++i];
 		else if (!strcmp(argv[i], "--scratch") && i + 1 < argc) scratch = argv[++i];
 		else if (!strcmp(argv[i], "--probe") && i + 1 < argc) load_probe(argv[++i]);
-		else { fprintf(stderr, "usage: executor --probe PATH [--probe PATH2 ...] [--mode userns|plain] [--scratch DIR] [--hex]\n"); return 2; }
+		else if (!strcmp(argv[i], "--no-pdeathsig")) no_pdeathsig = 1;
+		else { fprintf(stderr, "usage: executor --probe PATH [--probe PATH2 ...] [--mode userns|plain] [--scratch DIR] [--hex] [--no-pdeathsig]\n"); return 2; }
 	}
 	if (!nprobes) { fprintf(stderr, "executor: --probe is required\n"); return 2; }
 	if (strcmp(mode, "userns") && strcmp(mode, "plain")) { fprintf(stderr, "executor: bad --mode\n"); return 2; }
-	/* Die with whoever drives us; our children die with us (PDEATHSIG). */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Die with whoever drives us; our children die with us (PDEATHSIG).
+	 * Not under `docker exec`: our parent there is runc, which exits once
+	 * we run; stdin's EOF (the CLI gone) ends us instead. */
+	if (!no_pdeathsig)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGPIPE, SIG_IGN);
 
 	struct utsname u;

@@ -30,8 +30,11 @@ class SandboxTarget(Target):
         self.release = os.uname().release
         self.kernel = kernel or self.release
         self.per_userns_binfmt_misc = parse_version(self.release)[:2] >= (6, 7)
-        self.executor = Executor(mode="userns")
+        self.executor = self._executor()
         self.pool: list[Executor] = []  # extra executors for run_many
+
+    def _executor(self) -> Executor:
+        return Executor(mode="userns")
 
     def skip_reason(self, case: Case) -> str | None:
         if case.binfmt_misc and not self.per_userns_binfmt_misc:
@@ -57,7 +60,7 @@ class SandboxTarget(Target):
                 todo.append(i)
         n = max(1, min(workers or os.cpu_count() or 1, len(todo) // 64 or 1))
         while len(self.pool) < n - 1:
-            self.pool.append(Executor(mode="userns"))
+            self.pool.append(self._executor())
         executors = [self.executor, *self.pool[:n - 1]]
         # Started here, not in the worker threads: an executor dies with the
         # thread that forked it (PR_SET_PDEATHSIG is per thread).
