@@ -21,9 +21,10 @@ start)
     echo "dockerd did not answer within 30 s; log:" >&2; tail -n 20 "$state/dockerd.log" >&2; exit 1 ;;
 stop)
     if [ -f "$state/dockerd.pid" ]; then
-        kill "$(cat "$state/dockerd.pid")" 2>/dev/null || true
-        for _ in $(seq 1 40); do [ -e "/proc/$(cat "$state/dockerd.pid")" ] || break; sleep 0.25; done
-        rm -f "$state/dockerd.pid"
+        pid=$(cat "$state/dockerd.pid")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 60); do [ -e "/proc/$pid" ] || break; sleep 0.25; done
+        rm -f "$state/dockerd.pid"   # dockerd removes it itself on a clean exit
     fi ;;
 status)
     docker version -f '{{.Server.Version}}' ;;
