@@ -30,6 +30,8 @@ PROGRAMS: dict[str, tuple[str, list[str]]] = {
                               "-Wl,-z,noseparate-code", "-Wl,--no-dynamic-linker", '-DPROBE_VARIANT="pie"']),
     "executor": ("executor.c", ["-static", "-O2", "-Wall"]),
     "init": ("init.c", ["-static", "-O2", "-Wall"]),
+    # makes one case's exec call inside a simulator (harness/targets/simulator.py)
+    "launch": ("launch.c", ["-static", "-O2", "-Wall"]),
 }
 
 

@@ -19,7 +19,7 @@ launcher.
 from __future__ import annotations
 
 import argparse
-import json
+
 import sys
 
 import model

@@ -18,13 +18,16 @@ def get_target(name: str, kernel: str | None = None, modules: str | None = None)
     if name == "qemu" or name.startswith("qemu:"):
         from .qemu import QemuTarget
         return QemuTarget(name.partition(":")[2] or kernel, modules)
+    if name.startswith("sim:"):
+        from .simulator import SimulatorTarget
+        return SimulatorTarget(name[4:], kernel)
     if name == "docker":
         from .docker import DockerTarget
         return DockerTarget(kernel)
     if name == "uml" or name.startswith("uml:"):
         from .uml import UmlTarget
         return UmlTarget(name.partition(":")[2] or kernel, modules)
-    raise TargetUnavailable(f"unknown target {name!r} (known: sandbox, docker, model[:PROFILE], qemu[:IMAGE], uml[:IMAGE])")
+    raise TargetUnavailable(f"unknown target {name!r} (known: sandbox, docker, sim:NAME|sim:FILE.json, model[:PROFILE], qemu[:IMAGE], uml[:IMAGE])")
 
 
 def is_image_target(name: str) -> bool:

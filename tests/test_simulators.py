@@ -1,0 +1,88 @@
+"""Simulator targets: the description mechanism (a command template, no
+code) checked with a do-nothing "simulator" -- our launcher chrooted on the
+host kernel, which must then agree with the model -- plus smoke runs under
+PRoot and qemu-user (SKIP when they are not installed) and the report's
+classifier."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+import model
+from generators.common import probe, script
+from harness.case import Case, Exec, diff_outcomes
+from harness.report import classify
+from harness.targets import TargetUnavailable, get_target
+
+PROBE_CASE = Case(files=(probe(b"/bin/probe", "P"),),
+                  exec=Exec(path=b"/bin/probe", argv=(b"p", b"a b", b"\xff"), envp=(b"K=V",)))
+SCRIPT_CASE = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe -x\n")),
+                   exec=Exec(path=b"/s", argv=(b"s", b"1"), envp=()))
+ENOENT_CASE = Case(files=(probe(b"/bin/probe", "P"),), exec=Exec(path=b"/nope", argv=(b"n",), envp=()))
+
+
+@pytest.fixture
+def identity(tmp_path):
+    d = {"name": "identity", "command": ["{launcher}"], "mode": "launcher", "chroot": True,
+         "emulated": "nothing: the host kernel in a chroot"}
+    p = tmp_path / "identity.json"
+    p.write_text(json.dumps(d))
+    if os.geteuid() != 0:
+        pytest.skip("chroot needs root")
+    t = get_target(f"sim:{p}")
+    yield t
+    t.close()
+
+
+@pytest.mark.parametrize("case", [PROBE_CASE, SCRIPT_CASE, ENOENT_CASE], ids=["probe", "script", "enoent"])
+def test_template_mechanism_on_the_host_kernel(identity, case):
+    observed = identity.run(case)
+    assert not diff_outcomes(model.predict(case, identity.kernel), observed), observed
+
+
+def test_bad_description(tmp_path):
+    p = tmp_path / "bad.json"
+    p.write_text(json.dumps({"name": "x", "command": ["y"]}))
+    with pytest.raises(TargetUnavailable, match="mode"):
+        get_target(f"sim:{p}")
+    with pytest.raises(TargetUnavailable, match="known: "):
+        get_target("sim:no-such-simulator")
+
+
+@pytest.mark.skipif(shutil.which("proot") is None, reason="proot not installed")
+def test_proot_smoke():
+    t = get_target("sim:proot")
+    try:
+        o = t.run(PROBE_CASE)
+        assert o["outcome"] == "exec" and o["argv"] == [b"p", b"a b", b"\xff"] and o["envp"] == [b"K=V"]
+        assert t.run(ENOENT_CASE) == {"outcome": "error", "errno": "ENOENT"}
+        reg = Case(files=PROBE_CASE.files, exec=PROBE_CASE.exec, binfmt_misc=(b":x:E::x::/bin/probe:",))
+        assert t.run(reg)["outcome"] == "skip"  # never the host's global binfmt_misc
+    finally:
+        t.close()
+
+
+def test_qemu_user_smoke():
+    try:
+        t = get_target("sim:qemu-user")
+    except TargetUnavailable as e:
+        pytest.skip(str(e))
+    try:
+        o = t.run(PROBE_CASE)
+        assert o["outcome"] == "exec" and o["argv"] == [b"p", b"a b", b"\xff"] and o["envp"] == [b"K=V"]
+        assert t.skip_reason(Case(files=(), exec=Exec(path=b"/p", argv=(), envp=())))
+    finally:
+        t.close()
+
+
+def test_classify():
+    exp = {"outcome": "exec", "tag": "P", "argv": [b"a"], "envp": [], "execfn": b"/a", "comm": b"a",
+           "execfd": False}
+    assert classify("g", exp, dict(exp), frozenset(exp)) is None
+    k = classify("g", exp, {**exp, "comm": b"/a"}, frozenset(exp) | {"outcome"})
+    assert k == "g: comm | model exec -> simulator exec"
+    assert classify("g", {"outcome": "error", "errno": "ENOENT"}, {"outcome": "error", "errno": "EACCES"},
+                    frozenset({"outcome", "errno"})) == "g: errno | model error ENOENT -> simulator error EACCES"
