@@ -117,23 +117,37 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float) -
         case: Case = c["case"]
         path = out / f"class-{i:02d}.json"
         path.write_text(json.dumps(case_to_json(case), ensure_ascii=False, indent=1) + "\n")
-        k = next((e for e in known if re.search(e["pattern"], key)), None)
-        rows.append({"class": i, "key": key, "status": "known" if k else "new",
-                     "description": (k or {}).get("description"), "link": (k or {}).get("link"),
+        rows.append({"class": i, "key": key,
                      "case": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
                      "model": outcome_to_json(c["expected"]), "simulator": outcome_to_json(c["observed"]),
                      "host_kernel": outcome_to_json(c["host"]) if c["host"] is not None else None,
                      "host_agrees_with_model": c["host_ok"]})
-    data = {"target": target.describe(), "profile": rep.profile.name, "cases_run": rep.cases_run,
-            "skipped": rep.skipped, "seconds": round(seconds, 1), "classes": rows}
+    label(rows, known)
+    data = {"target": target.describe(), "target_name": target.name, "profile": rep.profile.name,
+            "cases_run": rep.cases_run, "skipped": rep.skipped, "seconds": round(seconds, 1), "classes": rows}
+    return render(out, data)
+
+
+def label(rows: list[dict], known: list) -> None:
+    """Known or new, from simulators/known.json's patterns."""
+    for r in rows:
+        k = next((e for e in known if re.search(e["pattern"], r["key"])), None)
+        r.update(status="known" if k else "new", description=(k or {}).get("description"),
+                 link=(k or {}).get("link"))
+
+
+def render(out: Path, data: dict) -> tuple[Path, Path]:
+    rows = data["classes"]
+    name = data.get("target_name", "?")
     j = out / "report.json"
     j.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-    md = [f"# Divergence report: {target.name}", "",
-          f"- Target: {target.describe()}",
-          f"- Reference: the model, profile {rep.profile.name} (the host kernel); every class's case was "
+    md = [f"# Divergence report: {name}", "",
+          f"- Target: {data['target']}",
+          f"- Reference: the model, profile {data['profile']} (the host kernel); every class's case was "
           f"also run on the host kernel (sandbox).",
-          f"- {rep.cases_run} cases run, {rep.skipped} skipped as inexpressible, {len(rows)} classes "
-          f"({sum(r['status'] == 'new' for r in rows)} new), {seconds:.0f} s.", ""]
+          f"- {data['cases_run']} cases run, {data['skipped']} skipped as inexpressible, {len(rows)} classes "
+          f"({sum(r['status'] == 'new' for r in rows)} new, {sum(r['status'] == 'known' for r in rows)} known), "
+          f"{data['seconds']:.0f} s.", ""]
     for r in rows:
         md += [f"## Class {r['class']} ({r['status']}): {r['key']}", ""]
         if r["description"]:
@@ -145,14 +159,26 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float) -
                + ("" if r["host_agrees_with_model"] else "  **(the host kernel disagrees with the model too: "
                                                           "a model bug, not the simulator's)**"),
                f"- case: `{r['case']}`",
-               f"- replay: `python -m harness run {r['case']} --target {target.name}` "
+               f"- replay: `python -m harness run {r['case']} --target {name}` "
                f"and `python -m harness run {r['case']} --target sandbox`", ""]
     m = out / "report.md"
     m.write_text("\n".join(md))
     return m, j
 
 
+def _known(sim: str) -> list:
+    return json.loads((ROOT / "simulators" / "known.json").read_text()).get(sim, [])
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.relabel:  # known/new again after simulators/known.json changed, without rerunning
+        out = Path(args.out) if args.out else ROOT / "reports" / args.target.replace("sim:", "").replace("/", "_")
+        data = json.loads((out / "report.json").read_text())
+        label(data["classes"], _known(args.target.replace("sim:", "")))
+        data.setdefault("target_name", args.target)
+        m, j = render(out, data)
+        print(f"relabelled {m} and {j}")
+        return 0
     try:
         target = get_target(args.target, None, None)
         host = get_target("sandbox", None, None)
@@ -187,8 +213,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     finally:
         host.close()
         target.close()
-    known = json.loads((ROOT / "simulators" / "known.json").read_text()).get(target.desc["name"], []) \
-        if hasattr(target, "desc") else []
+    known = _known(target.desc["name"]) if hasattr(target, "desc") else []
     out = Path(args.out) if args.out else ROOT / "reports" / target.name.replace("sim:", "").replace("/", "_")
     m, j = write(out, target, rep, host, known, time.monotonic() - t0)
     print(f"{len(rep.classes)} classes from {rep.cases_run} cases in {time.monotonic() - t0:.0f} s: {m} and {j}")
@@ -201,4 +226,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--examples", type=int, default=100, help="generated cases per generator")
     r.add_argument("--shrink", type=int, default=150, help="cases tried while shrinking each class")
     r.add_argument("--out", default=None, help="directory (default reports/<simulator>/)")
+    r.add_argument("--relabel", action="store_true",
+                   help="only re-mark known/new classes of an existing report from simulators/known.json")
     r.set_defaults(func=cmd_report)
