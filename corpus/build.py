@@ -28,7 +28,7 @@ from model.profiles import FEATURES, Profile  # noqa: E402
 
 # Bases the features are toggled on: a feature must change the outcome
 # against at least one of them (older behaviour sometimes hides a newer one).
-BASES = ["newest", "6.12", "6.1", "5.10", "5.4"]
+BASES = ["newest", "6.12.107", "6.1", "5.10", "5.4"]  # kernels as shipped (6.12.0 lacked a revert)
 PER_FEATURE = 2
 MAX_BYTES = 300_000  # argument-space cases are large; keep the corpus readable
 
@@ -37,7 +37,7 @@ def pinned_cases() -> list[tuple[str, Case]]:
     from generators.elf import _case
     from suites import test_binfmt_misc, test_elf, test_pinned_exec
     out: list[tuple[str, Case]] = []
-    for group in ("EXECVEAT", "NULL_ARGV", "RECURSION", "SCRIPT_RULES"):
+    for group in ("EXECVEAT", "NULL_ARGV", "RECURSION", "SCRIPT_RULES", "TEXT_BUSY"):
         out += [(f"pinned-{k}", c) for k, c in getattr(test_pinned_exec, group).items()]
     out += [(f"elf-{k}", _case(d, extra)) for k, (d, extra, _) in test_elf.PINNED.items()]
     out += [(f"binfmt_misc-{k}", case_from_json(c)) for k, c in test_binfmt_misc.PINNED.items()]

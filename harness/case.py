@@ -37,6 +37,9 @@ class File:
     data: bytes = b""  # file contents, or a symlink's target
     tag: str = ""
     variant: str = "static"  # which probe program (harness.build.PROBES)
+    # held open O_WRONLY by the target from before the binfmt_misc writes
+    # until the exec, so deny_write_access() sees i_writecount > 0 (ETXTBSY)
+    open_for_write: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ def _vector(v: Any, where: str) -> tuple[bytes, ...] | None:
 
 def _file(d: Any, where: str) -> File:
     d = _obj(d, where)
-    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target", "variant"), where)
+    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target", "variant", "open_for_write"), where)
     if "path" not in d:
         raise CaseError(f"{where}.path", "missing")
     path = decode_bytes(d["path"], f"{where}.path")
@@ -177,7 +180,12 @@ def _file(d: Any, where: str) -> File:
         raise CaseError(f"{where}.variant", "only probes have a variant")
     if variant not in PROBE_VARIANTS:
         raise CaseError(f"{where}.variant", f"expected one of {', '.join(PROBE_VARIANTS)}, got {variant!r}")
-    return File(path=path, type=t, mode=mode, data=data, tag=tag, variant=variant)
+    ofw = d.get("open_for_write", False)
+    if not isinstance(ofw, bool):
+        raise CaseError(f"{where}.open_for_write", f"expected true or false, got {ofw!r}")
+    if ofw and t not in ("file", "probe"):
+        raise CaseError(f"{where}.open_for_write", "only a regular file (file or probe) can be held open for writing")
+    return File(path=path, type=t, mode=mode, data=data, tag=tag, variant=variant, open_for_write=ofw)
 
 
 def _exec(d: Any, where: str) -> Exec:
@@ -296,6 +304,8 @@ def case_to_json(c: Case) -> dict:
             o["tag"] = f.tag
             if f.variant != "static":
                 o["variant"] = f.variant
+        if f.open_for_write:
+            o["open_for_write"] = True
         files.append(o)
     e = c.exec
     ex: dict[str, Any] = {

@@ -27,6 +27,9 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
         data = bytes([PROBE_VARIANTS.index(f.variant)]) + f.tag.encode() if f.type == "probe" else f.data
         _rec(out, b"f", KIND[f.type] + struct.pack("<II", f.mode, len(f.path)) + f.path
              + struct.pack("<I", len(data)) + data)
+    for f in c.files:
+        if f.open_for_write:
+            _rec(out, b"W", f.path)
     for r in c.binfmt_misc:
         if isinstance(r, MiscWrite):
             _rec(out, b"w", struct.pack("<I", len(r.file)) + r.file + r.data)

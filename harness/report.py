@@ -36,6 +36,7 @@ def strategies() -> dict:
 
     from generators import elf, execveat, paths, shebang, vectors
     from generators.selftest_shapes import selftest_shapes
+    from generators.writers import with_writers
 
     from .case import case_from_json
     return {"shebang": shebang.shebang_cases(), "shebang-chain": shebang.chain_cases(),
@@ -43,7 +44,8 @@ def strategies() -> dict:
             "argv-envp": vectors.vector_cases(),
             "paths": paths.path_cases(), "symlinks": paths.symlink_chain_cases(),
             "execveat": execveat.execveat_cases(), "elf-valid": elf.valid_programs(),
-            "elf-interp": elf.interp_cases(), "elf-mutated": elf.mutated_programs()}
+            "elf-interp": elf.interp_cases(), "elf-mutated": elf.mutated_programs(),
+            "text-busy": with_writers(st.one_of(shebang.chain_cases(), paths.path_cases(), elf.interp_cases()))}
 
 
 def _kind(o: dict) -> str:

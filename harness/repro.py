@@ -97,6 +97,8 @@ def launcher_c(case: Case, expected: str, embed_files: bool) -> str:
         nregs=len(regs),
         reads="".join(f"\t{c_bytes(r)},\n" for r in case.binfmt_misc_read) or "\tNULL\n",
         nreads=len(case.binfmt_misc_read),
+        writers="".join(f"\t{c_bytes(f.path)},\n" for f in case.files if f.open_for_write) or "\tNULL\n",
+        nwriters=sum(f.open_for_write for f in case.files),
         path="NULL" if e.path is None else c_bytes(e.path),
         argv=_vec("argv", e.argv),
         envp=_vec("envp", e.envp),
@@ -214,6 +216,10 @@ static const int nregs = {nregs};
 static const char *reads[] = {{
 {reads}}};
 static const int nreads = {nreads};
+/* files held open for writing from before the registrations until the exec (ETXTBSY) */
+static const char *writers[] = {{
+{writers}}};
+static const int nwriters = {nwriters};
 static char entries[1 << 16];  /* ", \"binfmt_misc_entries\": {{...}}" read before the exec */
 static const char *path = {path};
 {argv}{envp}static const char *cwd = {cwd};
@@ -396,6 +402,8 @@ int main(int argc, char **argv0)
 		bmfd = open(bm, O_PATH | O_DIRECTORY);
 	}}
 	if (chroot(root) || chdir("/")) die("chroot");
+	for (int i = 0; i < nwriters; i++)
+		if (open(writers[i], O_WRONLY | O_CLOEXEC) < 0) die("open for writing");
 	for (int i = 0; i < nregs; i++) {{
 		int fd = openat(bmfd, regs[i].name, O_WRONLY);
 		if (fd < 0 || write(fd, regs[i].data, regs[i].len) != (ssize_t)regs[i].len) {{

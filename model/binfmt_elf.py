@@ -48,7 +48,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .errors import Errno
-from .namei import may_open_exec
+from .namei import deny_write_access, may_open_exec
 
 if TYPE_CHECKING:
     from .exec import Bprm
@@ -251,6 +251,7 @@ def open_exec(bprm: "Bprm", name: bytes) -> "Node":
     # empty name ends at the cwd, a directory, hence EACCES (seen on 6.18).
     node = bprm.fs.lookup(bprm.cwd, name, follow=True) if name else bprm.cwd
     may_open_exec(node)
+    deny_write_access(node, bprm.profile)
     return node
 
 

@@ -26,7 +26,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .errors import Errno
-from .namei import may_open_exec
+from .namei import deny_write_access, may_open_exec
 
 if TYPE_CHECKING:
     from .exec import Bprm
@@ -90,4 +90,5 @@ def open_exec(bprm: "Bprm", name: bytes):
         raise Errno("ENAMETOOLONG")
     node = bprm.fs.lookup(bprm.cwd, name, follow=True) if name else bprm.cwd
     may_open_exec(node)
+    deny_write_access(node, bprm.profile)
     return node

@@ -36,7 +36,7 @@ from harness.case import Case, EXEC_FLAGS, RLIM_INFINITY
 
 from . import binfmt_elf, binfmt_misc, binfmt_script
 from .errors import Errno, InvalidCase
-from .namei import FS, PIPE, Node, getname, may_open_exec
+from .namei import FS, PIPE, Node, deny_write_access, getname, may_open_exec
 from .profiles import Profile
 
 PAGE_SIZE = 4096
@@ -45,6 +45,7 @@ ARG_MAX = 32 * 4096
 STK_LIM = 8 << 20
 TASK_COMM_LEN = 16
 AT_FDCWD = -100
+WRITE_FD = 101  # targets hold files[].open_for_write from this fd upwards
 
 
 @dataclass
@@ -97,6 +98,8 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
     if isinstance(e.dirfd, int):
         if e.dirfd in (0, 1, 2):
             return PIPE
+        if WRITE_FD <= e.dirfd < WRITE_FD + sum(f.open_for_write for f in case.files):
+            raise InvalidCase(f"exec.dirfd {e.dirfd} is where the target holds a file open for writing")
         raise Errno("EBADF")
     if not e.dirfd:
         raise InvalidCase("exec.dirfd is an empty path")
@@ -129,6 +132,7 @@ def open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
     else:
         node = fs.lookup(start, path, follow=not flags & EXEC_FLAGS["AT_SYMLINK_NOFOLLOW"])
     may_open_exec(node)
+    deny_write_access(node, profile)
     return node
 
 

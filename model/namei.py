@@ -39,7 +39,7 @@ MAXSYMLINKS = 40
 
 
 class Node:
-    __slots__ = ("kind", "mode", "data", "tag", "children", "parent", "name", "path")
+    __slots__ = ("kind", "mode", "data", "tag", "children", "parent", "name", "path", "writers")
 
     def __init__(self, kind: str, mode: int, parent: "Node | None", name: bytes,
                  data: bytes = b"", tag: str | None = None, path: bytes = b""):
@@ -51,6 +51,7 @@ class Node:
         self.parent = parent if parent is not None else self
         self.name = name  # the dentry name
         self.path = path  # "" for the root
+        self.writers = 0  # open write descriptors (inode->i_writecount > 0)
 
     @property
     def is_probe(self) -> bool:
@@ -99,6 +100,7 @@ class FS:
         f = self.files.get(p)
         if f is not None:
             n = Node(_KIND[f.type], f.mode, d, name, f.data, f.tag if f.type == "probe" else None, p)
+            n.writers = int(getattr(f, "open_for_write", False))
         elif p in self.implicit:
             n = Node("dir", 0o755, d, name, path=p)
         else:
@@ -169,6 +171,17 @@ def getname(path: bytes | None, allow_empty: bool) -> bytes:
     if not path and not allow_empty:
         raise Errno("ENOENT")
     return path
+
+
+def deny_write_access(node: Node, profile) -> None:
+    """do_open_execat()/open_exec() after may_open: a file open for writing
+    cannot be executed, nor be anyone's interpreter (ETXTBSY).  The check
+    covers every file exec opens: the program, a #! or binfmt_misc
+    interpreter (also an F rule's, at registration), an ELF PT_INTERP.
+    2a010c412853 (6.11) dropped it; its revert (3b832035387f, 6.13) came
+    back to 6.11.11 and 6.12.2 (profiles.KNOWN_BACKPORTS)."""
+    if node.writers and not profile.has("2a010c412853"):
+        raise Errno("ETXTBSY")
 
 
 def may_open_exec(node: Node) -> None:

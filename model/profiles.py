@@ -52,8 +52,10 @@ KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = {
              # interpreter half (QEMU guest: a read-only bss on the program exits,
              # an interpreter ending mid-page on a read-only page gets SIGSEGV).
              (192, "585a018627b4"), (192, "f9c0a39d9530")],
-    # Debian's 6.12.107 too (QEMU guest, same cases).
-    (6, 12): [(107, "543841d18060")],
+    # Debian's 6.12.107 too (QEMU guest, same cases).  "-" marks a backported
+    # revert: 3b832035387f (6.13) undid 2a010c412853 in 6.11.11 and 6.12.2.
+    (6, 11): [(11, "-2a010c412853")],
+    (6, 12): [(2, "-2a010c412853"), (107, "543841d18060")],
 }
 
 
@@ -94,7 +96,10 @@ def profile(spec: str) -> Profile:
     feats = {c for c, f in FEATURES.items() if f.since <= ver and (f.until is None or ver < f.until)}
     for min_patch, commit in KNOWN_BACKPORTS.get(ver, []):
         if patch >= min_patch:
-            feats.add(commit)
+            if commit.startswith("-"):
+                feats.discard(commit[1:])
+            else:
+                feats.add(commit)
     for m in mods:
         commit = m[1:]
         if commit not in FEATURES:

@@ -131,6 +131,9 @@ PINNED: dict[str, tuple[bytes, tuple, Rule]] = {
     "interp-pie-probe": (with_interp(P, [b"/lib/ld\0"]), (PROBE_I,), "exec"),
     "interp-static-probe": (with_interp(P, [b"/lib/ld\0"]), (STATIC_I,), "exec"),
     "interp-missing": (with_interp(P, [b"/lib/ld\0"]), (), "ENOENT"),
+    # open_exec() of PT_INTERP denies writers like the program's own open
+    "interp-open-for-write": (with_interp(P, [b"/lib/ld\0"]), (replace(PROBE_I, open_for_write=True),),
+                              ("2a010c412853", "exec", "ETXTBSY")),
     "interp-empty-name": (with_interp(P, [b"\0\0"]), (PROBE_I,), "EACCES"),
     "interp-filesz-1": (with_interp(P, [b"\0"]), (PROBE_I,), "ENOEXEC"),
     "interp-no-nul": (with_interp(P, [b"/lib/ld"]), (PROBE_I,), "ENOEXEC"),

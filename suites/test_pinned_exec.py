@@ -5,7 +5,9 @@ the model (argv, comm, AT_EXECFN included), not only pass/fail."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
 
+from generators.writers import writer_cases
 from generators.common import probe, script
 from harness.case import Case, Exec, File
 
@@ -133,3 +135,40 @@ SCRIPT_RULES = {  # load_script rules found on the real kernel
 @pytest.mark.parametrize("name", SCRIPT_RULES)
 def test_script_rule(conform, name):
     conform(SCRIPT_RULES[name], pinned=True)
+
+
+def busy(files, path=b"/s", argv=(b"s",), misc=(), **kw) -> Case:
+    return Case(files=tuple(files), binfmt_misc=tuple(misc), exec=Exec(path=path, argv=argv, envp=(), **kw))
+
+
+W = {"open_for_write": True}
+TEXT_BUSY = {  # deny_write_access() on every file exec opens; 2a010c412853 (6.11) lifted it until its revert
+    "program": busy([File(path=b"/p", type="probe", mode=0o755, tag="P", **W)], path=b"/p"),
+    "script": busy([probe(b"/i", "I"), File(path=b"/s", type="file", mode=0o755, data=b"#!/i\n", **W)]),
+    "script-interp": busy([File(path=b"/i", type="probe", mode=0o755, tag="I", **W), script(b"/s", b"#!/i\n")]),
+    "chain-middle": busy([probe(b"/i", "I"), File(path=b"/m", type="file", mode=0o755, data=b"#!/i\n", **W),
+                          script(b"/s", b"#!/m\n")]),
+    "misc-interp": busy([File(path=b"/i", type="probe", mode=0o755, tag="I", **W), script(b"/s", b"xyz")],
+                        misc=[b":a:M::xyz::/i:"]),
+    # F opens the interpreter when the rule is written: the registration fails
+    "misc-interp-F": busy([File(path=b"/i", type="probe", mode=0o755, tag="I", **W), script(b"/s", b"xyz")],
+                          misc=[b":a:M::xyz::/i:F"]),
+    # not executable: may_open's EACCES comes before the writer check
+    "not-executable": busy([File(path=b"/p", type="file", mode=0o644, data=b"", **W)], path=b"/p"),
+    # 978ffcbf00d8 (6.8) opens the file before copying strings: ETXTBSY beats E2BIG
+    "vs-e2big": busy([File(path=b"/p", type="probe", mode=0o755, tag="P", **W)], path=b"/p",
+                     argv=(b"p", b"x" * 5000), rlimit_stack=4096),
+    # execveat(fd, "", AT_EMPTY_PATH) reopens the file through the fd: still busy
+    "fd-empty": busy([File(path=b"/p", type="probe", mode=0o755, tag="P", **W)], path=b"", syscall="execveat",
+                     dirfd=b"/p", flags=("AT_EMPTY_PATH",)),
+}
+
+
+@pytest.mark.parametrize("name", TEXT_BUSY)
+def test_text_busy(conform, name):
+    conform(TEXT_BUSY[name], pinned=True)
+
+
+@given(writer_cases())
+def test_text_busy_generated(conform, case):
+    conform(case)

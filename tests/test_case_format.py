@@ -62,6 +62,7 @@ def _with(path: str, value):
     ("files.0.path", "relative", "case.files[0].path"),
     ("files.0.path", {"b64": "!!"}, "case.files[0].path"),
     ("files.0.tag", "x" * 64, "case.files[0].tag"),
+    ("files.0.open_for_write", 1, "case.files[0].open_for_write"),
     ("exec.argv", "p", "case.exec.argv"),
     ("exec.argv", ["a\u0000b"], "case.exec.argv[0]"),
     ("exec.envp", KeyError, "case.exec.envp"),
@@ -109,3 +110,13 @@ def test_cli_names_the_bad_field_and_runs_nothing(tmp_path):
     r = _cli("run", str(f), "--target", "model")
     assert r.returncode == 2 and r.stdout == ""
     assert "[1].files[0].mode" in r.stderr
+
+
+def test_open_for_write_only_on_regular_files_and_round_trips():
+    d = {"files": [{"path": "/d", "type": "dir", "open_for_write": True}], "exec": BASE["exec"]}
+    with pytest.raises(CaseError) as e:
+        case_from_json(d)
+    assert e.value.field == "case.files[0].open_for_write"
+    d = _with("files.0.open_for_write", True)
+    assert case_to_json(case_from_json(d))["files"][0]["open_for_write"] is True
+    assert "open_for_write" not in case_to_json(case_from_json(BASE))["files"][0]

@@ -36,3 +36,12 @@ def test_host_features_match_its_profile():
     for commit, v in decided:
         assert (v == "present") == base.has(commit), (commit, v)
     assert spec_for(base, rows) == base.name
+
+
+def test_backported_revert_removes_a_feature():
+    """2a010c412853 (6.11) was reverted in 6.13 and the revert reached 6.11.11 and 6.12.2."""
+    from model.profiles import profile
+    assert profile("6.12.1").has("2a010c412853")
+    assert not profile("6.12.2").has("2a010c412853")
+    assert profile("6.11.10").has("2a010c412853") and not profile("6.11.11").has("2a010c412853")
+    assert not profile("6.13").has("2a010c412853") and not profile("6.10").has("2a010c412853")

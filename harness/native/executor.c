@@ -44,6 +44,8 @@
 #define MAX_FILES 4096
 #define MAX_REGS 256
 #define STATUS_FD 100 /* high so it never collides with fds 0-3 or AT_EXECFD */
+#define WRITE_FD 101 /* files held open for writing: WRITE_FD.. (close-on-exec) */
+#define MAX_WOPEN 64
 
 struct buf { unsigned char *p; size_t len, cap; };
 
@@ -57,6 +59,7 @@ struct ccase {
 	struct { const unsigned char *name; uint32_t nlen; const unsigned char *data; uint32_t dlen; } ops[MAX_REGS];
 	int nops, nregs;
 	const unsigned char *reads[MAX_REGS]; uint32_t readlen[MAX_REGS]; int nreads;
+	const unsigned char *wopen[MAX_WOPEN]; uint32_t wlen[MAX_WOPEN]; int nwopen;
 	char *cwd, *path, *dirfd_path;
 	char **argv, **envp; int argc, envc, argv_null, envp_null;
 	int syscall_nr, dirfd_cloexec, dirfd_opath, have_dirfd_num, dirfd_num, path_null;
@@ -274,6 +277,9 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c)
 			c->nregs++;
 			break;
 		}
+		case 'W':
+			if (c->nwopen == MAX_WOPEN) return -1;
+			c->wopen[c->nwopen] = p; c->wlen[c->nwopen++] = l; break;
 		case 'R':
 			if (c->nreads == MAX_REGS) return -1;
 			c->reads[c->nreads] = p; c->readlen[c->nreads++] = l; break;
@@ -449,6 +455,19 @@ static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
 	close(rootfd);
 	if (chroot(rdir) || chdir("/")) fail(sfd, 's', 0, errno, "chroot");
 
+	/* Files the case holds open for writing, before any registration (an F
+	 * rule's open_exec must see them too) and until the exec, so that
+	 * deny_write_access() finds i_writecount > 0.  Close-on-exec: the new
+	 * program never sees them. */
+	for (int i = 0; i < c->nwopen; i++) {
+		char *p = dupz(c->wopen[i], c->wlen[i]);
+		int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0 || (fd != WRITE_FD + i && dup3(fd, WRITE_FD + i, O_CLOEXEC) < 0))
+			fail(sfd, 's', 0, errno, "open for write");
+		if (fd != WRITE_FD + i) close(fd);
+		free(p);
+	}
+
 	/* Registrations are written after chroot: F opens the interpreter with
 	 * the writer's root, which must be the case's root. */
 	for (int i = 0; i < c->nops; i++) {
@@ -502,7 +521,7 @@ static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
 	int first = c->dirfd_path ? 4 : 3;
 	/* Everything else closes; only the status pipe stays, close-on-exec. */
 	syscall(SYS_close_range, first, STATUS_FD - 1, 0);
-	syscall(SYS_close_range, STATUS_FD + 1, ~0U, 0);
+	syscall(SYS_close_range, WRITE_FD + c->nwopen, ~0U, 0);
 
 	sigset_t all;
 	sigemptyset(&all);

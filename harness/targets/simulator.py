@@ -214,6 +214,17 @@ class SimulatorTarget(Target):
             shutil.copy(p, aux / n)
         spec = tmp / "spec"
         spec.write_bytes(launch_spec(case))
+        # held by this process for the whole run: i_writecount is the inode's,
+        # so the simulator's exec meets them wherever it happens
+        writers = [os.open(os.fsdecode(root) + os.fsdecode(f.path), os.O_WRONLY | os.O_CLOEXEC)
+                   for f in case.files if f.open_for_write]
+        try:
+            return self._launch(case, root, tmp, spec)
+        finally:
+            for fd in writers:
+                os.close(fd)
+
+    def _launch(self, case: Case, root: Path, tmp: Path, spec: Path) -> dict:
         st_r, st_w = os.pipe()
         spec_fd = os.open(spec, os.O_RDONLY)
         e = case.exec
