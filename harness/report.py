@@ -86,6 +86,8 @@ class Reporter:
         self.cases_run += 1
         if observed.get("outcome") == "skip":
             return None
+        if source == "text-busy" and "ETXTBSY" not in (expected.get("errno"), observed.get("errno")):
+            return None  # the writers changed nothing: the other generators' classes cover it
         return classify(source, expected, observed, self.target.observable)
 
     def explore(self, source: str, strat) -> None:
