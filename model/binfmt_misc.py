@@ -66,16 +66,10 @@ if TYPE_CHECKING:
 MAX_REGISTER_LENGTH = 1920
 FLAG_ORDER = "POCF"  # the order entry_status prints them in
 FLAG_BYTES = frozenset(FLAG_ORDER.encode())
-# Observed on the host 6.18.44 (suites/test_binfmt_misc.py pinned
-# "flag_letter_delimiter"): with P, O, C or F as the delimiter every
-# registration is refused, even ":...:/i:O\n"-shaped ones that the 6.18.2
-# create_entry source accepts.  Cause not found in the source read (a later
-# stable change?); kept as an observed rule until it is explained.
-FLAG_DELIM_REFUSED = True
-# Seen on QEMU guests: Debian 5.10.262 accepts such registrations (as the
-# source says); 6.1.192, 6.12.107 and the 6.18.44 host refuse them.  The
-# commit is not identified, so the boundary is the first version seen refusing.
-FLAG_DELIM_SINCE = (6, 1)
+# 8e85d50ba111 (7.2, marked for stable; profiles.KNOWN_BACKPORTS): with P, O,
+# C or F as the delimiter every registration is refused -- the flag scan of
+# create_entry() could run past the end of the buffer.  Before it such
+# registrations parse like any other (seen on Debian 5.10.262).
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _OFFSET = re.compile(rb"([+-]?)([0-9]+)\n?\Z")
 INT_MAX = 2**31 - 1
@@ -181,7 +175,7 @@ def kstrtoint_offset(field: bytes) -> int:
     return int(m.group(2))
 
 
-def create_entry(reg: bytes, buf_size: int, flag_delim_refused: bool = FLAG_DELIM_REFUSED) -> Entry:
+def create_entry(reg: bytes, buf_size: int, flag_delim_refused: bool = True) -> Entry:
     """Parse a registration exactly as create_entry() does; Errno EINVAL if refused."""
     count = len(reg)
     if count < 11 or count > MAX_REGISTER_LENGTH:
@@ -290,7 +284,7 @@ class Instance:
 
     def register(self, reg: bytes, fs: FS, cwd: Node, profile: "Profile") -> None:
         """bm_register_write()."""
-        e = create_entry(reg, profile.binprm_buf_size, flag_delim_refused=profile.version >= FLAG_DELIM_SINCE)
+        e = create_entry(reg, profile.binprm_buf_size, flag_delim_refused=profile.has("8e85d50ba111"))
         f_first = profile.has("e7850f4d844e")
         if f_first and "F" in e.flags:
             e.interp_file = open_exec_at(fs, cwd, e.interpreter, profile)

@@ -34,6 +34,7 @@ FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("543841d18060", (6, 14), "exec: fix up /proc/pid/comm in the execveat(AT_EMPTY_PATH) case"),
     Feature("a5874fde3c08", (6, 14), "exec: Add a new AT_EXECVE_CHECK flag to execveat(2)"),
     Feature("8030790477e8", (6, 17), "binfmt_elf: remove the 4k limitation of program header size"),
+    Feature("8e85d50ba111", (7, 2), "binfmt_misc: reject a flag character as the field delimiter"),
 )}
 
 # Named profiles the suite knows; "newest" follows mainline.
@@ -47,7 +48,11 @@ KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = {
     (5, 10): [(24, "e7850f4d844e"), (223, "dcd46d897adb")],
     # Debian's 6.1.192 names comm after the dentry for execveat(fd, "", AT_EMPTY_PATH)
     # (seen on a QEMU guest: comm "probe", not "3"); first 6.1.y with it unverified.
+    # 8e85d50ba111 (7.2, marked for stable): a P/O/C/F delimiter is refused.
+    # Seen on 6.1.192, 6.12.107/.117 and the 6.18.44 host, not on 5.10.262;
+    # the first patch level of each branch is unverified: these are the first seen.
     (6, 1): [(176, "543841d18060"),  # UML 6.1.176 has it too
+             (192, "8e85d50ba111"),
              # and the main-program half of the 6.7 ELF loader series but not the
              # interpreter half (QEMU guest: a read-only bss on the program exits,
              # an interpreter ending mid-page on a read-only page gets SIGSEGV).
@@ -55,7 +60,8 @@ KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = {
     # Debian's 6.12.107 too (QEMU guest, same cases).  "-" marks a backported
     # revert: 3b832035387f (6.13) undid 2a010c412853 in 6.11.11 and 6.12.2.
     (6, 11): [(11, "-2a010c412853")],
-    (6, 12): [(2, "-2a010c412853"), (107, "543841d18060")],
+    (6, 12): [(2, "-2a010c412853"), (107, "543841d18060"), (107, "8e85d50ba111")],
+    (6, 18): [(44, "8e85d50ba111")],
 }
 
 
