@@ -59,7 +59,8 @@ def detect(target, base: Profile) -> list[tuple[str, str, int]]:
     for commit, feat in FEATURES.items():
         cases = [case_from_json(d, where=name) for name, d in corpus.get(commit, [])]
         if not cases:
-            rows.append((commit, "not detectable (no corpus case)", 0))
+            v = target.detect_feature(commit)
+            rows.append((commit, v or "not detectable (no corpus case)", 0))
             continue
         with_it = model.profile(f"{base.name}+{commit}")
         without = model.profile(f"{base.name}-{commit}")
@@ -73,9 +74,10 @@ def spec_for(base: Profile, rows: list[tuple[str, str, int]]) -> str:
     """The profile string: the version plus the overrides the corpus found."""
     mods = []
     for commit, v, _ in rows:
-        if v == "present" and not base.has(commit):
+        word = v.split()[0]
+        if word == "present" and not base.has(commit):
             mods.append(f"+{commit}")
-        elif v == "absent" and base.has(commit):
+        elif word == "absent" and base.has(commit):
             mods.append(f"-{commit}")
     return base.name + "".join(mods)
 
@@ -99,7 +101,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     for commit, v, n in rows:
         f = FEATURES[commit]
         expected = "yes" if base.has(commit) else "no"
-        mark = "" if v.split()[0] not in ("present", "absent") or (v == "present") == base.has(commit) \
+        mark = "" if v.split()[0] not in ("present", "absent") or (v.split()[0] == "present") == base.has(commit) \
             else "   <- differs from the version's default"
         print(f"{commit}  {v:<12} (version default: {expected}; {n} case(s))  {f.title}{mark}")
     print(f"profile: {spec_for(base, rows)}")

@@ -29,6 +29,11 @@ class Target:
         """Why this target cannot run `case` honestly, or None."""
         return None
 
+    def detect_feature(self, commit: str) -> str | None:
+        """A verdict on a feature no exec outcome shows ("present ..." or
+        "absent ..."), for `harness features`; None when this target can't tell."""
+        return None
+
     def run(self, case: Case) -> dict:
         raise NotImplementedError
 

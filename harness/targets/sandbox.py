@@ -42,6 +42,21 @@ class SandboxTarget(Target):
                     "(21ca59b365c0): registering would touch the host's global instance")
         return None
 
+    def detect_feature(self, commit: str) -> str | None:
+        """21ca59b365c0 shows in whether a new user namespace may mount
+        binfmt_misc at all: before it the mount fails (EPERM, no
+        FS_USERNS_MOUNT) and nothing is registered anywhere."""
+        if commit != "21ca59b365c0":
+            return None
+        from generators.common import probe
+        from harness.case import Exec
+        case = Case(files=(probe(b"/p", "P"),), binfmt_misc=(b":execspec-probe:E::zz::/p:",),
+                    exec=Exec(path=b"/p", argv=(b"p",), envp=()))
+        out = self.executor.run(case)  # not run(): its skip is by version, this asks the kernel
+        if out.get("outcome") == "skip":
+            return "absent       (a new user namespace cannot mount binfmt_misc)"
+        return "present      (a new user namespace mounts its own binfmt_misc instance)"
+
     def run(self, case: Case) -> dict:
         reason = self.skip_reason(case)
         if reason:
