@@ -48,7 +48,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .errors import Errno
-from .namei import deny_write_access, may_open_exec
+from .namei import open_exec
 
 if TYPE_CHECKING:
     from .exec import Bprm
@@ -217,7 +217,7 @@ def _load(bprm: "Bprm", buf: bytes, h: Handler) -> dict:
         name = elf_read(data, ph.offset, ph.filesz)
         if name[-1] != 0:
             raise Errno("ENOEXEC")
-        interp_node = open_exec(bprm, name.split(b"\0", 1)[0])
+        interp_node = open_exec(bprm.fs, bprm.cwd, name.split(b"\0", 1)[0], bprm.profile)
         interp_data = file_bytes(bprm, interp_node)
         interp_hdr = elf_read(interp_data, 0, 64 if h is NATIVE else 52)
         break
@@ -242,17 +242,6 @@ def _load(bprm: "Bprm", buf: bytes, h: Handler) -> dict:
     # ---- begin_new_exec(): the point of no return
     read_implies_exec = h.ia32 and stack is None
     return _after_point_of_no_return(bprm, h, eh, phdrs, data, interp, read_implies_exec)
-
-
-def open_exec(bprm: "Bprm", name: bytes) -> "Node":
-    """open_exec(): the interpreter is looked up like an execve() path,
-    relative to the caller's cwd."""
-    # getname_kernel() does not refuse "" as getname() does: the walk of an
-    # empty name ends at the cwd, a directory, hence EACCES (seen on 6.18).
-    node = bprm.fs.lookup(bprm.cwd, name, follow=True) if name else bprm.cwd
-    may_open_exec(node)
-    deny_write_access(node, bprm.profile)
-    return node
 
 
 # ------------------------------------------------------------------ mapping

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import Errno
-from .namei import NAME_MAX, FS, Node, deny_write_access, may_open_exec
+from .namei import NAME_MAX, FS, Node, open_exec
 
 if TYPE_CHECKING:
     from harness.case import MiscWrite
@@ -264,14 +264,6 @@ def parse_command(data: bytes) -> str | None:
     raise Errno("EINVAL")
 
 
-def open_exec_at(fs: FS, cwd: Node, name: bytes, profile: "Profile") -> Node:
-    """open_exec() of a kernel-held name, relative to `cwd` (the caller's)."""
-    node = fs.lookup(cwd, name, follow=True)
-    may_open_exec(node)
-    deny_write_access(node, profile)
-    return node
-
-
 class Instance:
     """One binfmt_misc instance (per user namespace since 6.7)."""
 
@@ -287,13 +279,13 @@ class Instance:
         e = create_entry(reg, profile.binprm_buf_size, flag_delim_refused=profile.has("8e85d50ba111"))
         f_first = profile.has("e7850f4d844e")
         if f_first and "F" in e.flags:
-            e.interp_file = open_exec_at(fs, cwd, e.interpreter, profile)
+            e.interp_file = open_exec(fs, cwd, e.interpreter, profile)
         if len(e.name) > NAME_MAX:
             raise Errno("ENAMETOOLONG")  # simple_lookup
         if e.name in RESERVED or self.find(e.name):
             raise Errno("EEXIST")
         if not f_first and "F" in e.flags:
-            e.interp_file = open_exec_at(fs, cwd, e.interpreter, profile)
+            e.interp_file = open_exec(fs, cwd, e.interpreter, profile)
         self.entries.insert(0, e)
 
     def write(self, op: "MiscWrite", fs: FS, cwd: Node, profile: "Profile") -> None:
@@ -383,5 +375,5 @@ def load_misc_binary(bprm: "Bprm", buf: bytes) -> dict:
     if fmt.interp_file is not None:
         bprm.interpreter = fmt.interp_file
     else:
-        bprm.interpreter = open_exec_at(bprm.fs, bprm.cwd, fmt.interpreter, bprm.profile)
+        bprm.interpreter = open_exec(bprm.fs, bprm.cwd, fmt.interpreter, bprm.profile)
     return {}

@@ -26,7 +26,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .errors import Errno
-from .namei import deny_write_access, may_open_exec
+from .namei import open_exec
 
 if TYPE_CHECKING:
     from .exec import Bprm
@@ -80,15 +80,6 @@ def load_script(bprm: "Bprm", buf: bytes) -> dict:
         bprm.push_string(s)
     bprm.argv[:0] = new
     bprm.interp = name
-    bprm.interpreter = open_exec(bprm, name)
+    bprm.interpreter = open_exec(bprm.fs, bprm.cwd, name, bprm.profile)
     return {}
 
-
-def open_exec(bprm: "Bprm", name: bytes):
-    """open_exec(): getname_kernel (no empty-name check) + do_open_execat(AT_FDCWD)."""
-    if len(name) >= 4096:
-        raise Errno("ENAMETOOLONG")
-    node = bprm.fs.lookup(bprm.cwd, name, follow=True) if name else bprm.cwd
-    may_open_exec(node)
-    deny_write_access(node, bprm.profile)
-    return node

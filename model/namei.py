@@ -100,7 +100,7 @@ class FS:
         f = self.files.get(p)
         if f is not None:
             n = Node(_KIND[f.type], f.mode, d, name, f.data, f.tag if f.type == "probe" else None, p)
-            n.writers = int(getattr(f, "open_for_write", False))
+            n.writers = int(f.open_for_write)
         elif p in self.implicit:
             n = Node("dir", 0o755, d, name, path=p)
         else:
@@ -182,6 +182,19 @@ def deny_write_access(node: Node, profile) -> None:
     back to 6.11.11 and 6.12.2 (profiles.KNOWN_BACKPORTS)."""
     if node.writers and not profile.has("2a010c412853"):
         raise Errno("ETXTBSY")
+
+
+def open_exec(fs: FS, cwd: Node, name: bytes, profile) -> Node:
+    """open_exec() of a kernel-held name (a #!, PT_INTERP or binfmt_misc
+    interpreter), relative to the caller's cwd: getname_kernel() refuses
+    PATH_MAX and more but not "" -- the walk of an empty name ends at the
+    cwd, a directory, hence EACCES (seen on 6.18) -- then do_open_execat()."""
+    if len(name) >= PATH_MAX:
+        raise Errno("ENAMETOOLONG")
+    node = fs.lookup(cwd, name, follow=True) if name else cwd
+    may_open_exec(node)
+    deny_write_access(node, profile)
+    return node
 
 
 def may_open_exec(node: Node) -> None:
