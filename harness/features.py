@@ -101,7 +101,8 @@ def cmd_features(args: argparse.Namespace) -> int:
     for commit, v, n in rows:
         f = FEATURES[commit]
         expected = "yes" if base.has(commit) else "no"
-        mark = "" if v.split()[0] not in ("present", "absent") or (v.split()[0] == "present") == base.has(commit) \
+        word = v.split()[0]  # a verdict may carry its reason in parentheses
+        mark = "" if word not in ("present", "absent") or (word == "present") == base.has(commit) \
             else "   <- differs from the version's default"
         print(f"{commit}  {v:<12} (version default: {expected}; {n} case(s))  {f.title}{mark}")
     print(f"profile: {spec_for(base, rows)}")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from generators.writers import writer_cases
 from generators.common import probe, script
+from generators.writers import writer_cases
 from harness.case import Case, Exec, File
 
 BASE = (

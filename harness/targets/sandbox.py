@@ -54,8 +54,8 @@ class SandboxTarget(Target):
                     exec=Exec(path=b"/p", argv=(b"p",), envp=()))
         out = self.executor.run(case)  # not run(): its skip is by version, this asks the kernel
         if out.get("outcome") == "skip":
-            return "absent       (a new user namespace cannot mount binfmt_misc)"
-        return "present      (a new user namespace mounts its own binfmt_misc instance)"
+            return "absent (a new user namespace cannot mount binfmt_misc)"
+        return "present (a new user namespace mounts its own binfmt_misc instance)"
 
     def run(self, case: Case) -> dict:
         reason = self.skip_reason(case)
