@@ -19,15 +19,25 @@ ROOT = Path(__file__).resolve().parent.parent
 BM = Path("/proc/sys/fs/binfmt_misc")
 
 
-def host_state() -> dict:
-    """What a leak would change: mounts, binfmt_misc entries, executor processes."""
+def _environ_has(pid: str, marker: bytes) -> bool:
+    try:
+        return marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+
+
+def host_state(marker: bytes | None = None) -> dict:
+    """What a leak would change: mounts, binfmt_misc entries, executor processes
+    (with `marker`, only those of the run whose environment carries it: the
+    other xdist worker starts executors of its own at any time)."""
     mounts = sorted(line.split(" ", 4)[4] for line in Path("/proc/self/mountinfo").read_text().splitlines())
     entries = sorted(os.listdir(BM)) if (BM / "status").exists() else None
     exe = str(build.native("executor"))
     procs = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if os.readlink(f"/proc/{pid}/exe").startswith(str(build.build_dir())):
+            if os.readlink(f"/proc/{pid}/exe").startswith(str(build.build_dir())) \
+                    and (marker is None or _environ_has(pid, marker)):
                 procs.append(pid)
         except OSError:
             pass
@@ -66,18 +76,23 @@ def test_registration_stays_private(sandbox):
 
 
 def test_sigkill_midway_leaves_nothing(tmp_path, sandbox):
-    before = host_state()
+    token = f"{os.getpid()}-{time.monotonic_ns()}"
+    marker = f"EXECSPEC_ISOLATION_RUN={token}".encode()
+    before = host_state(marker)
     cases = [registering_case(i) for i in range(3000)]
     f = tmp_path / "many.json"
     f.write_text(json.dumps(cases))
+    env = {**os.environ, "EXECSPEC_ISOLATION_RUN": token}
     p = subprocess.Popen([sys.executable, "-m", "harness", "run", str(f), "--target", "sandbox"], cwd=ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert p.stdout is not None
     p.stdout.readline()  # it is running cases now
+    # the marker finds the run's own executor (so its absence later means something)
+    assert host_state(marker)["executor_procs"] != before["executor_procs"]
     time.sleep(0.3)
     p.send_signal(signal.SIGKILL)
     p.wait()
     deadline = time.time() + 10
-    while time.time() < deadline and host_state() != before:
+    while time.time() < deadline and host_state(marker) != before:
         time.sleep(0.1)
-    assert host_state() == before
+    assert host_state(marker) == before
