@@ -44,6 +44,8 @@ def _key() -> str:
     for name, (src, flags) in sorted(PROGRAMS.items()):
         h.update(name.encode() + b"\0" + " ".join(flags).encode() + b"\0")
         h.update((NATIVE / src).read_bytes())
+    for hdr in sorted(NATIVE.glob("*.h")):  # limits.h and friends
+        h.update(hdr.name.encode() + b"\0" + hdr.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -72,8 +72,12 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
 def records(body: bytes) -> list[tuple[bytes, bytes]]:
     out, off = [], 0
     while off < len(body):
+        if len(body) - off < 5:
+            raise ProtocolError("truncated record header in an executor frame")
         t, n = _REC.unpack_from(body, off)
         off += 5
+        if n > len(body) - off:
+            raise ProtocolError("a record runs past the end of its executor frame")
         out.append((t, body[off:off + n]))
         off += n
     return out
@@ -98,7 +102,7 @@ def parse_report(data: bytes) -> dict | None:
     """The probe's report as an `exec` outcome, or None if it isn't a complete one."""
     try:
         recs = records(data)
-    except struct.error:
+    except (struct.error, ProtocolError):
         return None
     if not recs or recs[-1][0] != b"Z" or recs[0][0] != b"T":
         return None
@@ -123,6 +127,21 @@ def parse_report(data: bytes) -> dict | None:
     if variant:  # only probe variants report it, so older outcomes keep their shape
         o["at_base"] = at_base != 0
     return o
+
+
+def _setup_field(idx: int, step: str) -> str:
+    """The case field behind a setup failure (executor.c: fail(sfd, 's', idx, ...))."""
+    if idx >= 0:
+        return f"files[{idx}]"
+    if idx == -3:
+        return "exec.rlimit_stack"
+    if idx == -4:
+        return "exec.dirfd"
+    if idx <= -5:
+        return f"files (open_for_write #{-5 - idx})"
+    if step == "chdir cwd":
+        return "exec.cwd"
+    return "(target setup)"
 
 
 def decode_response(body: bytes) -> dict:
@@ -176,9 +195,14 @@ def _decode(recs: list[tuple[bytes, bytes]]) -> dict:
     if kind == b"k":
         return {"outcome": "skip", "reason": f"{msg}: {errno_name(vals[1])}"}
     if kind == b"s":
-        raise ProtocolError(f"the target could not set the case up: {msg}: {errno_name(vals[1])}")
+        # a case the target could not set up: name the case field it came from
+        return {"outcome": "case-error", "field": _setup_field(vals[0], msg),
+                "error": f"{msg}: {errno_name(vals[1]) if vals[1] else 'failed'}"}
+    if kind == b"l":
+        return {"outcome": "output-limit", "bytes": vals[0]}
     if kind == b"f":
-        raise ProtocolError("the executor could not parse the case frame")
+        raise ProtocolError(f"the executor refused the case frame ({msg or 'malformed'}); "
+                            "harness.case validation should have caught this")
     raise ProtocolError(f"unexpected executor response kind {kind!r}")
 
 

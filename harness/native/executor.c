@@ -6,24 +6,37 @@
  * needs beyond the kernel so the same program serves the host sandbox, a
  * FROM-scratch container and a QEMU initramfs.
  *
- * Per case (run_case): fork; the child enters a new user + mount namespace
- * (--mode userns) so that the tmpfs root and the binfmt_misc instance it
- * mounts are its own and die with it; it materialises the case's files,
- * chroots into them, writes the registrations, sets up fds 0-3 and calls
- * execve/execveat.  The parent collects the exec'd program's stdout, an
- * errno (over a close-on-exec pipe) and the wait status.
+ * A case is hostile input (its files and programs come from strangers), so
+ * per case (run_case):
+ *   - clone() a "case init" into new user (--mode userns), PID and mount
+ *     namespaces.  The executor writes its id maps: as root, the case's
+ *     uids/gids 0.. map to ID_BASE.. (an unprivileged host range), never to
+ *     real root; unprivileged, to the executor's own ids.
+ *   - the case init mounts a fresh tmpfs, its own binfmt_misc instance and
+ *     a procfs of the case's PID namespace, pivot_root()s into the tmpfs and
+ *     detaches the old root, drops supplementary groups and becomes the
+ *     mapped uid 0.  Only then are the case's files created: no path of the
+ *     host is reachable any more, whatever symlinks the case holds.
+ *   - it forks the case process (PID 2), which writes the registrations and
+ *     makes the exec call; the init reaps it, reports its wait status and
+ *     exits, which kills everything the program left in the PID namespace.
+ *   - output is capped (MAX_OUTPUT), time is limited (the case's timeout,
+ *     then the whole PID namespace is killed), processes are limited
+ *     (RLIMIT_NPROC).
  *
  * --mode plain skips the user namespace and uses the one global binfmt_misc
  * instance (reset before each case).  It is for throwaway VMs only; the
- * Python side refuses to use it anywhere else.
+ * Python side refuses to use it anywhere else.  An initramfs root cannot be
+ * pivoted away from, so plain mode chroots (the VM is the boundary there).
  *
  * Frames: u32 little-endian length + body; the body is records of
  * u8 type, u32 length, payload.  With --hex every frame is sent as one line
- * of hex digits, safe over a tty.
+ * of hex digits, safe over a tty.  Every length is checked against the frame.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -41,11 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_FILES 4096
-#define MAX_REGS 256
-#define STATUS_FD 100 /* high so it never collides with fds 0-3 or AT_EXECFD */
-#define WRITE_FD 101 /* files held open for writing: WRITE_FD.. (close-on-exec) */
-#define MAX_WOPEN 64
+#include "limits.h"
 
 struct buf { unsigned char *p; size_t len, cap; };
 
@@ -56,9 +65,9 @@ struct ccase {
 	struct cfile files[MAX_FILES]; int nfiles;
 	/* binfmt_misc writes in order: to "register" (name NULL) or to a named
 	 * control file ("status" or an entry); their index is their position. */
-	struct { const unsigned char *name; uint32_t nlen; const unsigned char *data; uint32_t dlen; } ops[MAX_REGS];
+	struct { const unsigned char *name; uint32_t nlen; const unsigned char *data; uint32_t dlen; } ops[MAX_OPS];
 	int nops, nregs;
-	const unsigned char *reads[MAX_REGS]; uint32_t readlen[MAX_REGS]; int nreads;
+	const unsigned char *reads[MAX_READS]; uint32_t readlen[MAX_READS]; int nreads;
 	const unsigned char *wopen[MAX_WOPEN]; uint32_t wlen[MAX_WOPEN]; int nwopen;
 	char *cwd, *path, *dirfd_path;
 	char **argv, **envp; int argc, envc, argv_null, envp_null;
@@ -123,6 +132,8 @@ static int write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
+static uint32_t get32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9') return c - '0';
@@ -147,24 +158,37 @@ static int getbyte(void)
 	return ib[ipos++];
 }
 
-/* Reads one frame body; returns NULL at EOF.
+/* Reads one frame body; returns NULL at EOF.  A frame longer than
+ * MAX_FRAME is read and discarded and comes back with *len = UINT32_MAX,
+ * so the caller answers "bad frame" and the stream stays in step.
  * Hex lines may carry runs as "*" + 8 hex digits (count) + 2 (byte):
  * argument-space cases are megabytes of one letter. */
 static unsigned char *read_frame(uint32_t *len)
 {
 	if (!hex_mode) {
 		if (read_full(0, len, 4)) return NULL;
+		if (*len > MAX_FRAME) {
+			unsigned char junk[65536];
+			for (uint32_t left = *len; left;) {
+				uint32_t k = left < sizeof junk ? left : sizeof junk;
+				if (read_full(0, junk, k)) return NULL;
+				left -= k;
+			}
+			*len = UINT32_MAX;
+			return malloc(1);
+		}
 		unsigned char *p = malloc(*len ? *len : 1);
-		if (!p || read_full(0, p, *len)) die("read frame");
+		if (!p) die("malloc frame");
+		if (read_full(0, p, *len)) { free(p); return NULL; }
 		return p;
 	}
 	/* hex line: skip anything before a '>' start mark (tty echo, noise) */
 	struct buf b = {0};
-	int c, hi = -1, started = 0, run = -1;
+	int c, hi = -1, started = 0, run = -1, over = 0;
 	uint64_t acc = 0;
 	for (;;) {
 		c = getbyte();
-		if (c < 0) return NULL;
+		if (c < 0) { free(b.p); return NULL; }
 		if (!started) { started = (c == '>'); continue; }
 		if (c == '\n' || c == '\r') break;
 		if (c == '*') { run = 0; acc = 0; continue; }
@@ -173,9 +197,11 @@ static unsigned char *read_frame(uint32_t *len)
 		if (run >= 0) {
 			acc = acc << 4 | v;
 			if (++run == 10) {
+				uint64_t k = acc >> 8;
+				if (over || b.len + k > (uint64_t)MAX_FRAME + 4) { over = 1; run = -1; continue; }
 				unsigned char chunk[4096];
 				memset(chunk, (int)(acc & 0xff), sizeof chunk);
-				for (uint64_t k = acc >> 8; k; ) {
+				while (k) {
 					size_t m = k < sizeof chunk ? k : sizeof chunk;
 					buf_add(&b, chunk, m);
 					k -= m;
@@ -184,11 +210,20 @@ static unsigned char *read_frame(uint32_t *len)
 			}
 			continue;
 		}
-		if (hi < 0) hi = v; else { unsigned char x = hi << 4 | v; buf_add(&b, &x, 1); hi = -1; }
+		if (hi < 0) hi = v;
+		else {
+			unsigned char x = hi << 4 | v;
+			hi = -1;
+			if (over || b.len + 1 > (uint64_t)MAX_FRAME + 4) { over = 1; continue; }
+			buf_add(&b, &x, 1);
+		}
 	}
-	if (b.len < 4) die("short hex frame");
-	memcpy(len, b.p, 4);
-	if (*len != b.len - 4) die("hex frame length");
+	if (over || b.len < 4 || get32(b.p) != b.len - 4) {
+		free(b.p);
+		*len = UINT32_MAX;
+		return malloc(1);
+	}
+	*len = b.len - 4;
 	memmove(b.p, b.p + 4, *len);
 	return b.p;
 }
@@ -234,71 +269,98 @@ static char *dupz(const unsigned char *p, uint32_t n)
 	return s;
 }
 
-static uint32_t get32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
-/* Decodes a case frame (see harness/protocol.py for the writer). */
-static int parse_case(unsigned char *b, uint32_t n, struct ccase *c)
+static void free_case(struct ccase *c)
+{
+	for (int i = 0; c->argv && i < c->argc; i++) free(c->argv[i]);
+	for (int i = 0; c->envp && i < c->envc; i++) free(c->envp[i]);
+	free(c->argv); free(c->envp); free(c->cwd); free(c->path); free(c->dirfd_path);
+	c->argv = c->envp = NULL; c->cwd = c->path = c->dirfd_path = NULL;
+	c->argc = c->envc = 0;
+}
+
+/* The payload of a fixed-size record must be exactly that size. */
+#define NEED(k) do { if (l != (k)) goto bad; } while (0)
+
+/* Decodes a case frame (see harness/protocol.py for the writer).  Every
+ * record length is checked against the frame; on any error nothing
+ * allocated survives and -1 comes back with *why naming the record. */
+static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char **why)
 {
 	struct buf av = {0}, ev = {0};
 	memset(c, 0, sizeof(*c));
 	c->timeout_ms = 10000;
+	*why = "record header";
 	for (uint32_t off = 0; off < n;) {
-		if (n - off < 5) return -1;
+		if (n - off < 5) goto bad;
 		char t = b[off];
 		uint32_t l = get32(b + off + 1);
 		const unsigned char *p = b + off + 5;
-		if (l > n - off - 5) return -1;
+		if (l > n - off - 5) { *why = "record length"; goto bad; }
 		off += 5 + l;
+		static char what[] = "record ?";
+		what[7] = t;
+		*why = what;
 		switch (t) {
 		case 'f': {
-			if (l < 13 || c->nfiles == MAX_FILES) return -1;
+			if (l < 13) goto bad;
+			if (c->nfiles == MAX_FILES) { *why = "too many files"; goto bad; }
 			struct cfile *f = &c->files[c->nfiles++];
 			f->kind = p[0];
 			f->mode = get32(p + 1);
 			f->plen = get32(p + 5);
-			if (f->plen > l - 13) return -1;
+			if (f->plen > l - 13 || f->plen >= MAX_PATH) goto bad;
 			f->path = p + 9;
 			f->dlen = get32(p + 9 + f->plen);
-			if (f->dlen != l - 13 - f->plen) return -1;
+			if (f->dlen != l - 13 - f->plen) goto bad;
 			f->data = p + 13 + f->plen;
+			if (memchr(f->path, 0, f->plen)) goto bad;
 			break;
 		}
 		case 'b':
-			if (c->nops == MAX_REGS) return -1;
+			if (c->nops == MAX_OPS) { *why = "too many binfmt_misc writes"; goto bad; }
 			c->ops[c->nops].name = NULL; c->ops[c->nops].data = p; c->ops[c->nops++].dlen = l;
 			c->nregs++;
 			break;
 		case 'w': {
-			if (c->nops == MAX_REGS || l < 4) return -1;
+			if (l < 4) goto bad;
+			if (c->nops == MAX_OPS) { *why = "too many binfmt_misc writes"; goto bad; }
 			uint32_t nl = get32(p);
-			if (nl > l - 4) return -1;
+			if (nl > l - 4 || nl > MAX_NAME) goto bad;
 			c->ops[c->nops].name = p + 4; c->ops[c->nops].nlen = nl;
 			c->ops[c->nops].data = p + 4 + nl; c->ops[c->nops++].dlen = l - 4 - nl;
 			c->nregs++;
 			break;
 		}
 		case 'W':
-			if (c->nwopen == MAX_WOPEN) return -1;
+			if (c->nwopen == MAX_WOPEN) { *why = "too many files open for writing"; goto bad; }
+			if (l >= MAX_PATH) goto bad;
 			c->wopen[c->nwopen] = p; c->wlen[c->nwopen++] = l; break;
 		case 'R':
-			if (c->nreads == MAX_REGS) return -1;
+			if (c->nreads == MAX_READS) { *why = "too many binfmt_misc reads"; goto bad; }
+			if (l > MAX_NAME) goto bad;
 			c->reads[c->nreads] = p; c->readlen[c->nreads++] = l; break;
-		case 'c': c->cwd = dupz(p, l); break;
-		case 'x': c->path = dupz(p, l); break;
-		case 'X': c->path_null = 1; break;
+		case 'c': if (c->cwd || l >= MAX_PATH) goto bad; c->cwd = dupz(p, l); break;
+		case 'x': if (c->path) goto bad; c->path = dupz(p, l); break;
+		case 'X': NEED(0); c->path_null = 1; break;
 		case 'a': { char *s = dupz(p, l); buf_add(&av, &s, sizeof s); c->argc++; break; }
-		case 'A': c->argv_null = 1; break;
+		case 'A': NEED(0); c->argv_null = 1; break;
 		case 'e': { char *s = dupz(p, l); buf_add(&ev, &s, sizeof s); c->envc++; break; }
-		case 'E': c->envp_null = 1; break;
-		case 's': c->syscall_nr = p[0]; break;
-		case 'd': c->dirfd_path = dupz(p, l); break;
-		case 'D': c->dirfd_cloexec = 1; break;
-		case 'O': c->dirfd_opath = 1; break;
-		case 'N': c->have_dirfd_num = 1; c->dirfd_num = (int)get32(p); break;
-		case 'F': c->flags = get32(p); break;
-		case 'r': c->have_rlimit = 1; memcpy(&c->rlimit_stack, p, 8); break;
-		case 't': c->timeout_ms = get32(p); break;
-		default: return -1;
+		case 'E': NEED(0); c->envp_null = 1; break;
+		case 's': NEED(1); c->syscall_nr = p[0]; break;
+		case 'd': if (c->dirfd_path || l >= MAX_PATH) goto bad; c->dirfd_path = dupz(p, l); break;
+		case 'D': NEED(0); c->dirfd_cloexec = 1; break;
+		case 'O': NEED(0); c->dirfd_opath = 1; break;
+		case 'N': {
+			NEED(4);
+			c->have_dirfd_num = 1; c->dirfd_num = (int32_t)get32(p);
+			if (c->dirfd_num >= RESERVED_FD_MIN && c->dirfd_num <= RESERVED_FD_MAX) { *why = "reserved dirfd"; goto bad; }
+			break;
+		}
+		case 'F': NEED(4); c->flags = get32(p); break;
+		case 'r': NEED(8); c->have_rlimit = 1; memcpy(&c->rlimit_stack, p, 8); break;
+		case 't': NEED(4); c->timeout_ms = get32(p); if (c->timeout_ms > MAX_TIMEOUT_MS) c->timeout_ms = MAX_TIMEOUT_MS; break;
+		default: *why = "unknown record type"; goto bad;
 		}
 	}
 	char *z = NULL;
@@ -307,6 +369,15 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c)
 	c->argv = (char **)av.p;
 	c->envp = (char **)ev.p;
 	return 0;
+bad:
+	/* the argv/envp strings collected so far are owned by av/ev here */
+	for (size_t i = 0; i < av.len / sizeof(char *); i++) free(((char **)av.p)[i]);
+	for (size_t i = 0; i < ev.len / sizeof(char *); i++) free(((char **)ev.p)[i]);
+	free(av.p); free(ev.p);
+	c->argc = c->envc = 0;
+	free(c->cwd); free(c->path); free(c->dirfd_path);
+	c->cwd = c->path = c->dirfd_path = NULL;
+	return -1;
 }
 
 /* Child-side failure report: step name + errno, then exit. */
@@ -330,16 +401,20 @@ static int write_file_at(int dirfd, const char *name, const char *s)
 	return r;
 }
 
-static void mkparents(int rootfd, char *rel, int sfd)
+/* Setup failures name what failed; `a` is the index of the file (or of
+ * the dirfd/cwd step: -1) so harness/protocol.py can name the case field. */
+static void mkparents(int rootfd, char *rel, int sfd, int idx)
 {
 	for (char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
 		if (s == rel) continue;
 		*s = 0;
-		if (mkdirat(rootfd, rel, 0755) && errno != EEXIST) fail(sfd, 's', 0, errno, "mkdir parent");
+		if (mkdirat(rootfd, rel, 0755) && errno != EEXIST) fail(sfd, 's', idx, errno, "mkdir parent");
 		*s = '/';
 	}
 }
 
+/* Runs in the case's own root (after pivot_root): every path below is
+ * inside the fresh tmpfs, so no symlink of the case can lead out of it. */
 static void materialise(struct ccase *c, int rootfd, int sfd)
 {
 	/* Directories get their modes last so a 0 mode can't block their children. */
@@ -347,45 +422,46 @@ static void materialise(struct ccase *c, int rootfd, int sfd)
 		struct cfile *f = &c->files[i];
 		char *path = dupz(f->path, f->plen), *rel = path;
 		while (*rel == '/') rel++;
-		if (!*rel) { if (f->kind == 'd') continue; fail(sfd, 's', 0, EINVAL, "file at /"); }
-		mkparents(rootfd, rel, sfd);
+		if (!*rel) { if (f->kind == 'd') { free(path); continue; } fail(sfd, 's', i, EINVAL, "file at /"); }
+		mkparents(rootfd, rel, sfd, i);
 		int fd;
 		switch (f->kind) {
 		case 'd':
-			if (mkdirat(rootfd, rel, 0755) && errno != EEXIST) fail(sfd, 's', 0, errno, "mkdir");
+			if (mkdirat(rootfd, rel, 0755) && errno != EEXIST) fail(sfd, 's', i, errno, "mkdir");
 			break;
 		case 'l': {
 			char *t = dupz(f->data, f->dlen);
-			if (symlinkat(t, rootfd, rel)) fail(sfd, 's', 0, errno, "symlink");
+			if (symlinkat(t, rootfd, rel)) fail(sfd, 's', i, errno, "symlink");
 			free(t);
 			break;
 		}
 		case 'i':
-			if (mknodat(rootfd, rel, S_IFIFO | 0600, 0)) fail(sfd, 's', 0, errno, "mkfifo");
-			if (fchmodat(rootfd, rel, f->mode, 0)) fail(sfd, 's', 0, errno, "chmod");
+			if (mknodat(rootfd, rel, S_IFIFO | 0600, 0)) fail(sfd, 's', i, errno, "mkfifo");
+			if (fchmodat(rootfd, rel, f->mode & 07777, AT_SYMLINK_NOFOLLOW) && errno != EOPNOTSUPP)
+				fail(sfd, 's', i, errno, "chmod");
 			break;
 		case 'p': case 'f':
-			fd = openat(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-			if (fd < 0) fail(sfd, 's', 0, errno, "create");
+			fd = openat(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd < 0) fail(sfd, 's', i, errno, "create");
 			if (f->kind == 'f') {
-				if (write_full(fd, f->data, f->dlen)) fail(sfd, 's', 0, errno, "write");
+				if (write_full(fd, f->data, f->dlen)) fail(sfd, 's', i, errno, "write");
 			} else {
 				/* data: u8 probe variant, then the tag */
-				if (f->dlen < 1 || f->data[0] >= nprobes) fail(sfd, 's', 0, EINVAL, "probe variant");
+				if (f->dlen < 1 || f->data[0] >= nprobes) fail(sfd, 's', i, EINVAL, "probe variant");
 				const unsigned char *img = probes[f->data[0]].img;
 				size_t len = probes[f->data[0]].len, off = probes[f->data[0]].tag_off;
-				size_t tl = f->dlen - 1 > 63 ? 63 : f->dlen - 1;
-				unsigned char tag[64] = {0};
+				size_t tl = f->dlen - 1 > MAX_TAG ? MAX_TAG : f->dlen - 1;
+				unsigned char tag[MAX_TAG + 1] = {0};
 				memcpy(tag, f->data + 1, tl);
-				if (write_full(fd, img, off) || write_full(fd, tag, 64) ||
-				    write_full(fd, img + off + 64, len - off - 64))
-					fail(sfd, 's', 0, errno, "write probe");
+				if (write_full(fd, img, off) || write_full(fd, tag, sizeof tag) ||
+				    write_full(fd, img + off + sizeof tag, len - off - sizeof tag))
+					fail(sfd, 's', i, errno, "write probe");
 			}
-			if (fchmod(fd, f->mode)) fail(sfd, 's', 0, errno, "chmod");
+			if (fchmod(fd, f->mode & 07777)) fail(sfd, 's', i, errno, "chmod");
 			close(fd);
 			break;
 		default:
-			fail(sfd, 's', 0, EINVAL, "file kind");
+			fail(sfd, 's', i, EINVAL, "file kind");
 		}
 		free(path);
 	}
@@ -394,67 +470,120 @@ static void materialise(struct ccase *c, int rootfd, int sfd)
 		if (f->kind != 'd') continue;
 		char *path = dupz(f->path, f->plen), *rel = path;
 		while (*rel == '/') rel++;
-		if (fchmodat(rootfd, *rel ? rel : ".", f->mode, 0)) fail(sfd, 's', 0, errno, "chmod dir");
+		if (fchmodat(rootfd, *rel ? rel : ".", f->mode & 07777, 0)) fail(sfd, 's', i, errno, "chmod dir");
 		free(path);
 	}
 }
 
-static void enter_userns(int sfd)
-{
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	char m[64];
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNS)) fail(sfd, 's', 0, errno, "unshare user+mnt");
-	int dfd = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) fail(sfd, 's', 0, errno, "open /proc/self");
-	if (write_file_at(dfd, "setgroups", "deny") && errno != ENOENT) fail(sfd, 's', 0, errno, "setgroups");
-	snprintf(m, sizeof m, "0 %u 1", (unsigned)uid);
-	if (write_file_at(dfd, "uid_map", m)) fail(sfd, 's', 0, errno, "uid_map");
-	snprintf(m, sizeof m, "0 %u 1", (unsigned)gid);
-	if (write_file_at(dfd, "gid_map", m)) fail(sfd, 's', 0, errno, "gid_map");
-	close(dfd);
-}
+static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd, int procfd);
 
-static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
+/* The case init: PID 1 of the case's PID namespace (see the top comment).
+ * It makes the case's root, then forks the case process and reports its
+ * wait status as a 'w' record; its exit ends the PID namespace. */
+static void case_init(struct ccase *c, int sfd, int syncfd, int outfd, int infd)
 {
-	char rdir[4096], bdir[4096];
+	char rdir[4096], bdir[4096], pdir[4096];
 	int plain = !strcmp(mode, "plain");
+	char go;
 
-	/* Die with the executor, even if it died before this line. */
+	/* Die with the executor.  Our parent is outside the PID namespace, so
+	 * getppid() says 0; the sync byte (written after our id maps) tells
+	 * that it is still there: EOF means it died before it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
-	if (!plain)
-		enter_userns(sfd);
-	else if (unshare(CLONE_NEWNS))
-		fail(sfd, 's', 0, errno, "unshare mnt");
+	if (read(syncfd, &go, 1) != 1) _exit(127);
+	close(syncfd);
+
+	/* Become the case's uid/gid 0 (ID_BASE on the host when the executor is
+	 * root) with no supplementary groups, before touching anything: the
+	 * host groups of a root executor (gid 0 among them) must not follow the
+	 * case.  So --scratch must be a directory any user can search (/tmp). */
+	if (!plain) {
+		if (setgroups(0, NULL) && errno != EPERM) fail(sfd, 's', -1, errno, "setgroups");
+		if (setresgid(0, 0, 0) || setresuid(0, 0, 0)) fail(sfd, 's', -1, errno, "setresuid");
+	}
+
 	/* Nothing we mount may propagate anywhere. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) fail(sfd, 's', 0, errno, "make / private");
-	if (mount("execspec", scratch, "tmpfs", 0, "mode=0755")) fail(sfd, 's', 0, errno, "mount tmpfs");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) fail(sfd, 's', -1, errno, "make / private");
+	if (mount("execspec", scratch, "tmpfs", 0, "mode=0755"))
+		fail(sfd, 's', -1, errno, "mount tmpfs");
 	snprintf(rdir, sizeof rdir, "%s/r", scratch);
 	snprintf(bdir, sizeof bdir, "%s/b", scratch);
-	if (mkdir(rdir, 0755) || mkdir(bdir, 0755)) fail(sfd, 's', 0, errno, "mkdir scratch");
+	snprintf(pdir, sizeof pdir, "%s/p", scratch);
+	if (mkdir(rdir, 0755) || mkdir(bdir, 0755) || mkdir(pdir, 0755)) fail(sfd, 's', -1, errno, "mkdir scratch");
 
 	/* Own binfmt_misc instance (a new userns on >= 6.7) even without rules,
-	 * so that rules registered elsewhere never apply to the case. */
+	 * so that rules registered elsewhere never apply to the case.  Kept as a
+	 * descriptor: its mount point goes with the old root. */
 	int bmfd = -1;
-	if (mount("binfmt_misc", bdir, "binfmt_misc", 0, NULL) == 0) {
+	if (mount("binfmt_misc", bdir, "binfmt_misc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
 		bmfd = open(bdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (bmfd < 0) fail(sfd, 's', 0, errno, "open binfmt_misc");
+		if (bmfd < 0) fail(sfd, 's', -1, errno, "open binfmt_misc");
 		/* one global instance in a throwaway VM: empty and enabled for each case */
 		if (plain && (write_file_at(bmfd, "status", "-1") || write_file_at(bmfd, "status", "1")))
-			fail(sfd, 's', 0, errno, "reset binfmt_misc");
+			fail(sfd, 's', -1, errno, "reset binfmt_misc");
 	} else if (c->nregs) {
 		fail(sfd, 'k', 0, errno, "no private binfmt_misc instance");
 	}
+	/* A procfs of this PID namespace only, for the probe's /proc/self/exe.
+	 * Where the kernel refuses it (a container's masked /proc), the probe
+	 * reports no exe. */
+	int procfd = -1;
+	if (mount("proc", pdir, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+		procfd = open(pdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	/* The case's root: pivot_root into the tmpfs and detach the old root,
+	 * so that nothing of the host is reachable by path.  An initramfs
+	 * (plain mode) can't be pivoted away from: chroot, the VM is the wall. */
+	if (mount(rdir, rdir, NULL, MS_BIND, NULL) || chdir(rdir)) fail(sfd, 's', -1, errno, "bind root");
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		if (umount2(".", MNT_DETACH)) fail(sfd, 's', -1, errno, "detach old root");
+	} else if (!plain || chroot(".")) {
+		fail(sfd, 's', -1, errno, "pivot_root");
+	}
+	if (chdir("/")) fail(sfd, 's', -1, errno, "chdir /");
+
 
 	umask(0);
-	int rootfd = open(rdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) fail(sfd, 's', 0, errno, "open root");
+	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) fail(sfd, 's', -1, errno, "open root");
 	materialise(c, rootfd, sfd);
 	close(rootfd);
-	if (chroot(rdir) || chdir("/")) fail(sfd, 's', 0, errno, "chroot");
 
+	pid_t pid = fork();
+	if (pid < 0) fail(sfd, 's', -1, errno, "fork");
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		case_process(c, sfd, outfd, infd, bmfd, procfd);
+	}
+	/* Keep only the status pipe: the program shares our uid and user
+	 * namespace, so it could reach our descriptors through its procfs.
+	 * The binfmt_misc instance's mount is detached with the old root: its
+	 * entries live as long as its superblock, so we hold it until the end. */
+	if (bmfd >= 0 && dup3(bmfd, STATUS_FD + 1, O_CLOEXEC) < 0) fail(sfd, 's', -1, errno, "keep binfmt_misc");
+	syscall(SYS_close_range, 0, STATUS_FD - 1, 0);
+	syscall(SYS_close_range, bmfd >= 0 ? STATUS_FD + 2 : STATUS_FD + 1, ~0U, 0);
+	/* PID 1 reaps whatever the program orphaned until its own child ends. */
+	int st = 0;
+	for (;;) {
+		pid_t r = waitpid(-1, &st, 0);
+		if (r == pid) break;
+		if (r < 0 && errno != EINTR) fail(sfd, 's', -1, errno, "waitpid");
+	}
+	struct buf w = {0};
+	int32_t v = st;
+	rec(&w, 'w', &v, 4);
+	write_full(sfd, w.p, w.len);
+	_exit(0);
+}
+
+/* The case process (PID 2): registrations, then the exec call. */
+static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd, int procfd)
+{
+	int plain = !strcmp(mode, "plain");
+	/* The probe reads /proc/self/exe through PROC_FD (not close-on-exec);
+	 * moved there first, before fds 3.. are reused. */
+	if (procfd >= 0 && (dup3(procfd, PROC_FD, 0) < 0 || close(procfd)))
+		fail(sfd, 's', -1, errno, "dup procfd");
 	/* Files the case holds open for writing, before any registration (an F
 	 * rule's open_exec must see them too) and until the exec, so that
 	 * deny_write_access() finds i_writecount > 0.  Close-on-exec: the new
@@ -463,13 +592,13 @@ static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
 		char *p = dupz(c->wopen[i], c->wlen[i]);
 		int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0 || (fd != WRITE_FD + i && dup3(fd, WRITE_FD + i, O_CLOEXEC) < 0))
-			fail(sfd, 's', 0, errno, "open for write");
+			fail(sfd, 's', -5 - i, errno, "open for write");
 		if (fd != WRITE_FD + i) close(fd);
 		free(p);
 	}
 
-	/* Registrations are written after chroot: F opens the interpreter with
-	 * the writer's root, which must be the case's root. */
+	/* Registrations are written in the case's root: F opens the
+	 * interpreter with the writer's root, which must be the case's root. */
 	for (int i = 0; i < c->nops; i++) {
 		char *name = c->ops[i].name ? dupz(c->ops[i].name, c->ops[i].nlen) : strdup("register");
 		int fd = strchr(name, '/') ? -1 : openat(bmfd, name, O_WRONLY | O_CLOEXEC);
@@ -496,32 +625,38 @@ static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
 	}
 	if (bmfd >= 0) close(bmfd);
 
-	if (c->cwd && chdir(c->cwd)) fail(sfd, 's', 0, errno, "chdir cwd");
+	if (c->cwd && chdir(c->cwd)) fail(sfd, 's', -1, errno, "chdir cwd");
 
 	/* RLIMIT_STACK sets the E2BIG limit (bprm_stack_limits); 8 MiB unless the case says. */
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_STACK, &rl)) fail(sfd, 's', 0, errno, "getrlimit");
+	if (getrlimit(RLIMIT_STACK, &rl)) fail(sfd, 's', -1, errno, "getrlimit");
 	rl.rlim_cur = !c->have_rlimit ? (8 << 20) : c->rlimit_stack == UINT64_MAX ? RLIM_INFINITY : c->rlimit_stack;
 	if (rl.rlim_max != RLIM_INFINITY && (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > rl.rlim_max))
-		fail(sfd, 's', 0, EPERM, "RLIMIT_STACK above the hard limit");
-	if (setrlimit(RLIMIT_STACK, &rl)) fail(sfd, 's', 0, errno, "setrlimit");
+		fail(sfd, 's', -3, EPERM, "RLIMIT_STACK above the hard limit");
+	if (setrlimit(RLIMIT_STACK, &rl)) fail(sfd, 's', -3, errno, "setrlimit");
+	/* A fork bomb stops here (counted per user namespace and uid). */
+	struct rlimit np = { CASE_NPROC, CASE_NPROC };
+	if (!plain && setrlimit(RLIMIT_NPROC, &np)) fail(sfd, 's', -1, errno, "RLIMIT_NPROC");
 
 	int dirfd = AT_FDCWD;
 	if (c->dirfd_path) {
 		int fl = (c->dirfd_opath ? O_PATH : O_RDONLY | O_NONBLOCK) | O_CLOEXEC;
 		int fd = open(c->dirfd_path, fl);
-		if (fd < 0) fail(sfd, 's', 0, errno, "open dirfd");
-		if (dup3(fd, 3, c->dirfd_cloexec ? O_CLOEXEC : 0) < 0) fail(sfd, 's', 0, errno, "dup dirfd");
+		if (fd < 0) fail(sfd, 's', -4, errno, "open dirfd");
+		if (fd != 3 && dup3(fd, 3, c->dirfd_cloexec ? O_CLOEXEC : 0) < 0) fail(sfd, 's', -4, errno, "dup dirfd");
+		if (fd == 3 && !c->dirfd_cloexec && fcntl(3, F_SETFD, 0)) fail(sfd, 's', -4, errno, "dirfd flags");
 		if (fd != 3) close(fd);
 		dirfd = 3;
 	} else if (c->have_dirfd_num) {
 		dirfd = c->dirfd_num;
 	}
-	if (dup2(infd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0) fail(sfd, 's', 0, errno, "dup stdio");
+	if (dup2(infd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0) fail(sfd, 's', -1, errno, "dup stdio");
 	int first = c->dirfd_path ? 4 : 3;
-	/* Everything else closes; only the status pipe stays, close-on-exec. */
+	/* Everything else closes; the status pipe and the writers stay,
+	 * close-on-exec, and PROC_FD stays for the probe. */
 	syscall(SYS_close_range, first, STATUS_FD - 1, 0);
-	syscall(SYS_close_range, WRITE_FD + c->nwopen, ~0U, 0);
+	syscall(SYS_close_range, WRITE_FD + c->nwopen, PROC_FD - 1, 0);
+	syscall(SYS_close_range, procfd >= 0 ? PROC_FD + 1 : PROC_FD, ~0U, 0);
 
 	sigset_t all;
 	sigemptyset(&all);
@@ -534,7 +669,7 @@ static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
 	 * init_user_ns: drop it from the bounding set so the new program's
 	 * credentials (committed before binfmt_elf maps anything) match. */
 	if (plain && prctl(PR_CAPBSET_DROP, 17 /* CAP_SYS_RAWIO */, 0, 0, 0))
-		fail(sfd, 's', 0, errno, "drop CAP_SYS_RAWIO");
+		fail(sfd, 's', -1, errno, "drop CAP_SYS_RAWIO");
 
 	char **argv = c->argv_null ? NULL : c->argv;
 	char **envp = c->envp_null ? NULL : c->envp;
@@ -557,7 +692,7 @@ static long now_ms(void)
 static pid_t pending[MAX_PENDING];
 static int npending;
 
-/* Reaps finished children; with block, all of them. */
+/* Reaps finished case inits; with block, all of them. */
 static void reap(int block)
 {
 	for (int i = 0; i < npending;) {
@@ -568,31 +703,81 @@ static void reap(int block)
 	}
 }
 
+/* Writes a just-cloned case init's id maps (from outside its namespace:
+ * only a writer in the parent namespace may map ids other than its own). */
+static int write_maps(pid_t pid)
+{
+	char p[64], m[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	int priv = uid == 0;
+	snprintf(p, sizeof p, "/proc/%d", (int)pid);
+	int dfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) return -1;
+	int r = 0;
+	if (!priv && write_file_at(dfd, "setgroups", "deny") && errno != ENOENT) r = -1;
+	if (!r) {
+		if (priv) snprintf(m, sizeof m, "0 %u %u", (unsigned)ID_BASE, (unsigned)ID_COUNT);
+		else snprintf(m, sizeof m, "0 %u 1", (unsigned)uid);
+		r = write_file_at(dfd, "uid_map", m);
+	}
+	if (!r) {
+		if (priv) snprintf(m, sizeof m, "0 %u %u", (unsigned)ID_BASE, (unsigned)ID_COUNT);
+		else snprintf(m, sizeof m, "0 %u 1", (unsigned)gid);
+		r = write_file_at(dfd, "gid_map", m);
+	}
+	int e = errno;
+	close(dfd);
+	errno = e;
+	return r;
+}
+
 static void run_case(struct ccase *c, struct buf *resp)
 {
 	reap(0);
-	int st[2], out[2], in[2];
-	if (pipe2(st, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(in, O_CLOEXEC)) die("pipe");
-	pid_t self = getpid();
-	pid_t pid = fork();
-	if (pid < 0) die("fork");
-	if (pid == 0) {
-		int sfd = fcntl(st[1], F_DUPFD_CLOEXEC, STATUS_FD);
-		if (sfd != STATUS_FD) _exit(126);
-		close(in[1]);
-		child(c, sfd, out[1], in[0], self);
+	int plain = !strcmp(mode, "plain");
+	int st[2], out[2], in[2], sy[2];
+	if (pipe2(st, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(in, O_CLOEXEC) || pipe2(sy, O_CLOEXEC))
+		die("pipe");
+	unsigned long flags = SIGCHLD | CLONE_NEWPID | CLONE_NEWNS | (plain ? 0 : CLONE_NEWUSER);
+	/* fork() with namespaces: the raw clone returns 0 in the child like fork */
+	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		char k = 's'; int32_t v[2] = { -1, errno };
+		rec(resp, 'o', &k, 1); rec(resp, 'v', v, 8); rec(resp, 'm', "clone", 5);
+		close(st[0]); close(st[1]); close(out[0]); close(out[1]); close(in[0]); close(in[1]);
+		close(sy[0]); close(sy[1]);
+		return;
 	}
-	close(st[1]); close(out[1]); close(in[0]); close(in[1]);
+	if (pid == 0) {
+		/* the status pipe at STATUS_FD whatever was there (close-on-exec) */
+		if (dup3(st[1], STATUS_FD, O_CLOEXEC) < 0) _exit(126);
+		close(st[1]); close(st[0]); close(in[1]); close(out[0]); close(sy[1]);
+		case_init(c, STATUS_FD, sy[0], out[1], in[0]);
+	}
+	close(st[1]); close(out[1]); close(in[0]); close(in[1]); close(sy[0]);
+	if (!plain && write_maps(pid)) {
+		int e = errno;
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		close(st[0]); close(out[0]); close(sy[1]);
+		char k = 's'; int32_t v[2] = { -1, e };
+		rec(resp, 'o', &k, 1); rec(resp, 'v', v, 8); rec(resp, 'm', "id map", 6);
+		return;
+	}
+	if (write(sy[1], "g", 1) != 1) die("sync");
+	close(sy[1]);
 
 	struct buf sb = {0}, ob = {0};
 	struct pollfd pf[2] = { { st[0], POLLIN, 0 }, { out[0], POLLIN, 0 } };
 	long deadline = now_ms() + c->timeout_ms;
-	int open_fds = 2, timed_out = 0;
+	int open_fds = 2, timed_out = 0, flooded = 0;
 	char tmp[65536];
 	while (open_fds) {
 		long left = deadline - now_ms();
 		if (left <= 0) { timed_out = 1; break; }
-		int r = poll(pf, 2, (int)left);
+		int r = poll(pf, 2, left > 60000 ? 60000 : (int)left);
 		if (r < 0 && errno == EINTR) continue;
 		if (r < 0) die("poll");
 		for (int i = 0; i < 2; i++) {
@@ -600,32 +785,40 @@ static void run_case(struct ccase *c, struct buf *resp)
 			ssize_t n = read(pf[i].fd, tmp, sizeof tmp);
 			if (n < 0 && errno == EINTR) continue;
 			if (n <= 0) { close(pf[i].fd); pf[i].fd = -1; open_fds--; continue; }
-			buf_add(i ? &ob : &sb, tmp, n);
+			struct buf *b = i ? &ob : &sb;
+			if (b->len + n > MAX_OUTPUT) { flooded = 1; break; }
+			buf_add(b, tmp, n);
 		}
+		if (flooded) break;
 	}
 	for (int i = 0; i < 2; i++) if (pf[i].fd >= 0) close(pf[i].fd);
-	/* The exiting child still tears its namespaces down (an RCU grace
-	 * period for the mounts) before it can be reaped.  When the pipes
-	 * already tell the outcome -- an errno, or a probe's complete report --
-	 * answer now and reap it later, overlapping that teardown with the
-	 * next case.  Only other programs need their wait status. */
-	int status = 0;
-	int failed = 0; /* did the child report an outcome ('o') itself? */
-	for (size_t off = 0; off + 5 <= sb.len; off += 5 + get32(sb.p + off + 1))
+	/* The case init's exit tears the namespaces down (an RCU grace period
+	 * for the mounts) before it can be reaped.  Its 'w' record (or the case
+	 * process's own report) already tells the outcome: answer now and reap
+	 * it later, overlapping that teardown with the next case. */
+	int status = 0, have_w = 0, failed = 0;
+	for (size_t off = 0; off + 5 <= sb.len && get32(sb.p + off + 1) <= sb.len - off - 5;
+	     off += 5 + get32(sb.p + off + 1)) {
 		if (sb.p[off] == 'o') failed = 1;
-	int report_done = ob.len >= 5 && ob.p[ob.len - 5] == 'Z' && !memcmp(ob.p + ob.len - 4, "\0\0\0\0", 4);
-	if (timed_out) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		if (sb.p[off] == 'w' && get32(sb.p + off + 1) == 4) { have_w = 1; status = (int32_t)get32(sb.p + off + 5); }
+	}
+	if (timed_out || flooded) {
+		kill(pid, SIGKILL); /* PID 1: the whole namespace goes */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-	} else if ((failed || report_done) && npending < MAX_PENDING) {
+	} else if ((failed || have_w) && npending < MAX_PENDING) {
 		pending[npending++] = pid;
 	} else {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		int ist = 0;
+		while (waitpid(pid, &ist, 0) < 0 && errno == EINTR)
 			;
+		if (!have_w && !failed) status = ist; /* the init itself died */
 	}
 	if (timed_out) {
 		char k = 't'; rec(resp, 'o', &k, 1);
+	} else if (flooded) {
+		char k = 'l'; int32_t v[2] = { MAX_OUTPUT, 0 };
+		rec(resp, 'o', &k, 1); rec(resp, 'v', v, 8);
 	} else if (failed) {
 		buf_add(resp, sb.p, sb.len); /* records from fail(), after any entry texts */
 	} else {
@@ -634,7 +827,7 @@ static void run_case(struct ccase *c, struct buf *resp)
 		rec(resp, 'o', &k, 1);
 		rec(resp, 'v', v, 8);
 	}
-	if (ob.len) rec(resp, 'p', ob.p, ob.len);
+	if (ob.len && !flooded) rec(resp, 'p', ob.p, ob.len);
 	free(sb.p); free(ob.p);
 }
 
@@ -693,16 +886,16 @@ int main(int argc, char **argv)
 	static struct ccase c;
 	while ((frame = read_frame(&n))) {
 		struct buf resp = {0};
-		if (parse_case(frame, n, &c)) {
+		const char *why = "frame longer than MAX_FRAME";
+		if (n == UINT32_MAX || parse_case(frame, n, &c, &why)) {
 			char k = 'f'; rec(&resp, 'o', &k, 1);
+			rec(&resp, 'm', why, strlen(why));
 		} else {
 			run_case(&c, &resp);
+			free_case(&c);
 		}
 		write_frame(&resp);
 		free(resp.p);
-		for (int i = 0; i < c.argc; i++) free(c.argv[i]);
-		for (int i = 0; i < c.envc; i++) free(c.envp[i]);
-		free(c.argv); free(c.envp); free(c.cwd); free(c.path); free(c.dirfd_path);
 		free(frame);
 	}
 	reap(1);
