@@ -3,36 +3,72 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
-from .case import CaseError, dumps_outcome, load_cases
+from .case import Case, CaseError, dumps_outcome, load_cases_each
+from .protocol import ProtocolError
 from .targets import TargetBroken, TargetUnavailable, get_target
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """One outcome line per case, in order, streamed as they come.  A case
+    that is malformed (or that its target cannot set up) gets a
+    `case-error` line naming its field; the others still run."""
     try:
-        with open(args.cases, encoding="utf-8") as f:
-            cases = load_cases(f.read(), source=args.cases)
+        with open(args.cases, "rb") as f:
+            items = load_cases_each(f.read(), source=args.cases)
     except (OSError, CaseError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    bad = 0
+    for it in items:
+        if isinstance(it, CaseError):
+            print(f"error: {it}", file=sys.stderr)
+            bad += 1
+    if bad == len(items):
+        for it in items:
+            print(json.dumps(case_error(it)))
         return 2
     try:
         target = get_target(args.target, args.kernel, args.modules)
     except (TargetUnavailable, TargetBroken) as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
+    chunk = 64 if len(items) > 64 else 1  # a corpus: let the target parallelise
     try:
-        if len(cases) > 64:  # a corpus: let the target parallelise
-            for i in range(0, len(cases), 1024):
-                for o in target.run_many(cases[i:i + 1024]):
-                    print(dumps_outcome(o))
-                sys.stdout.flush()
-        else:
-            for c in cases:
-                print(dumps_outcome(target.run(c)), flush=True)
+        for i in range(0, len(items), chunk):
+            part = items[i:i + chunk]
+            cases = [c for c in part if isinstance(c, Case)]
+            outs = iter(_run_chunk(target, cases))
+            for it in part:
+                o = case_error(it) if isinstance(it, CaseError) else next(outs)
+                if o.get("outcome") == "case-error" and not isinstance(it, CaseError):
+                    print(f"error: {args.cases}: case {items.index(it)}: {o['field']}: {o['error']}",
+                          file=sys.stderr)
+                    bad += 1
+                print(dumps_outcome(o))
+            sys.stdout.flush()
     finally:
         target.close()
-    return 0
+    return 2 if bad else 0
+
+
+def case_error(e: CaseError) -> dict:
+    return {"outcome": "case-error", "field": e.field, "error": str(e)}
+
+
+def _run_chunk(target, cases: list[Case]) -> list[dict]:
+    """Outcomes of a chunk; if the target breaks on it, case by case, so one
+    case that kills a target costs only its own line."""
+    if not cases:
+        return []
+    try:
+        return target.run_many(cases) if len(cases) > 1 else [target.run(cases[0])]
+    except (ProtocolError, OSError) as e:
+        if len(cases) == 1:
+            return [{"outcome": "target-error", "error": str(e)}]
+    return [o for c in cases for o in _run_chunk(target, [c])]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,6 +49,12 @@ def _key() -> str:
     return h.hexdigest()[:16]
 
 
+def limit(name: str) -> int:
+    """A limit of native/limits.h (read once, in harness.case)."""
+    from .case import LIMITS
+    return LIMITS[name]
+
+
 def build_dir() -> Path:
     return Path(os.environ.get("EXECSPEC_BUILD", ROOT / "build")) / "native" / _key()
 

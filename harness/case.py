@@ -17,8 +17,22 @@ FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo")
 EXEC_FLAGS = {"AT_SYMLINK_NOFOLLOW": 0x100, "AT_EMPTY_PATH": 0x1000, "AT_EXECVE_CHECK": 0x10000}
 DEFAULT_RLIMIT_STACK = 8 << 20
 RLIM_INFINITY = -1
-TAG_MAX = 63  # the probe's tag slot holds 63 bytes plus NUL
 PROBE_VARIANTS = ("static", "pie")  # harness.build.PROBES must list the same names
+
+
+def _limits() -> dict[str, int]:
+    # harness/native/limits.h, read here without importing harness.build (no compiler needed)
+    from pathlib import Path
+    out = {}
+    for line in (Path(__file__).resolve().parent / "native" / "limits.h").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == "#define" and parts[2].isdigit():
+            out[parts[1]] = int(parts[2])
+    return out
+
+
+LIMITS = _limits()
+TAG_MAX = LIMITS["MAX_TAG"]  # the probe's tag slot holds 63 bytes plus NUL
 
 
 class CaseError(ValueError):
@@ -93,7 +107,11 @@ def decode_bytes(v: Any, where: str, allow_nul: bool = False) -> bytes:
     if isinstance(v, bytes):
         b = v
     elif isinstance(v, str):
-        b = v.encode("utf-8", "surrogateescape")
+        try:
+            b = v.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raise CaseError(where, "holds a lone surrogate (\\ud800-\\udfff), which is no byte string; "
+                                   "use {\"b64\": ...} for bytes that are not UTF-8") from None
     elif isinstance(v, dict) and set(v) == {"b64"} and isinstance(v["b64"], str):
         try:
             b = base64.b64decode(v["b64"], validate=True)
@@ -152,9 +170,16 @@ def _file(d: Any, where: str) -> File:
         raise CaseError(f"{where}.path", "must be absolute inside the case root")
     if any(c in (b"", b".", b"..") for c in path.strip(b"/").split(b"/")) and path.strip(b"/"):
         raise CaseError(f"{where}.path", "has an empty, '.' or '..' component")
+    if len(path) >= LIMITS["MAX_PATH"]:
+        raise CaseError(f"{where}.path", f"{len(path)} bytes: a file the target creates must fit PATH_MAX "
+                                         f"({LIMITS['MAX_PATH']} with its NUL)")
+    if any(len(c) > LIMITS["MAX_NAME"] for c in path.split(b"/")):
+        raise CaseError(f"{where}.path", f"has a component over NAME_MAX ({LIMITS['MAX_NAME']} bytes)")
     t = d.get("type")
     if t not in FILE_TYPES:
         raise CaseError(f"{where}.type", f"expected one of {', '.join(FILE_TYPES)}, got {t!r}")
+    if t != "dir" and (path == b"/" or path.endswith(b"/")):
+        raise CaseError(f"{where}.path", f"a {t} cannot be at / or have a trailing slash (only a dir can)")
     mode = _mode(d.get("mode"), 0o755 if t in ("probe", "dir") else 0o644, f"{where}.mode")
     data, tag = b"", ""
     if t == "file":
@@ -171,8 +196,12 @@ def _file(d: Any, where: str) -> File:
         raise CaseError(f"{where}.target", "only symlinks have a target")
     if t == "probe":
         tag = d.get("tag", "")
-        if not isinstance(tag, str) or len(tag.encode()) > TAG_MAX or "\0" in tag:
+        if not isinstance(tag, str) or "\0" in tag or len(tag.encode("utf-8", "replace")) > TAG_MAX:
             raise CaseError(f"{where}.tag", f"expected a string of at most {TAG_MAX} bytes")
+        try:
+            tag.encode()
+        except UnicodeEncodeError:
+            raise CaseError(f"{where}.tag", "holds a lone surrogate") from None
     elif "tag" in d:
         raise CaseError(f"{where}.tag", "only probes have a tag")
     variant = d.get("variant", "static")
@@ -207,6 +236,12 @@ def _exec(d: Any, where: str) -> Exec:
         if raw == "AT_FDCWD":
             dirfd = None
         elif isinstance(raw, int) and not isinstance(raw, bool):
+            if not -2**31 <= raw < 2**31:
+                raise CaseError(f"{where}.dirfd", f"{raw} is no int: a descriptor number is 32-bit")
+            if LIMITS["RESERVED_FD_MIN"] <= raw <= LIMITS["RESERVED_FD_MAX"]:
+                raise CaseError(f"{where}.dirfd", f"descriptors {LIMITS['RESERVED_FD_MIN']}-"
+                                f"{LIMITS['RESERVED_FD_MAX']} are the harness's own (status pipe, "
+                                "writers, the probe's procfs); pick another number")
             dirfd = raw
         else:
             dirfd = decode_bytes(raw, f"{where}.dirfd")
@@ -229,11 +264,15 @@ def _exec(d: Any, where: str) -> Exec:
     cwd = decode_bytes(d.get("cwd", "/"), f"{where}.cwd")
     if not cwd.startswith(b"/"):
         raise CaseError(f"{where}.cwd", "must be absolute")
+    for k, v in (("cwd", cwd), ("dirfd", dirfd)):
+        if isinstance(v, bytes) and len(v) >= LIMITS["MAX_PATH"]:
+            raise CaseError(f"{where}.{k}", f"longer than PATH_MAX ({LIMITS['MAX_PATH']})")
     rl = d.get("rlimit_stack", DEFAULT_RLIMIT_STACK)
     if rl == "unlimited":
         rl = RLIM_INFINITY
-    elif not isinstance(rl, int) or isinstance(rl, bool) or rl < 0:
-        raise CaseError(f"{where}.rlimit_stack", "expected a byte count or \"unlimited\"")
+    elif not isinstance(rl, int) or isinstance(rl, bool) or not 0 <= rl < 2**64 - 1:
+        raise CaseError(f"{where}.rlimit_stack", "expected a byte count below 2**64 - 1 (RLIM_INFINITY) "
+                                                 "or \"unlimited\"")
     return Exec(path=path, argv=_vector(d["argv"], f"{where}.argv"),
                 envp=_vector(d["envp"], f"{where}.envp"), cwd=cwd, syscall=syscall,
                 dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
@@ -254,21 +293,42 @@ def case_from_json(d: Any, where: str = "case") -> Case:
     files = d.get("files", [])
     if not isinstance(files, list):
         raise CaseError(f"{where}.files", "expected a list")
+    if len(files) > LIMITS["MAX_FILES"]:
+        raise CaseError(f"{where}.files", f"{len(files)} files; at most {LIMITS['MAX_FILES']}")
     fs = tuple(_file(f, f"{where}.files[{i}]") for i, f in enumerate(files))
-    seen: set[bytes] = set()
+    kinds: dict[bytes, str] = {}
     for i, f in enumerate(fs):
         p = f.path.rstrip(b"/") or b"/"
-        if p in seen:
+        if p in kinds:
             raise CaseError(f"{where}.files[{i}].path", "listed twice")
-        seen.add(p)
+        kinds[p] = f.type
+    for i, f in enumerate(fs):
+        # A file can only live under a directory: under a listed file it
+        # cannot be made, and under a symlink it would be made wherever the
+        # link points (the case's root is the only place a target may write).
+        parts = f.path.rstrip(b"/").split(b"/")
+        for k in range(2, len(parts)):
+            parent = b"/".join(parts[:k])
+            if kinds.get(parent, "dir") != "dir":
+                raise CaseError(f"{where}.files[{i}].path", f"its parent {parent.decode(errors='replace')} "
+                                f"is a {kinds[parent]}, not a directory")
+    if sum(f.open_for_write for f in fs) > LIMITS["MAX_WOPEN"]:
+        raise CaseError(f"{where}.files", f"more than {LIMITS['MAX_WOPEN']} files open_for_write")
     regs = d.get("binfmt_misc", [])
     if not isinstance(regs, list):
         raise CaseError(f"{where}.binfmt_misc", "expected a list")
+    if len(regs) > LIMITS["MAX_OPS"]:
+        raise CaseError(f"{where}.binfmt_misc", f"{len(regs)} writes; at most {LIMITS['MAX_OPS']}")
     bm = tuple(_misc_op(r, f"{where}.binfmt_misc[{i}]") for i, r in enumerate(regs))
     reads = d.get("binfmt_misc_read", [])
     if not isinstance(reads, list):
         raise CaseError(f"{where}.binfmt_misc_read", "expected a list of entry names")
+    if len(reads) > LIMITS["MAX_READS"]:
+        raise CaseError(f"{where}.binfmt_misc_read", f"{len(reads)} reads; at most {LIMITS['MAX_READS']}")
     rd = tuple(decode_bytes(r, f"{where}.binfmt_misc_read[{i}]") for i, r in enumerate(reads))
+    for i, r in enumerate(rd):
+        if len(r) > LIMITS["MAX_NAME"]:
+            raise CaseError(f"{where}.binfmt_misc_read[{i}]", f"an entry name is at most {LIMITS['MAX_NAME']} bytes")
     if "exec" not in d:
         raise CaseError(f"{where}.exec", "missing")
     name = d.get("name")
@@ -285,8 +345,10 @@ def _misc_op(v: Any, where: str) -> "bytes | MiscWrite":
         _no_unknown(v, ("write", "data"), where)
         if "write" not in v or "data" not in v:
             raise CaseError(where, "a control write needs \"write\" (status or an entry name) and \"data\"")
-        return MiscWrite(file=decode_bytes(v["write"], f"{where}.write"),
-                         data=decode_bytes(v["data"], f"{where}.data", allow_nul=True))
+        name = decode_bytes(v["write"], f"{where}.write")
+        if len(name) > LIMITS["MAX_NAME"]:
+            raise CaseError(f"{where}.write", f"an entry name is at most {LIMITS['MAX_NAME']} bytes")
+        return MiscWrite(file=name, data=decode_bytes(v["data"], f"{where}.data", allow_nul=True))
     return decode_bytes(v, where, allow_nul=True)
 
 
@@ -340,15 +402,46 @@ def case_to_json(c: Case) -> dict:
     return out
 
 
-def load_cases(text: str, source: str = "case") -> list[Case]:
-    """A case file holds one case object or a JSON list of them."""
+def parse_json(text: str | bytes, source: str = "case") -> Any:
+    """JSON from an untrusted file: every failure is a CaseError naming it."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise CaseError(source, f"not UTF-8 text (byte {e.start}); bytes that are not UTF-8 "
+                                    "go in {\"b64\": ...}") from None
     try:
-        d = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise CaseError(source, f"not JSON: {e}") from None
-    if isinstance(d, list):
-        return [case_from_json(c, f"{source}[{i}]") for i, c in enumerate(d)]
-    return [case_from_json(d, source)]
+    except RecursionError:
+        raise CaseError(source, "JSON nested too deeply") from None
+
+
+def load_cases(text: str | bytes, source: str = "case") -> list[Case]:
+    """A case file holds one case object or a JSON list of them."""
+    out = []
+    for c in load_cases_each(text, source):
+        if isinstance(c, CaseError):
+            raise c
+        out.append(c)
+    return out
+
+
+def load_cases_each(text: str | bytes, source: str = "case") -> list["Case | CaseError"]:
+    """Like load_cases, but a bad case in a list is its own CaseError and
+    the others still load (a corpus with one broken case still runs)."""
+    d = parse_json(text, source)
+    items = list(enumerate(d)) if isinstance(d, list) else [(None, d)]
+    out: list[Case | CaseError] = []
+    for i, c in items:
+        try:
+            out.append(case_from_json(c, source if i is None else f"{source}[{i}]"))
+        except CaseError as e:
+            out.append(e)
+        except RecursionError:
+            out.append(CaseError(source if i is None else f"{source}[{i}]", "nested too deeply"))
+    return out
 
 
 def dumps_case(c: Case) -> str:
@@ -382,7 +475,8 @@ def outcome_to_json(o: dict) -> dict:
 def outcome_from_json(d: Any, where: str = "outcome") -> dict:
     d = _obj(d, where)
     kind = d.get("outcome")
-    if kind not in ("exec", "error", "register-error", "signal", "exit", "timeout", "skip"):
+    if kind not in ("exec", "error", "register-error", "signal", "exit", "timeout", "skip",
+                    "output-limit", "case-error", "target-error"):
         raise CaseError(f"{where}.outcome", f"unknown outcome {kind!r}")
     out = dict(d)
     for k in ("argv", "envp"):
@@ -415,6 +509,8 @@ def diff_outcomes(expected: dict, observed: dict, observable: frozenset[str] | N
 
 
 def _diff(expected: dict, observed: dict, observable: frozenset[str] | None) -> list[str]:
+    if expected.get("outcome") == observed.get("outcome") == "case-error":
+        return []  # both refuse the case; each words its reason its own way
     lines = []
     for k in sorted((set(expected) | set(observed)) - {"alternatives"}):
         if observable is not None and k not in observable and k != "outcome":

@@ -8,10 +8,19 @@ import threading
 from typing import Sequence
 
 from . import build
-from .case import Case
+from .case import LIMITS, Case
 from .protocol import ProtocolError, decode_response, encode_case, records
 
 _LEN = struct.Struct("<I")
+# a response: entry texts + the program's capped output + a little framing
+_MAX_RESPONSE = LIMITS["MAX_OUTPUT"] + LIMITS["MAX_READS"] * 8448 + 4096
+
+
+def _too_large(frame: bytes) -> dict | None:
+    if len(frame) <= LIMITS["MAX_FRAME"]:
+        return None
+    return {"outcome": "case-error", "field": "case",
+            "error": f"{len(frame)} bytes on the wire: over the {LIMITS['MAX_FRAME']} a case may take"}
 
 
 class Executor:
@@ -43,6 +52,8 @@ class Executor:
             err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
             raise ProtocolError(f"executor exited: {err.strip() or self.proc.poll()}")
         (n,) = _LEN.unpack(hdr)
+        if n > _MAX_RESPONSE:
+            raise ProtocolError(f"executor frame of {n} bytes: over the {_MAX_RESPONSE} a response can be")
         chunks, left = [], n
         while left:
             c = self.proc.stdout.read(left)
@@ -61,6 +72,9 @@ class Executor:
             self._ensure_started()
             assert self.proc and self.proc.stdin
             frame = encode_case(case, self.timeout_ms)
+            big = _too_large(frame)
+            if big:
+                return big
             try:
                 self.proc.stdin.write(_LEN.pack(len(frame)) + frame)
                 body = self._read()
@@ -71,32 +85,51 @@ class Executor:
 
     def run_many(self, cases: Sequence[Case]) -> list[dict]:
         """Pipelined: a writer thread keeps frames queued while responses are
-        read, so Python's encoding overlaps the executor's work."""
+        read, so Python's encoding overlaps the executor's work.  A case too
+        large to send is answered here; if the writer fails, the executor's
+        stdin closes so the reader never waits for a frame that won't come."""
         with self._lock:
             self._ensure_started()
             assert self.proc and self.proc.stdin
             stdin = self.proc.stdin
             err: list[BaseException] = []
+            out: list[dict | None] = [None] * len(cases)
+            sent: list[int] = []
+            frames = []
+            for i, c in enumerate(cases):
+                f = encode_case(c, self.timeout_ms)
+                big = _too_large(f)
+                if big:
+                    out[i] = big
+                else:
+                    sent.append(i)
+                    frames.append(f)
 
             def write() -> None:
                 try:
-                    for c in cases:
-                        frame = encode_case(c, self.timeout_ms)
-                        stdin.write(_LEN.pack(len(frame)) + frame)
+                    for f in frames:
+                        stdin.write(_LEN.pack(len(f)) + f)
                 except BaseException as e:  # surfaced after the reads
                     err.append(e)
+                    try:
+                        stdin.close()
+                    except OSError:
+                        pass
             w = threading.Thread(target=write, daemon=True)
             w.start()
             try:
-                out = [decode_response(self._read()) for _ in cases]
+                for i in sent:
+                    out[i] = decode_response(self._read())
             except (BrokenPipeError, ProtocolError):
                 self.close()
+                if err:
+                    raise err[0]
                 raise
             finally:
                 w.join()
             if err:
                 raise err[0]
-            return out
+            return out  # type: ignore[return-value]
 
     def close(self) -> None:
         if self.proc is not None:

@@ -104,12 +104,15 @@ def test_cli_prints_one_line_per_case(tmp_path):
     assert [x["outcome"] for x in lines] == ["exec", "error"]
 
 
-def test_cli_names_the_bad_field_and_runs_nothing(tmp_path):
+def test_cli_names_the_bad_field_and_runs_the_others(tmp_path):
     f = tmp_path / "bad.json"
-    f.write_text(json.dumps([BASE, _with("files.0.mode", "rwx")]))
+    f.write_text(json.dumps([BASE, _with("files.0.mode", "rwx"), BASE]))
     r = _cli("run", str(f), "--target", "model")
-    assert r.returncode == 2 and r.stdout == ""
-    assert "[1].files[0].mode" in r.stderr
+    assert r.returncode == 2
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["outcome"] for x in lines] == ["exec", "case-error", "exec"]
+    assert lines[1]["field"].endswith("[1].files[0].mode")
+    assert "[1].files[0].mode" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_open_for_write_only_on_regular_files_and_round_trips():

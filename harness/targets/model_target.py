@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import model
+from model.errors import InvalidCase
 from harness.case import Case
 
 from .base import Target
@@ -15,4 +16,9 @@ class ModelTarget(Target):
         self.profile = model.profile(kernel)
 
     def run(self, case: Case) -> dict:
-        return model.predict(case, self.profile)
+        try:
+            return model.predict(case, self.profile)
+        except InvalidCase as e:  # a case no kernel could be asked: name its field
+            msg = str(e)
+            where = msg.split(" ", 1)[0] if msg.startswith("exec.") else "files"
+            return {"outcome": "case-error", "field": where, "error": msg}

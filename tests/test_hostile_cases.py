@@ -1,0 +1,153 @@
+"""Hostile cases: what a stranger's case file or crafted program might try.
+
+Each attack is checked against the host itself (canary directories, the
+process table, /proc/PID/status), never against what the case reports.
+The cases are built as objects and fed to the executor directly, so the
+executor is tested without the validator in front of it; the validator's
+own refusals are checked apart.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import build
+from harness.case import Case, CaseError, Exec, File, case_from_json
+from harness.executor import Executor, userns_available
+
+HERE = Path(__file__).resolve().parent
+ID_BASE = build.limit("ID_BASE")
+
+
+@pytest.fixture(scope="module")
+def executor():
+    ok, why = userns_available()
+    if not ok:
+        pytest.skip(why)
+    e = Executor(mode="userns", timeout_ms=4000)
+    yield e
+    e.close()
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> bytes:
+    out = tmp_path_factory.mktemp("hostile") / "hostile"
+    subprocess.run(["cc", "-static", "-O1", "-o", str(out), str(HERE / "hostile" / "hostile.c")], check=True)
+    return out.read_bytes()
+
+
+def snapshot(d: Path) -> list[tuple]:
+    """Everything a write through an escape would change under d."""
+    out = []
+    for p in sorted([d, *d.rglob("*")]):
+        st = p.lstat()
+        out.append((str(p), st.st_mode, st.st_uid, st.st_size, st.st_mtime_ns))
+    return out
+
+
+@pytest.fixture
+def canary(tmp_path) -> Path:
+    d = tmp_path / "canary"
+    (d / "sub").mkdir(parents=True)
+    (d / "file").write_text("untouched")
+    os.chmod(d / "file", 0o644)
+    return d
+
+
+def run_hostile(executor: Executor, prog: bytes, *args: str) -> dict:
+    case = Case(files=(File(path=b"/h", type="file", mode=0o755, data=prog),),
+                exec=Exec(path=b"/h", argv=(b"h", *(a.encode() for a in args)), envp=()))
+    return executor.run(case)
+
+
+@pytest.mark.parametrize("link", ["/proc/self/cwd/../canary", "{canary}", "../../../../../../../../{canary}",
+                                  "/proc/1/root{canary}", "/proc/self/root{canary}"])
+def test_symlink_escape_shapes(executor, canary, link):
+    target = link.format(canary=canary).encode()
+    before = snapshot(canary)
+    files = (File(path=b"/x", type="symlink", mode=0o777, data=target),
+             File(path=b"/x/setuid", type="file", mode=0o4755, data=b"pwned"),
+             File(path=b"/x/dir", type="dir", mode=0o777),
+             File(path=b"/x/sub", type="dir", mode=0o777),     # an existing host dir: chmod?
+             File(path=b"/x/file", type="dir", mode=0o777),
+             File(path=b"/x/fifo", type="fifo", mode=0o666),
+             File(path=b"/x/link", type="symlink", mode=0o777, data=b"/etc/passwd"),
+             File(path=b"/p", type="probe", mode=0o755, tag="P"))
+    out = executor.run(Case(files=files, exec=Exec(path=b"/p", argv=(b"p",), envp=())))
+    assert snapshot(canary) == before, out
+    # the validator refuses the shape outright, naming the field
+    with pytest.raises(CaseError) as e:
+        case_from_json({"files": [{"path": "/x", "type": "symlink", "target": target.decode()},
+                                  {"path": "/x/setuid", "type": "file", "mode": "4755"}],
+                        "exec": {"path": "/x", "argv": [], "envp": []}})
+    assert e.value.field == "case.files[1].path"
+
+
+def test_crafted_program_cannot_escape(executor, hostile, canary):
+    before = snapshot(canary)
+    out = run_hostile(executor, hostile, "escape", str(canary))
+    assert out == {"outcome": "exit", "status": 0}, out  # its own count of what got through
+    assert snapshot(canary) == before
+    for name in ("escaped-chroot", "escaped-proc", "escaped-ppid"):
+        assert not (canary / name).exists()
+
+
+def _procs_with(marker: str) -> list[int]:
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                out.append(int(pid))
+        except OSError:
+            pass
+    return out
+
+
+def test_program_does_not_outlive_its_case(executor, hostile):
+    marker = f"execspec-fork-{os.getpid()}-{time.monotonic_ns()}"
+    out = run_hostile(executor, hostile, "fork", marker)
+    assert out["outcome"] == "exit", out
+    deadline = time.time() + 5
+    while _procs_with(marker) and time.time() < deadline:
+        time.sleep(0.05)
+    assert _procs_with(marker) == []
+
+
+def test_case_root_is_never_host_root(executor, hostile):
+    marker = f"execspec-ids-{os.getpid()}-{time.monotonic_ns()}"
+    result: list[dict] = []
+    t = threading.Thread(target=lambda: result.append(run_hostile(executor, hostile, "sleep", marker)))
+    t.start()
+    seen: list[int] = []
+    deadline = time.time() + 5
+    while not seen and time.time() < deadline:
+        seen = _procs_with(marker)
+        time.sleep(0.02)
+    assert seen, "the case's program never showed up"
+    status = Path(f"/proc/{seen[0]}/status").read_text()
+    fields = {k: v.split() for k, v in (line.split(":", 1) for line in status.splitlines())}
+    t.join()
+    assert result and result[0]["outcome"] == "timeout"
+    expect = str(ID_BASE) if os.geteuid() == 0 else str(os.geteuid())
+    assert fields["Uid"] == [expect] * 4, status
+    assert fields["Gid"][0] != "0" and fields["Groups"] in ([], [str(ID_BASE)]), status
+    # the whole PID namespace went with the timeout
+    assert _procs_with(marker) == []
+
+
+def test_output_is_capped(executor, hostile):
+    out = run_hostile(executor, hostile, "flood")
+    assert out["outcome"] == "output-limit", out
+    assert out["bytes"] == build.limit("MAX_OUTPUT")
+    # and the executor is still there for the next case
+    assert run_hostile(executor, hostile, "fds") == {"outcome": "exit", "status": 0}
+
+
+def test_program_inherits_only_its_descriptors(executor, hostile):
+    """fds 0-2 and PROC_FD (199), nothing of the executor's or the case init's."""
+    assert run_hostile(executor, hostile, "fds") == {"outcome": "exit", "status": 0}
