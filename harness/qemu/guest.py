@@ -76,6 +76,7 @@ class Guest:
         self.cmdline = f"{CMDLINE} {extra_cmdline}".strip()
         self.proc: subprocess.Popen | None = None
         self.tmp = Path(tempfile.mkdtemp(prefix="execspec-qemu-"))
+        self._watchdog = _Watchdog(self.tmp)
         self.console = self.tmp / "console.log"
         self.hello: dict[str, str] = {}
         self.boot_seconds = 0.0
@@ -124,6 +125,7 @@ class Guest:
         t0 = time.monotonic()
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, bufsize=0, start_new_session=True, **extra)
+        self._watchdog.guard(self.proc.pid)
         for fd in extra.get("pass_fds", ()):
             os.close(fd)  # the child has its copy
         self._buf = b""
@@ -138,6 +140,7 @@ class Guest:
             except ProcessLookupError:
                 pass
             self.proc.wait()
+            self._watchdog.guard(None)
             for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
                 if f:
                     f.close()
@@ -146,6 +149,7 @@ class Guest:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        self._watchdog.close()
 
     def __del__(self) -> None:
         try:
@@ -224,6 +228,37 @@ class Guest:
             self.stop()  # restarted by the next run()
             raise GuestError(f"{e}\n(guest restarted; console tail:\n{tail})") from None
         return decode_response(body)
+
+
+class _Watchdog:
+    """Kills a guest's process group and removes its temp dir when this
+    process dies, however it dies (SIGKILL included): a shell in its own
+    session waits on a pipe whose only writer is this process, so the read
+    returns at our exit; signals meant for a terminal's group don't reach it."""
+
+    SCRIPT = ('trap "" INT TERM HUP; read _; '
+              'p=$(cat "$1/guest.pgid" 2>/dev/null) && kill -9 -- "-$p" 2>/dev/null; rm -rf "$1"')
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        r, self._w = os.pipe()  # both close-on-exec: no other child holds the writer
+        self.proc = subprocess.Popen(["sh", "-c", self.SCRIPT, "sh", str(tmp)], stdin=r,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        os.close(r)
+
+    def guard(self, pgid: int | None) -> None:
+        f = self.tmp / "guest.pgid"
+        if pgid is None:
+            f.unlink(missing_ok=True)
+        else:
+            f.write_text(str(pgid))
+
+    def close(self) -> None:
+        if self._w >= 0:
+            os.close(self._w)
+            self._w = -1
+            self.proc.wait()
 
 
 class UmlGuest(Guest):
