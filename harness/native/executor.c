@@ -46,6 +46,7 @@
 #define STATUS_FD 100 /* high so it never collides with fds 0-3 or AT_EXECFD */
 #define WRITE_FD 101 /* files held open for writing: WRITE_FD.. (close-on-exec) */
 #define MAX_WOPEN 64
+#define PROC_FD 99 /* execspec: procfs directory for the exec'd probe (see the PROC_FD block) */
 
 struct buf { unsigned char *p; size_t len, cap; };
 
@@ -277,6 +278,12 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c)
 			c->nregs++;
 			break;
 		}
+		case 'u': /* BEGIN binfmt_misc unlink (docs/case-format-extensions.md): data NULL marks it */
+			if (c->nops == MAX_REGS) return -1;
+			c->ops[c->nops].name = p; c->ops[c->nops].nlen = l;
+			c->ops[c->nops].data = NULL; c->ops[c->nops++].dlen = 0;
+			c->nregs++;
+			break; /* END binfmt_misc unlink */
 		case 'W':
 			if (c->nwopen == MAX_WOPEN) return -1;
 			c->wopen[c->nwopen] = p; c->wlen[c->nwopen++] = l; break;
@@ -453,6 +460,17 @@ static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
 	if (rootfd < 0) fail(sfd, 's', 0, errno, "open root");
 	materialise(c, rootfd, sfd);
 	close(rootfd);
+	/* BEGIN PROC_FD block (1/2): the exec'd program gets an O_PATH directory
+	 * fd of a procfs at PROC_FD, not close-on-exec, opened before chroot; the
+	 * probe reads its exe link with readlinkat(PROC_FD, "self/exe").  Minimal
+	 * stand-in: the lead's executor rewrite replaces where this fd comes from
+	 * (a private procfs of a per-case PID namespace). */
+	{
+		int pfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0 || dup3(pfd, PROC_FD, 0) < 0) fail(sfd, 's', 0, errno, "procfs for PROC_FD");
+		close(pfd);
+	}
+	/* END PROC_FD block (1/2) */
 	if (chroot(rdir) || chdir("/")) fail(sfd, 's', 0, errno, "chroot");
 
 	/* Files the case holds open for writing, before any registration (an F
@@ -471,6 +489,15 @@ static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
 	/* Registrations are written after chroot: F opens the interpreter with
 	 * the writer's root, which must be the case's root. */
 	for (int i = 0; i < c->nops; i++) {
+		/* BEGIN binfmt_misc unlink: unlinkat(2) of a name in the instance */
+		if (!c->ops[i].data) {
+			char *uname = dupz(c->ops[i].name, c->ops[i].nlen);
+			if (strchr(uname, '/')) fail(sfd, 'r', i, EINVAL, "open");
+			if (unlinkat(bmfd, uname, 0)) fail(sfd, 'r', i, errno, NULL);
+			free(uname);
+			continue;
+		}
+		/* END binfmt_misc unlink */
 		char *name = c->ops[i].name ? dupz(c->ops[i].name, c->ops[i].nlen) : strdup("register");
 		int fd = strchr(name, '/') ? -1 : openat(bmfd, name, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) fail(sfd, 'r', i, strchr(name, '/') ? EINVAL : errno, "open");
@@ -520,7 +547,10 @@ static void child(struct ccase *c, int sfd, int outfd, int infd, pid_t parent)
 	if (dup2(infd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0) fail(sfd, 's', 0, errno, "dup stdio");
 	int first = c->dirfd_path ? 4 : 3;
 	/* Everything else closes; only the status pipe stays, close-on-exec. */
-	syscall(SYS_close_range, first, STATUS_FD - 1, 0);
+	/* BEGIN PROC_FD block (2/2): everything below STATUS_FD closes but PROC_FD */
+	syscall(SYS_close_range, first, PROC_FD - 1, 0);
+	syscall(SYS_close_range, PROC_FD + 1, STATUS_FD - 1, 0);
+	/* END PROC_FD block (2/2) */
 	syscall(SYS_close_range, WRITE_FD + c->nwopen, ~0U, 0);
 
 	sigset_t all;
