@@ -34,7 +34,7 @@ EXECVEAT = {
     "dot-dfd": at(b"/t", b"execveat"),
     "dot-dfd-opath": at(b"/t", b"execveat", opath=True),
     "fdcwd-abs": at(None, b"/t/execveat"),
-    "bogus-dfd-abs": at(99, b"/t/execveat"),
+    "bogus-dfd-abs": at(98, b"/t/execveat"),
     "fd-empty": at(b"/t/execveat", b"", ["AT_EMPTY_PATH"]),
     "fd-cloexec-empty": at(b"/t/execveat", b"", ["AT_EMPTY_PATH"], cloexec=True),
     "fd-opath-empty": at(b"/t/execveat", b"", ["AT_EMPTY_PATH"], opath=True),
@@ -57,8 +57,8 @@ EXECVEAT = {
     "dir-fd-empty": at(b"/t", b"", ["AT_EMPTY_PATH"]),
     "not-executable": at(b"/t", b"Makefile"),
     "denatured-fd-empty": at(b"/t/denatured", b"", ["AT_EMPTY_PATH"]),
-    "bad-fd-empty": at(99, b"", ["AT_EMPTY_PATH"]),
-    "bad-fd-rel": at(99, b"execveat"),
+    "bad-fd-empty": at(98, b"", ["AT_EMPTY_PATH"]),
+    "bad-fd-rel": at(98, b"execveat"),
     "file-as-dirfd": at(b"/t/execveat", b"execveat"),
     # comm after execveat(fd, "", AT_EMPTY_PATH): 543841d18060 (6.14) takes the
     # dentry name; argv[0] and a symlink-opened fd don't change it
