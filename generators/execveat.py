@@ -24,7 +24,7 @@ FILES = (
     File(path=b"/d/fifo", type="fifo", mode=0o755),
 )
 DIRFDS = [b"/d", b"/d/sub", b"/", b"/d/probe", b"/d/script", b"/d/lprobe", b"/d/lscript", b"/d/noexec",
-          b"/d/fifo", b"/d/badscript", "AT_FDCWD", 99, -1, 1]
+          b"/d/fifo", b"/d/badscript", "AT_FDCWD", 98, -1, 1]  # 99: the procfs fd the target holds
 PATHS = [b"", b"probe", b"script", b"lprobe", b"lscript", b"../d/probe", b"/d/probe", b"/d/script",
          b"/d/lprobe", b"missing", b"sub", b"noexec", b"badscript", b".", b"../d/script", b"sub/../probe"]
 FLAGS = ["AT_EMPTY_PATH", "AT_SYMLINK_NOFOLLOW", "AT_EXECVE_CHECK", "0x8000", "0x200"]

@@ -224,11 +224,11 @@ PINNED_73 = {
     # transparent dispatch and identity
     "t_exec": _case([":t:E::xyz::/bin/interp:T"]),
     "t_symlink": _case([":t:E::xyz::/bin/interp:T"], path="/ln.xyz", files=[I, F_XYZ, LINK]),
-    "t_empty_path": _case([":t:E::xyz::/bin/interp:T"], path="", syscall="execveat", dirfd="/f.xyz",
+    "t_empty_path": _case([":t:M::MZ::/bin/interp:T"], path="", syscall="execveat", dirfd="/f.xyz",
                           flags=["AT_EMPTY_PATH"]),
     "t_cloexec_fd_runs": _case([":t:E::xyz::/bin/interp:T"], path="f.xyz", syscall="execveat", dirfd="/",
                                dirfd_cloexec=True),
-    "classic_empty_path_identity": _case([":t:E::xyz::/bin/interp:"], path="", syscall="execveat",
+    "classic_empty_path_identity": _case([":t:M::MZ::/bin/interp:"], path="", syscall="execveat",
                                          dirfd="/f.xyz", flags=["AT_EMPTY_PATH"]),
     "p_at_flags": _case([":t:E::xyz::/bin/interp:P"]),
     # loader substitution
