@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from harness.case import Case, Exec, File, MiscWrite
+from harness.case import Case, Exec, File, MiscUnlink, MiscWrite
 
 from .common import probe, script
 
@@ -339,6 +339,180 @@ def control_cases(draw) -> Case:
             ops.append(MiscWrite(file=b"status", data=cmd))
             if cmd.rstrip(b"\n") == b"-1":
                 live.clear()
+    files = [probe(INTERP, "I"), probe(b"/bin/i2", "I2"), script(b"/f.xyz", b"x")]
+    reads = tuple(draw(st.lists(st.sampled_from([b"a", b"b", b"c", b"status"]), max_size=3, unique=True)))
+    return Case(files=tuple(files), exec=_exec(b"/f.xyz"), binfmt_misc=tuple(ops), binfmt_misc_read=reads)
+
+
+# ---------------------------------------------------------------- 7.3: T, L, D, unlink
+
+FLAG_ALPHABET = "POCFTLD"
+
+
+@st.composite
+def flag_string(draw) -> bytes:
+    """A run of flag letters, 7.3's T/L/D among them (refused as unknown before 7.3)."""
+    letters = draw(st.lists(st.sampled_from(FLAG_ALPHABET + "TLD"), max_size=4))
+    return "".join(letters).encode()
+
+
+@st.composite
+def new_flag_registration_cases(draw) -> Case:
+    """Registrations with T, L, D in every combination with P, O, C, F, an
+    absolute or relative interpreter (C and L without F need an absolute
+    one on 7.3), a T/L/D delimiter, or type B; read back and exec."""
+    flags = draw(flag_string())
+    interp = draw(st.sampled_from([INTERP, INTERP, b"bin/interp", b"/nope"]))
+    delim = draw(st.sampled_from([b":"] * 6 + [b"T", b"L", b"D"]))
+    kind = draw(st.sampled_from([b"E", b"E", b"M", b"B"]))
+    if kind == b"B":
+        fields = [b"t", b"B", b"", b"", b"", b"handler", flags]
+    elif kind == b"M":
+        fields = [b"t", b"M", b"", b"MZ", b"", interp, flags]
+    else:
+        fields = [b"t", b"E", b"", b"xyz", b"", interp, flags]
+    reg = delim + delim.join(fields) + draw(st.sampled_from([b"", b"\n"]))
+    ops: list = [reg]
+    if draw(st.booleans()):
+        ops.append(MiscWrite(file=b"t", data=draw(st.sampled_from([b"1", b"0", b"1\n"]))))
+    files = interp_files() + [script(b"/f.xyz", b"MZ data"), probe(b"/w/bin/interp", "W")]
+    cwd = draw(st.sampled_from([b"/", b"/w"]))
+    return Case(files=tuple(files), exec=_exec(b"/f.xyz", cwd=cwd), binfmt_misc=tuple(ops),
+                binfmt_misc_read=(b"t",))
+
+
+def _how(draw, path: bytes, link: bytes | None) -> Exec:
+    """The exec of `path` (or of a symlink to it), as execve or execveat."""
+    how = draw(st.sampled_from(["abs", "abs", "link", "rel", "at", "at_cloexec", "empty", "empty_cloexec"]))
+    argv = draw(st.sampled_from([(b"f", b"a"), (b"f",), (), None, (b"", b"x y"), (b"argv0-long-name-here",)]))
+    parent, leaf = path.rsplit(b"/", 1)
+    parent = parent or b"/"
+    kw = dict(argv=argv, envp=(b"E=1",))
+    if how == "link" and link is not None:
+        return Exec(path=link, **kw)
+    if how == "rel":
+        return Exec(path=leaf, cwd=parent, **kw)
+    if how.startswith("at"):
+        return Exec(path=leaf, syscall="execveat", dirfd=parent, dirfd_cloexec=how.endswith("cloexec"), **kw)
+    if how.startswith("empty"):
+        return Exec(path=b"", syscall="execveat", dirfd=draw(st.sampled_from([path] + ([link] if link else []))),
+                    flags=("AT_EMPTY_PATH",), dirfd_cloexec=how.endswith("cloexec"), **kw)
+    return Exec(path=path, **kw)
+
+
+TRANSPARENT_INTERPS = {
+    "probe": [probe(INTERP, "I")],
+    "pie": [File(path=INTERP, type="probe", mode=0o755, tag="IP", variant="pie")],
+    "script": [script(INTERP, b"#!/bin/real\n"), probe(b"/bin/real", "R")],
+    "missing": [],
+    "noexec": [File(path=INTERP, type="probe", mode=0o644, tag="NX")],
+    "link": [File(path=INTERP, type="symlink", mode=0o777, data=b"/bin/real"), probe(b"/bin/real", "R")],
+}
+
+
+@st.composite
+def transparent_cases(draw) -> Case:
+    """A T rule (7.3): argv exactly as the caller built it, the binary as
+    AT_EXECFD, exe/comm/AT_FLAGS presenting the binary -- through symlinks,
+    relative names, execveat and AT_EMPTY_PATH (a close-on-exec fd too).
+    On older kernels the registration is EINVAL."""
+    flags = draw(st.sampled_from([b"T", b"T", b"TF", b"OT", b"CT", b"TD", b"TP", b"FT\n"]))
+    kind = draw(st.sampled_from(list(TRANSPARENT_INTERPS)))
+    magic = draw(st.booleans())
+    reg = b":t:M::MZ::%s:%s" % (INTERP, flags) if magic else b":t:E::xyz::%s:%s" % (INTERP, flags)
+    ops: list = [reg]
+    if b"D" in flags:
+        ops.append(MiscWrite(file=b"t", data=b"1"))
+    files = [*TRANSPARENT_INTERPS[kind], script(b"/d/f.xyz", b"MZ binary"),
+             File(path=b"/d/ln.xyz", type="symlink", mode=0o777, data=b"/d/f.xyz")]
+    return Case(files=tuple(files), exec=_how(draw, b"/d/f.xyz", b"/d/ln.xyz"), binfmt_misc=tuple(ops),
+                binfmt_misc_read=(b"t",))
+
+
+def _loader_main(draw, interp: bytes = b"/lib/ld\0") -> bytes:
+    from generators.elfbuild import ET_EXEC, program
+    from .elf import with_interp
+    cls = draw(st.sampled_from([2, 2, 2, 1]))
+    return with_interp(program(cls=cls, type=ET_EXEC, base=0x400000 if cls == 2 else 0x8048000), [interp])
+
+
+@st.composite
+def loader_cases(draw) -> Case:
+    """An L rule (7.3): the matched ELF runs natively with the registered
+    substitute in place of its PT_INTERP (F: opened at registration);
+    without PT_INTERP it runs as if unmatched; a file another format claims
+    (a "#!" script) is handled as if unmatched -- once the substitute could
+    be opened; a substitute that is not an ELF interpreter fails as
+    binfmt_elf's checks say.  Older kernels: EINVAL at registration."""
+    from .elf import INTERP_ELF_KINDS, _interp_elf
+    flags = draw(st.sampled_from([b"L", b"L", b"LF", b"FL", b"LD", b"LP", b"LO", b"LC", b"LT"]))
+    sub = draw(st.sampled_from(["pie", "pie", "static", "missing", "short_script", "text", "elf", "relative"]))
+    sub_path = b"/lib/sub"
+    files: list[File] = [File(path=b"/lib/ld", type="probe", mode=0o755, tag="ORIG", variant="pie"),
+                         probe(b"/bin/real", "R")]
+    if sub == "pie":
+        files.append(File(path=sub_path, type="probe", mode=0o755, tag="SUB", variant="pie"))
+    elif sub == "static":
+        files.append(File(path=sub_path, type="probe", mode=0o755, tag="SUB"))
+    elif sub == "short_script":  # the issue: EIO on 7.3.4, where the document says ELIBBAD
+        files.append(script(sub_path, b"#!/bin/real\n"))
+    elif sub == "text":
+        files.append(script(sub_path, b"x" * draw(st.sampled_from([10, 64, 200]))))
+    elif sub == "elf":
+        files.append(File(path=sub_path, type="file", mode=0o755,
+                          data=_interp_elf(draw(st.sampled_from(INTERP_ELF_KINDS)))))
+    elif sub == "relative":
+        files.append(File(path=sub_path, type="probe", mode=0o755, tag="SUB", variant="pie"))
+        sub_path = b"lib/sub"
+    target = draw(st.sampled_from(["elf", "elf", "elf", "probe", "script", "data", "elf_missing_interp"]))
+    app = b"/app.elf"
+    if target == "elf":
+        files.append(File(path=app, type="file", mode=0o755, data=_loader_main(draw)))
+    elif target == "elf_missing_interp":
+        files.append(File(path=app, type="file", mode=0o755, data=_loader_main(draw, b"/nope\0")))
+    elif target == "probe":
+        files.append(probe(app, "APP"))
+    elif target == "script":
+        files.append(script(app, b"#!/bin/real -s\n"))
+    else:
+        files.append(script(app, b"\x7fELF not really"))
+    reg = draw(st.sampled_from([b":l:E::elf::%s:%s", b":l:M::\\x7fELF::%s:%s"])) % (sub_path, flags)
+    ops: list = [reg]
+    if b"D" in flags:
+        ops.append(MiscWrite(file=b"l", data=b"1"))
+    ex = _how(draw, app, None)
+    return Case(files=tuple(files), exec=ex, binfmt_misc=tuple(ops), binfmt_misc_read=(b"l",))
+
+
+@st.composite
+def disabled_lifecycle_cases(draw) -> Case:
+    """D (7.3): an entry registered disabled, then enabled, disabled,
+    removed (by "-1" or unlink(2)), re-registered, around other entries
+    for the same files (a D entry joins the search list when first
+    enabled, ahead of entries registered after it)."""
+    ops: list = [b":a:E::xyz::%s:D" % INTERP]
+    live = [b"a"]
+    for _ in range(draw(st.integers(1, 5))):
+        what = draw(st.sampled_from(["enable", "enable", "disable", "remove", "unlink", "reg", "regD", "status"]))
+        name = draw(st.sampled_from(live + [b"a", b"b", b"status", b"register"]))
+        fresh = next((n for n in (b"a", b"b", b"c") if n not in live), b"c")
+        if what == "enable":
+            ops.append(MiscWrite(file=name, data=b"1"))
+        elif what == "disable":
+            ops.append(MiscWrite(file=name, data=b"0\n"))
+        elif what == "remove":
+            ops.append(MiscWrite(file=name, data=b"-1"))
+            if name in live:
+                live.remove(name)
+        elif what == "unlink":
+            ops.append(MiscUnlink(file=name))
+            if name in live:
+                live.remove(name)
+        elif what == "status":
+            ops.append(MiscWrite(file=b"status", data=draw(st.sampled_from([b"0", b"1", b"-1"]))))
+        else:
+            ops.append(b":%s:E::xyz::/bin/i2:%s" % (fresh, b"D" if what == "regD" else b""))
+            live.append(fresh)
     files = [probe(INTERP, "I"), probe(b"/bin/i2", "I2"), script(b"/f.xyz", b"x")]
     reads = tuple(draw(st.lists(st.sampled_from([b"a", b"b", b"c", b"status"]), max_size=3, unique=True)))
     return Case(files=tuple(files), exec=_exec(b"/f.xyz"), binfmt_misc=tuple(ops), binfmt_misc_read=reads)

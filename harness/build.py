@@ -44,13 +44,13 @@ def _key() -> str:
     for name, (src, flags) in sorted(PROGRAMS.items()):
         h.update(name.encode() + b"\0" + " ".join(flags).encode() + b"\0")
         h.update((NATIVE / src).read_bytes())
-    for hdr in sorted(NATIVE.glob("*.h")):  # limits.h and friends
+    for hdr in sorted(NATIVE.glob("*.h")):  # caselimits.h and friends
         h.update(hdr.name.encode() + b"\0" + hdr.read_bytes())
     return h.hexdigest()[:16]
 
 
 def limit(name: str) -> int:
-    """A limit of native/limits.h (read once, in harness.case)."""
+    """A limit of native/caselimits.h (read once, in harness.case)."""
     from .case import LIMITS
     return LIMITS[name]
 

@@ -14,17 +14,35 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo")
-EXEC_FLAGS = {"AT_SYMLINK_NOFOLLOW": 0x100, "AT_EMPTY_PATH": 0x1000, "AT_EXECVE_CHECK": 0x10000}
+# Every AT_* name of the kernel's include/uapi/linux/fcntl.h (the *at() flag
+# namespace, read in Debian's linux-source-7.3), so a corpus may name any of
+# them; names that share a value (AT_REMOVEDIR, AT_EACCESS, AT_HANDLE_FID) are
+# the same bits to execveat.  AT_FDCWD is a dirfd value, accepted as its bits
+# (-100).  The auxiliary-vector types of auxvec.h (AT_BASE, AT_FLAGS, ...)
+# share the prefix but are not flags: refused, saying so.
+EXEC_FLAGS = {
+    "AT_SYMLINK_NOFOLLOW": 0x100, "AT_EMPTY_PATH": 0x1000, "AT_EXECVE_CHECK": 0x10000,
+    "AT_FDCWD": -100, "AT_REMOVEDIR": 0x200, "AT_EACCESS": 0x200, "AT_HANDLE_FID": 0x200,
+    "AT_SYMLINK_FOLLOW": 0x400, "AT_NO_AUTOMOUNT": 0x800, "AT_RECURSIVE": 0x8000,
+    "AT_STATX_SYNC_TYPE": 0x6000, "AT_STATX_SYNC_AS_STAT": 0x0000, "AT_STATX_FORCE_SYNC": 0x2000,
+    "AT_STATX_DONT_SYNC": 0x4000, "AT_RENAME_NOREPLACE": 0x1, "AT_RENAME_EXCHANGE": 0x2,
+    "AT_RENAME_WHITEOUT": 0x4, "AT_HANDLE_MNT_ID_UNIQUE": 0x1, "AT_HANDLE_CONNECTABLE": 0x2,
+}
+AUXV_TYPES = frozenset({
+    "AT_NULL", "AT_IGNORE", "AT_EXECFD", "AT_PHDR", "AT_PHENT", "AT_PHNUM", "AT_PAGESZ", "AT_BASE",
+    "AT_FLAGS", "AT_ENTRY", "AT_NOTELF", "AT_UID", "AT_EUID", "AT_GID", "AT_EGID", "AT_PLATFORM",
+    "AT_HWCAP", "AT_CLKTCK", "AT_SECURE", "AT_BASE_PLATFORM", "AT_RANDOM", "AT_HWCAP2",
+    "AT_RSEQ_FEATURE_SIZE", "AT_RSEQ_ALIGN", "AT_HWCAP3", "AT_HWCAP4", "AT_EXECFN", "AT_MINSIGSTKSZ"})
 DEFAULT_RLIMIT_STACK = 8 << 20
 RLIM_INFINITY = -1
 PROBE_VARIANTS = ("static", "pie")  # harness.build.PROBES must list the same names
 
 
 def _limits() -> dict[str, int]:
-    # harness/native/limits.h, read here without importing harness.build (no compiler needed)
+    # harness/native/caselimits.h, read here without importing harness.build (no compiler needed)
     from pathlib import Path
     out = {}
-    for line in (Path(__file__).resolve().parent / "native" / "limits.h").read_text().splitlines():
+    for line in (Path(__file__).resolve().parent / "native" / "caselimits.h").read_text().splitlines():
         parts = line.split()
         if len(parts) >= 3 and parts[0] == "#define" and parts[2].isdigit():
             out[parts[1]] = int(parts[2])
@@ -74,7 +92,7 @@ class Exec:
         bits = 0
         for f in self.flags:
             bits |= EXEC_FLAGS[f] if f in EXEC_FLAGS else int(f, 0)
-        return bits
+        return bits & 0xFFFFFFFF  # the int the syscall takes
 
 
 @dataclass(frozen=True)
@@ -85,10 +103,16 @@ class MiscWrite:
 
 
 @dataclass(frozen=True)
+class MiscUnlink:
+    """unlink(2) of a name in the binfmt_misc instance (an entry: removed on 7.3+)."""
+    file: bytes
+
+
+@dataclass(frozen=True)
 class Case:
     files: tuple[File, ...]
     exec: Exec
-    binfmt_misc: tuple["bytes | MiscWrite", ...] = ()  # registrations and control writes, in order
+    binfmt_misc: tuple["bytes | MiscWrite | MiscUnlink", ...] = ()  # registrations, control writes, unlinks
     name: str | None = None
     binfmt_misc_read: tuple[bytes, ...] = ()  # entries whose text the outcome reports
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -249,6 +273,8 @@ def _exec(d: Any, where: str) -> Exec:
         if not isinstance(fl, list):
             raise CaseError(f"{where}.flags", "expected a list of names")
         for i, f in enumerate(fl):
+            if isinstance(f, str) and f in AUXV_TYPES:
+                raise CaseError(f"{where}.flags[{i}]", f"{f} is an auxiliary-vector type (auxvec.h), not an *at() flag")
             if not isinstance(f, str) or (f not in EXEC_FLAGS and not _is_int(f)):
                 raise CaseError(f"{where}.flags[{i}]", f"unknown flag {f!r} (names: {', '.join(EXEC_FLAGS)}, or a number such as \"0x8000\")")
         flags = tuple(fl)
@@ -339,8 +365,12 @@ def case_from_json(d: Any, where: str = "case") -> Case:
                 binfmt_misc_read=rd)
 
 
-def _misc_op(v: Any, where: str) -> "bytes | MiscWrite":
-    """A registration string, or {"write": FILE, "data": BYTES} for status/entry files."""
+def _misc_op(v: Any, where: str) -> "bytes | MiscWrite | MiscUnlink":
+    """A registration string, {"write": FILE, "data": BYTES} for status/entry
+    files, or {"unlink": NAME}."""
+    if isinstance(v, dict) and "unlink" in v:
+        _no_unknown(v, ("unlink",), where)
+        return MiscUnlink(file=decode_bytes(v["unlink"], f"{where}.unlink"))
     if isinstance(v, dict) and "b64" not in v:
         _no_unknown(v, ("write", "data"), where)
         if "write" not in v or "data" not in v:
@@ -395,6 +425,7 @@ def case_to_json(c: Case) -> dict:
     out["files"] = files
     if c.binfmt_misc:
         out["binfmt_misc"] = [encode_bytes(r) if isinstance(r, bytes) else
+                              {"unlink": encode_bytes(r.file)} if isinstance(r, MiscUnlink) else
                               {"write": encode_bytes(r.file), "data": encode_bytes(r.data)} for r in c.binfmt_misc]
     if c.binfmt_misc_read:
         out["binfmt_misc_read"] = [encode_bytes(r) for r in c.binfmt_misc_read]
@@ -450,7 +481,7 @@ def dumps_case(c: Case) -> str:
 
 # ---------------------------------------------------------------- outcomes
 
-OUTCOME_BYTES = ("argv", "envp", "execfn", "comm")
+OUTCOME_BYTES = ("argv", "envp", "execfn", "comm", "exe")
 
 
 def _enc_entries(v: dict) -> dict:
@@ -482,7 +513,7 @@ def outcome_from_json(d: Any, where: str = "outcome") -> dict:
     for k in ("argv", "envp"):
         if k in d:
             out[k] = [decode_bytes(x, f"{where}.{k}[{i}]") for i, x in enumerate(d[k])]
-    for k in ("execfn", "comm"):
+    for k in ("execfn", "comm", "exe"):
         if k in d:
             out[k] = decode_bytes(d[k], f"{where}.{k}")
     if "binfmt_misc_entries" in d:

@@ -10,7 +10,7 @@ import signal as signal_mod
 import re
 import struct
 
-from .case import PROBE_VARIANTS, Case, MiscWrite
+from .case import PROBE_VARIANTS, Case, MiscUnlink, MiscWrite
 
 KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i"}
 _REC = struct.Struct("<cI")
@@ -33,6 +33,8 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
     for r in c.binfmt_misc:
         if isinstance(r, MiscWrite):
             _rec(out, b"w", struct.pack("<I", len(r.file)) + r.file + r.data)
+        elif isinstance(r, MiscUnlink):
+            _rec(out, b"u", r.file)
         else:
             _rec(out, b"b", r)
     for name in c.binfmt_misc_read:
@@ -124,6 +126,10 @@ def parse_report(data: bytes) -> dict | None:
             variant = True
         elif t == b"B" and len(p) == 8:
             at_base = struct.unpack("<Q", p)[0]
+        elif t == b"F" and len(p) == 8:
+            o["at_flags"] = struct.unpack("<Q", p)[0]
+        elif t == b"L":  # /proc/self/exe, where the target gives the probe a procfs
+            o["exe"] = p
     if variant:  # only probe variants report it, so older outcomes keep their shape
         o["at_base"] = at_base != 0
     return o

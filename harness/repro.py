@@ -25,7 +25,7 @@ import sys
 import model
 
 from . import build
-from .case import PROBE_VARIANTS, Case, CaseError, File, MiscWrite, dumps_outcome, load_cases
+from .case import LIMITS, PROBE_VARIANTS, Case, CaseError, File, MiscUnlink, MiscWrite, dumps_outcome, load_cases
 
 _MARK = b"\x01EXECSPEC-PROBE-TAG\x01"
 
@@ -81,14 +81,18 @@ def launcher_c(case: Case, expected: str, embed_files: bool) -> str:
     for op in case.binfmt_misc:
         if isinstance(op, MiscWrite):
             regs.append((op.file, op.data))
+        elif isinstance(op, MiscUnlink):
+            regs.append((op.file, None))
         else:
             regs.append((b"register", op))
-    reg_rows = "".join(f"\t{{{c_bytes(n)}, {c_bytes(d)}, {len(d)}}},\n" for n, d in regs)
+    reg_rows = "".join(f"\t{{{c_bytes(n)}, {'NULL' if d is None else c_bytes(d)}, {0 if d is None else len(d)}}},\n"
+                       for n, d in regs)
     flags = e.flag_bits
     dirfd_num = e.dirfd if isinstance(e.dirfd, int) else None
     dirfd_path = e.dirfd if isinstance(e.dirfd, bytes) else None
     rl = e.rlimit_stack
     return _TEMPLATE.format(
+        proc_fd=LIMITS["PROC_FD"],
         expected=c_bytes(expected.encode()),
         embed=1 if embed_files else 0,
         files=files or "\t{0}\n",
@@ -314,8 +318,8 @@ static void jstr(const unsigned char *p, uint32_t n)
  * "exec" outcome, fields in the model's order. */
 static void decode(const unsigned char *p, size_t n)
 {{
-	const unsigned char *tag = 0, *fn = 0, *comm = 0; uint32_t tl = 0, fl = 0, cl = 0;
-	int execfd = 0, variant = 0; uint64_t base = 0;
+	const unsigned char *tag = 0, *fn = 0, *comm = 0, *exe = 0; uint32_t tl = 0, fl = 0, cl = 0, xl = 0;
+	int execfd = 0, variant = 0, have_flags = 0; uint64_t base = 0, atflags = 0;
 	for (int pass = 0; pass < 3; pass++) {{
 		if (pass == 1) {{ jput("{{\"outcome\": \"exec\", \"tag\": "); jstr(tag, tl); jput(", \"argv\": ["); }}
 		if (pass == 2) jput("], \"envp\": [");
@@ -328,6 +332,8 @@ static void decode(const unsigned char *p, size_t n)
 				if (t == 'T') {{ tag = v; tl = len; }} else if (t == 'X') {{ fn = v; fl = len; }}
 				else if (t == 'C') {{ comm = v; cl = len; }} else if (t == 'D') execfd = 1;
 				else if (t == 'V') variant = 1; else if (t == 'B' && len == 8) memcpy(&base, v, 8);
+				else if (t == 'L') {{ exe = v; xl = len; }}
+				else if (t == 'F' && len == 8) {{ memcpy(&atflags, v, 8); have_flags = 1; }}
 			}} else if ((pass == 1 && t == 'a') || (pass == 2 && t == 'e')) {{
 				if (!first) jput(", ");
 				jstr(v, len); first = 0;
@@ -339,6 +345,8 @@ static void decode(const unsigned char *p, size_t n)
 	if (fn) {{ jput(", \"execfn\": "); jstr(fn, fl); }}
 	if (comm) {{ jput(", \"comm\": "); jstr(comm, cl); }}
 	jput(execfd ? ", \"execfd\": true" : ", \"execfd\": false");
+	if (exe) {{ jput(", \"exe\": "); jstr(exe, xl); }}
+	if (have_flags) {{ char fb[48]; snprintf(fb, sizeof fb, ", \"at_flags\": %llu", (unsigned long long)atflags); jput(fb); }}
 	if (variant) jput(base ? ", \"at_base\": true" : ", \"at_base\": false");
 	jput("}}");
 }}
@@ -401,10 +409,22 @@ int main(int argc, char **argv0)
 		}}
 		bmfd = open(bm, O_PATH | O_DIRECTORY);
 	}}
+	/* the probe reads its exe link through a procfs directory at fd {proc_fd} */
+	int pfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0 || dup2(pfd, {proc_fd}) < 0) die("procfs at fd {proc_fd}");
 	if (chroot(root) || chdir("/")) die("chroot");
 	for (int i = 0; i < nwriters; i++)
 		if (open(writers[i], O_WRONLY | O_CLOEXEC) < 0) die("open for writing");
 	for (int i = 0; i < nregs; i++) {{
+		if (!regs[i].data) {{  /* an unlink(2) of a name in the instance */
+			if (unlinkat(bmfd, regs[i].name, 0)) {{
+				char b[96];
+				snprintf(b, sizeof b, "{{\"outcome\": \"register-error\", \"index\": %d, \"errno\": \"%s\"}}", i, errname(errno));
+				jput(b);
+				return report();
+			}}
+			continue;
+		}}
 		int fd = openat(bmfd, regs[i].name, O_WRONLY);
 		if (fd < 0 || write(fd, regs[i].data, regs[i].len) != (ssize_t)regs[i].len) {{
 			char b[96];

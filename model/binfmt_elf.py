@@ -15,6 +15,9 @@ begin_new_exec() fails execve() with the errno given:
     8030790477e8 (6.17), at most one page; reading it at e_phoff must
     succeed in full.  Any failure: ENOEXEC (the read's own errno is lost).
  3. The first PT_INTERP (in table order; later ones are ignored):
+    (7.3, 83cd3989ba09: a binfmt_misc L entry's substitute, opened by
+    binfmt_misc already, takes the place of the open_exec() below; every
+    other check stays; without PT_INTERP the substitute is dropped)
     p_filesz in [2, PATH_MAX] else ENOEXEC; the read of p_filesz bytes at
     p_offset fails with its own errno (EIO when short, EINVAL for a
     negative/overflowing loff_t); the last byte must be NUL else ENOEXEC;
@@ -197,6 +200,7 @@ def _load(bprm: "Bprm", buf: bytes, h: Handler) -> dict:
     if bprm.file.is_probe:
         # The harness's probes are valid static programs without PT_INTERP:
         # every check passes and they run, so skip the mapping simulation.
+        bprm.loader = None  # bprm_drop_loader: no PT_INTERP to substitute for
         from .exec import new_program
         out = new_program(bprm, bprm.file)
         if probe_variant(bprm, bprm.file) != "static":
@@ -217,11 +221,15 @@ def _load(bprm: "Bprm", buf: bytes, h: Handler) -> dict:
         name = elf_read(data, ph.offset, ph.filesz)
         if name[-1] != 0:
             raise Errno("ENOEXEC")
-        interp_node = open_exec(bprm.fs, bprm.cwd, name.split(b"\0", 1)[0], bprm.profile)
+        if bprm.loader is not None:  # bprm_open_interpreter: a binfmt_misc L substitute (7.3)
+            interp_node, bprm.loader = bprm.loader, None
+        else:
+            interp_node = open_exec(bprm.fs, bprm.cwd, name.split(b"\0", 1)[0], bprm.profile)
         interp_data = file_bytes(bprm, interp_node)
         interp_hdr = elf_read(interp_data, 0, 64 if h is NATIVE else 52)
         break
 
+    bprm.loader = None  # bprm_drop_loader: no PT_INTERP (or it was consumed)
     stack = None  # the last PT_GNU_STACK decides
     for ph in phdrs:
         if ph.type == PT_GNU_STACK:

@@ -34,6 +34,30 @@ Registration (create_entry, then bm_register_write), on the written bytes:
   NAME_MAX: ENAMETOOLONG (simple_lookup).  Before e7850f4d844e the lookup
   came first.  New entries go to the head of the list (newest first).
 
+7.3 (the vfs-7.3.binfmt series; each rule a feature of profiles.py):
+- 75e536852f9a: flag T (transparent) implies O; with P: EINVAL.
+- 83cd3989ba09: flag L (loader substitution); with T, P, O or C (so also
+  with C's implied O): EINVAL; without F its interpreter must be absolute
+  (EINVAL), since it is opened at exec time from the caller's cwd.
+- 7830e96d001c: the same absolute-path rule for C without F.
+- 9984a51e3aa7: flag D (register disabled) is consumed by the registration:
+  the entry exists (its file reads "disabled", its flags line has no D) but
+  stays out of the search list until "1" is written to it, which puts it at
+  the head of the list (it then matches before entries registered after it).
+- The flag-character delimiter rule covers every flag the kernel knows, so
+  T, L and D too where they exist (the flag table is what the check asks).
+- Type B (bpf handlers) is EINVAL where CONFIG_BINFMT_MISC_BPF is off, as in
+  Debian's 7.3 config -- and before 7.3 it is an unknown type: EINVAL on
+  every profile the model knows.
+- Entry text: "flags: " lists P O C F T L in that order (C and T print their
+  implied O).
+- 6ec7c96bee30: a write to an entry longer than a "+name path" binding can
+  be (BINFMT_MISC_INTERP_NAME_MAX + PATH_MAX + 3 = 4131 bytes) is E2BIG;
+  shorter non-commands stay EINVAL (a '+' binding on a non-B entry too).
+- 22c879a60d82: unlink(2) of an entry removes it like "-1"; "status" and
+  "register" stay (EPERM).  Before it the directory has no unlink at all:
+  EPERM for every existing name.
+
 Control files (parse_command): at most 3 bytes, an optional trailing '\\n',
 then "0" (disable), "1" (enable) or "-1" (remove); an empty write does
 nothing; anything else EINVAL.  On "status" they act on the whole instance
@@ -58,14 +82,21 @@ from .errors import Errno
 from .namei import NAME_MAX, FS, Node, open_exec
 
 if TYPE_CHECKING:
-    from harness.case import MiscWrite
+    from harness.case import MiscUnlink, MiscWrite
 
     from .exec import Bprm
     from .profiles import Profile
 
 MAX_REGISTER_LENGTH = 1920
-FLAG_ORDER = "POCF"  # the order entry_status prints them in
-FLAG_BYTES = frozenset(FLAG_ORDER.encode())
+FLAG_ORDER = "POCFTL"  # the order entry_status / bm_entry_show print them in
+MAX_BINDING_LENGTH = 32 + 4096 + 3  # BINFMT_MISC_INTERP_NAME_MAX + PATH_MAX + 3
+IMPLIES = {"C": "O", "T": "O"}
+
+
+def flag_chars(profile: "Profile") -> str:
+    """The flag characters create_entry() knows on this kernel."""
+    return ("POCF" + ("T" if profile.has("75e536852f9a") else "") + ("L" if profile.has("83cd3989ba09") else "")
+            + ("D" if profile.has("9984a51e3aa7") else ""))
 # 8e85d50ba111 (7.2, marked for stable; profiles.KNOWN_BACKPORTS): with P, O,
 # C or F as the delimiter every registration is refused -- the flag scan of
 # create_entry() could run past the end of the buffer.  Before it such
@@ -91,6 +122,7 @@ class Entry:
     flags: frozenset[str]
     enabled: bool = True
     interp_file: Node | None = None  # F: opened at registration
+    staged: bool = False  # D: not in the search list until its first enable
 
     def matches(self, interp: bytes, buf: bytes) -> bool:
         """search_binfmt_handler() for one entry."""
@@ -175,8 +207,10 @@ def kstrtoint_offset(field: bytes) -> int:
     return int(m.group(2))
 
 
-def create_entry(reg: bytes, buf_size: int, flag_delim_refused: bool = True) -> Entry:
-    """Parse a registration exactly as create_entry() does; Errno EINVAL if refused."""
+def create_entry(reg: bytes, buf_size: int, flag_delim_refused: bool = True, flags: str = "POCF",
+                 profile: "Profile | None" = None) -> Entry:
+    """Parse a registration exactly as create_entry() does; Errno EINVAL if refused.
+    `flags`: the flag characters this kernel knows (flag_chars)."""
     count = len(reg)
     if count < 11 or count > MAX_REGISTER_LENGTH:
         raise Errno("EINVAL")
@@ -184,9 +218,27 @@ def create_entry(reg: bytes, buf_size: int, flag_delim_refused: bool = True) -> 
     # the delimiter padding, then NULs standing for the memory after it
     buf = bytearray(reg + bytes([delim]) * 8 + b"\0" * 16)
     try:
-        return _parse(buf, count, delim, buf_size, flag_delim_refused)
+        e = _parse(buf, count, delim, buf_size, flag_delim_refused, flags)
     except IndexError:  # ran past the padding: garbage, never a valid entry
         raise Errno("EINVAL") from None
+    _check_flags(e, profile)
+    return e
+
+
+def _check_flags(e: Entry, profile: "Profile | None") -> None:
+    """The 7.3 flag rules of create_entry() after the flag scan (all EINVAL)."""
+    f = set(e.flags)
+    if "D" in f:  # a directive of this registration, not a property
+        f.discard("D")
+        e.enabled, e.staged = False, True
+    if "T" in f and "P" in f:  # transparency keeps the whole argv
+        raise Errno("EINVAL")
+    if "L" in f and f & set("TPOC"):  # a native exec: no argv splice, no execfd
+        raise Errno("EINVAL")
+    needs_abs = "L" in f or ("C" in f and profile is not None and profile.has("7830e96d001c"))
+    if needs_abs and "F" not in f and not e.interpreter.startswith(b"/"):
+        raise Errno("EINVAL")  # opened at exec time from the caller's cwd
+    e.flags = frozenset(f)
 
 
 def _cut(buf: bytearray, p: int, delim: int) -> int:
@@ -198,7 +250,8 @@ def _cut(buf: bytearray, p: int, delim: int) -> int:
     return s + 1
 
 
-def _parse(buf: bytearray, count: int, delim: int, buf_size: int, flag_delim_refused: bool) -> Entry:
+def _parse(buf: bytearray, count: int, delim: int, buf_size: int, flag_delim_refused: bool,
+           known: str = "POCF") -> Entry:
     p = _cut(buf, 1, delim)
     name = _cstr(buf, 1)
     if not name or name in (b".", b"..") or b"/" in name:
@@ -239,12 +292,13 @@ def _parse(buf: bytearray, count: int, delim: int, buf_size: int, flag_delim_ref
     if not interpreter:
         raise Errno("EINVAL")
     flags: set[str] = set()
-    while chr(buf[p]) in FLAG_ORDER:  # check_special_flags
-        flags.update("OC" if buf[p] == ord("C") else chr(buf[p]))
+    while buf[p] and chr(buf[p]) in known:  # check_special_flags
+        c = chr(buf[p])
+        flags.update(c + IMPLIES.get(c, ""))
         p += 1
     if buf[p] == 0x0A:
         p += 1
-    if p != count or (delim in FLAG_BYTES and flag_delim_refused):
+    if p != count or (chr(delim) in known and flag_delim_refused):
         raise Errno("EINVAL")
     return Entry(name=name, magic_type=kind == ord("M"), offset=offset, magic=magic, mask=mask,
                  interpreter=interpreter, flags=frozenset(flags))
@@ -271,12 +325,15 @@ class Instance:
         self.entries: list[Entry] = []  # newest first
         self.enabled = True
 
+        self.staged: list[Entry] = []  # D entries never enabled: files, not searched
+
     def find(self, name: bytes) -> Entry | None:
-        return next((e for e in self.entries if e.name == name), None)
+        return next((e for e in self.entries + self.staged if e.name == name), None)
 
     def register(self, reg: bytes, fs: FS, cwd: Node, profile: "Profile") -> None:
         """bm_register_write()."""
-        e = create_entry(reg, profile.binprm_buf_size, flag_delim_refused=profile.has("8e85d50ba111"))
+        e = create_entry(reg, profile.binprm_buf_size, flag_delim_refused=profile.has("8e85d50ba111"),
+                         flags=flag_chars(profile), profile=profile)
         f_first = profile.has("e7850f4d844e")
         if f_first and "F" in e.flags:
             e.interp_file = open_exec(fs, cwd, e.interpreter, profile)
@@ -286,7 +343,7 @@ class Instance:
             raise Errno("EEXIST")
         if not f_first and "F" in e.flags:
             e.interp_file = open_exec(fs, cwd, e.interpreter, profile)
-        self.entries.insert(0, e)
+        (self.staged if e.staged else self.entries).insert(0, e)  # add_entry
 
     def write(self, op: "MiscWrite", fs: FS, cwd: Node, profile: "Profile") -> None:
         """A write to a control file, opened by name in the instance's directory."""
@@ -295,19 +352,47 @@ class Instance:
         target = self._open(op.file)
         if target is None:  # the directory itself
             raise Errno("EISDIR")
+        if isinstance(target, Entry) and profile.has("6ec7c96bee30"):
+            # bm_entry_write: the longest command is a '+name path' binding
+            if len(op.data) > MAX_BINDING_LENGTH:
+                raise Errno("E2BIG")
+            if op.data.startswith(b"+"):
+                raise Errno("EINVAL")  # binding is for B entries only
         cmd = parse_command(op.data)
         if cmd is None:
             return
         if target == b"status":
             if cmd == "-1":
                 self.entries.clear()
+                self.staged.clear()
             else:
                 self.enabled = cmd == "1"
             return
         if cmd == "-1":
-            self.entries = [e for e in self.entries if e is not target]
+            self.remove(target)
         else:
             target.enabled = cmd == "1"
+            if target.enabled and target.staged:  # the first enable publishes it, at the head
+                target.staged = False
+                self.staged.remove(target)
+                self.entries.insert(0, target)
+
+    def remove(self, e: Entry) -> None:
+        self.entries = [x for x in self.entries if x is not e]
+        self.staged = [x for x in self.staged if x is not e]
+
+    def unlink(self, name: bytes, profile: "Profile") -> None:
+        """unlinkat(instance, name, 0): do_unlinkat, then vfs_unlink, then bm_unlink."""
+        if not name:
+            raise Errno("ENOENT")
+        if b"/" in name:
+            raise Errno("EINVAL")  # the executor refuses names with '/'
+        if name in (b".", b".."):
+            raise Errno("EISDIR")  # do_unlinkat: the last component is not a plain name
+        target = self._open(name)  # ENAMETOOLONG, ENOENT
+        if not profile.has("22c879a60d82") or not isinstance(target, Entry):
+            raise Errno("EPERM")  # no ->unlink before 7.3; the control files have no entry
+        self.remove(target)
 
     def _open(self, name: bytes) -> "Entry | bytes | None":
         """What opening `name` in the instance gives: an entry, b"status",
@@ -343,37 +428,62 @@ class Instance:
         return {n: self.read(n) for n in names}
 
 
-def apply(misc: Instance, op: "bytes | MiscWrite", fs: FS, cwd: Node, profile: "Profile") -> None:
-    """One item of the case's binfmt_misc list: a registration or a control write."""
+def apply(misc: Instance, op: "bytes | MiscWrite | MiscUnlink", fs: FS, cwd: Node, profile: "Profile") -> None:
+    """One item of the case's binfmt_misc list: a registration, a control write or an unlink."""
     if isinstance(op, bytes):
         misc.register(op, fs, cwd, profile)
-    else:
+    elif hasattr(op, "data"):
         misc.write(op, fs, cwd, profile)
+    else:
+        misc.unlink(op.file, profile)
 
 
 # ---------------------------------------------------------------- the handler
 
 def load_misc_binary(bprm: "Bprm", buf: bytes) -> dict:
+    """load_misc_binary(): the first enabled entry that matches decides.
+
+    Classic dispatch: the caller's argv[0] is dropped unless P keeps it (and
+    marks AT_FLAGS_PRESERVE_ARGV0, 2347961b11d4), the binary's name and the
+    interpreter are pushed in front, a name from a close-on-exec fd is ENOENT
+    (the interpreter could not open it).  T (75e536852f9a) builds no argv at
+    all -- so no ENOENT either: the binary travels as AT_EXECFD -- and marks
+    the exec transparent (exe link, comm and AT_FLAGS then present the
+    binary: exec.new_program).  L (83cd3989ba09) opens its substitute now
+    (F: the file opened at registration), stashes it in bprm.loader and
+    declines with ENOEXEC, so the next formats get the same file in the same
+    round: binfmt_elf takes the substitute instead of opening its PT_INTERP;
+    a format that rewrites (a "#!" script) makes exec_binprm drop it; a file
+    no format claims stays ENOEXEC."""
     misc = bprm.misc
     if misc is None or not misc.enabled:
         raise Errno("ENOEXEC")
     fmt = next((e for e in misc.entries if e.enabled and e.matches(bprm.interp, buf)), None)
     if fmt is None:
         raise Errno("ENOEXEC")
-    if bprm.path_inaccessible:  # the interpreter could not open the file after exec
-        raise Errno("ENOENT")
-    if "P" in fmt.flags:
-        bprm.preserve_argv0 = True  # AT_FLAGS_PRESERVE_ARGV0; the probe does not report it
-    else:
-        bprm.remove_arg_zero()
-    if "O" in fmt.flags:
-        bprm.have_execfd = True
-    bprm.push_string(bprm.interp)
-    bprm.push_string(fmt.interpreter)
-    bprm.argv[:0] = [fmt.interpreter, bprm.interp]
+    if "L" in fmt.flags:
+        try:
+            bprm.loader = fmt.interp_file or open_exec(bprm.fs, bprm.cwd, fmt.interpreter, bprm.profile)
+        except Errno as err:  # declining would run the binary's own PT_INTERP
+            raise Errno("EACCES" if err.name == "ENOEXEC" else err.name) from None
+        raise Errno("ENOEXEC")
+    if "T" not in fmt.flags:
+        if bprm.path_inaccessible:  # the interpreter could not open the file after exec
+            raise Errno("ENOENT")
+        if "P" in fmt.flags:
+            bprm.preserve_argv0 = True  # AT_FLAGS_PRESERVE_ARGV0 (2347961b11d4)
+        else:
+            bprm.remove_arg_zero()
+        bprm.push_string(bprm.interp)
+        bprm.push_string(fmt.interpreter)
+        bprm.argv[:0] = [fmt.interpreter, bprm.interp]
     bprm.interp = fmt.interpreter
     if fmt.interp_file is not None:
         bprm.interpreter = fmt.interp_file
     else:
         bprm.interpreter = open_exec(bprm.fs, bprm.cwd, fmt.interpreter, bprm.profile)
+    if "T" in fmt.flags:
+        bprm.transparent = True  # raised only past the last failure
+    if "O" in fmt.flags:
+        bprm.have_execfd = True
     return {}

@@ -45,7 +45,6 @@ ARG_MAX = 32 * 4096
 STK_LIM = 8 << 20
 TASK_COMM_LEN = 16
 AT_FDCWD = -100
-WRITE_FD = 101  # targets hold files[].open_for_write from this fd upwards
 
 
 @dataclass
@@ -67,6 +66,9 @@ class Bprm:
     execfd: bool = False
     have_execfd: bool = False
     preserve_argv0: bool = False
+    transparent: bool = False  # BINPRM_FLAGS_TRANSPARENT_INTERP (binfmt_misc T)
+    loader: Node | None = None  # a PT_INTERP substitute stashed by binfmt_misc L
+    executable: Node | None = None  # the file handed over as AT_EXECFD
     interpreter: Node | None = None
     misc: "binfmt_misc.Instance | None" = None
 
@@ -101,8 +103,7 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
     if isinstance(e.dirfd, int):
         if e.dirfd in (0, 1, 2):
             return PIPE
-        if WRITE_FD <= e.dirfd < WRITE_FD + sum(f.open_for_write for f in case.files):
-            raise InvalidCase(f"exec.dirfd {e.dirfd} is where the target holds a file open for writing")
+        # the harness's own descriptors (100-199) are refused by harness.case
         raise Errno("EBADF")
     if not e.dirfd:
         raise InvalidCase("exec.dirfd is an empty path")
@@ -208,7 +209,8 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
 
     e = case.exec
     is_at = e.syscall == "execveat"
-    getname(e.path, allow_empty=is_at and "AT_EMPTY_PATH" in e.flags)
+    bits = e.flag_bits if is_at else 0
+    getname(e.path, allow_empty=bool(bits & EXEC_FLAGS["AT_EMPTY_PATH"]))
     argv = list(e.argv or ())
     envp = list(e.envp or ())
     filename, from_fd, comm_from_dentry = bprm_filename(case)
@@ -236,7 +238,7 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
         bprm.path_inaccessible = True
     bprm.comm_from_dentry = comm_from_dentry and profile.has("543841d18060")
 
-    if is_at and "AT_EXECVE_CHECK" in e.flags:
+    if bits & EXEC_FLAGS["AT_EXECVE_CHECK"]:
         return {"outcome": "returned", "value": 0}
 
     return exec_binprm(bprm)
@@ -253,10 +255,12 @@ def exec_binprm(bprm: Bprm) -> dict:
         result = search_binary_handler(bprm)
         if bprm.interpreter is None:
             return result
+        bprm.loader = None  # a stashed PT_INTERP substitute belonged to the replaced file
         if bprm.have_execfd:
             if bprm.execfd:  # a second O/C rewrite (exec_binprm: bprm->executable set)
                 raise Errno("ENOEXEC")
             bprm.execfd = True
+            bprm.executable = bprm.file
         bprm.file, bprm.interpreter = bprm.interpreter, None
         depth += 1
 
@@ -269,7 +273,7 @@ def search_binary_handler(bprm: Bprm) -> dict:
         except Errno as e:
             if e.name != "ENOEXEC":
                 raise
-    raise Errno("ENOEXEC")
+    raise Errno("ENOEXEC")  # an unconsumed loader substitute is dropped with the bprm
 
 
 def bprm_buf(node: Node, size: int, fs: FS | None = None) -> bytes:
@@ -283,13 +287,37 @@ def bprm_buf(node: Node, size: int, fs: FS | None = None) -> bytes:
     return data[:size].ljust(size, b"\0")
 
 
+def identity_file(bprm: Bprm) -> Node:
+    """bprm_identity_file(): the file the process presents as (its exe link,
+    and comm for an AT_EMPTY_PATH exec): the final file, or with f1ec2b5604a7
+    (7.3) the binary itself after a transparent (T) dispatch."""
+    if bprm.transparent and bprm.executable is not None and bprm.profile.has("f1ec2b5604a7"):
+        return bprm.executable
+    return bprm.file
+
+
+def at_flags(bprm: Bprm) -> int:
+    """bprm_at_flags() / create_elf_tables(): AT_FLAGS_TRANSPARENT_INTERP (2)
+    for a transparent dispatch (b0f09c07966b, 7.3), else
+    AT_FLAGS_PRESERVE_ARGV0 (1) when a P entry kept argv[0] (2347961b11d4,
+    5.12); 0 before those and otherwise."""
+    if bprm.transparent and bprm.profile.has("b0f09c07966b"):
+        return 2
+    if bprm.preserve_argv0 and bprm.profile.has("2347961b11d4"):
+        return 1
+    return 0
+
+
 def new_program(bprm: Bprm, runner: Node | None = None) -> dict:
     """begin_new_exec() onwards for a probe: what the probe will report.
     `runner` is the probe that gets control when it is not bprm.file (an
-    ELF interpreter); the stack, comm and AT_EXECFN are still bprm's."""
+    ELF interpreter); the stack, comm, AT_EXECFN, AT_FLAGS and the exe link
+    (mm->exe_file) are still bprm's."""
+    ident = identity_file(bprm)
     if bprm.comm_from_dentry:
-        comm = bprm.file.name
+        comm = ident.name
     else:
         comm = bprm.filename.rsplit(b"/", 1)[-1]
     return {"outcome": "exec", "tag": (runner or bprm.file).tag, "argv": list(bprm.argv), "envp": list(bprm.envp),
-            "execfn": bprm.filename, "comm": comm[:TASK_COMM_LEN - 1], "execfd": bprm.execfd}
+            "execfn": bprm.filename, "comm": comm[:TASK_COMM_LEN - 1], "execfd": bprm.execfd,
+            "exe": ident.path, "at_flags": at_flags(bprm)}

@@ -24,6 +24,7 @@ FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("b5372fe5dc84", (5, 0), "exec: load_script: Do not exec truncated interpreter path"),
     Feature("6eb3c3d0a52d", (5, 1), "exec: increase BINPRM_BUF_SIZE to 256"),
     Feature("e7850f4d844e", (5, 12), "binfmt_misc: fix possible deadlock in bm_register_write"),
+    Feature("2347961b11d4", (5, 12), "binfmt_misc: pass binfmt_misc flags to the interpreter"),
     Feature("dcd46d897adb", (5, 18), "exec: Force single empty string when argv is empty"),
     Feature("21ca59b365c0", (6, 7), "binfmt_misc: enable sandboxed mounts"),
     Feature("585a018627b4", (6, 7), "binfmt_elf: Support segments with 0 filesz and misaligned starts"),
@@ -35,6 +36,16 @@ FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("a5874fde3c08", (6, 14), "exec: Add a new AT_EXECVE_CHECK flag to execveat(2)"),
     Feature("8030790477e8", (6, 17), "binfmt_elf: remove the 4k limitation of program header size"),
     Feature("8e85d50ba111", (7, 2), "binfmt_misc: reject a flag character as the field delimiter"),
+    # The vfs-7.3.binfmt series (ids from the 7.3 merge window's linux-next log;
+    # the behaviour read in Debian's linux-source-7.3 and run on its 7.3.4).
+    Feature("22c879a60d82", (7, 3), "binfmt_misc: allow removing entries via unlink(2)"),
+    Feature("7830e96d001c", (7, 3), "binfmt_misc: require an absolute interpreter path with 'C'"),
+    Feature("b0f09c07966b", (7, 3), "exec: add AT_FLAGS_TRANSPARENT_INTERP"),
+    Feature("f1ec2b5604a7", (7, 3), "exec: label mm->exe_file with the binary for a transparent dispatch"),
+    Feature("75e536852f9a", (7, 3), "binfmt_misc: add a static transparent flag 'T'"),
+    Feature("83cd3989ba09", (7, 3), "binfmt_misc: add the 'L' loader substitution flag"),
+    Feature("9984a51e3aa7", (7, 3), "binfmt_misc: let a register string create an entry disabled"),
+    Feature("6ec7c96bee30", (7, 3), "binfmt_misc: let a 'B' entry bind its interpreters"),
 )}
 
 # Named profiles the suite knows; "newest" follows mainline.

@@ -40,7 +40,7 @@ def identity(tmp_path):
 @pytest.mark.parametrize("case", [PROBE_CASE, SCRIPT_CASE, ENOENT_CASE], ids=["probe", "script", "enoent"])
 def test_template_mechanism_on_the_host_kernel(identity, case):
     observed = identity.run(case)
-    assert not diff_outcomes(model.predict(case, identity.kernel), observed), observed
+    assert not diff_outcomes(model.predict(case, identity.kernel), observed, identity.observable), observed
 
 
 def test_bad_description(tmp_path):

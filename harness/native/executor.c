@@ -54,7 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "caselimits.h"
 
 struct buf { unsigned char *p; size_t len, cap; };
 
@@ -332,6 +332,13 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			c->nregs++;
 			break;
 		}
+		case 'u': /* unlink(2) of a binfmt_misc entry: data NULL marks it */
+			if (c->nops == MAX_OPS) { *why = "too many binfmt_misc writes"; goto bad; }
+			if (l > MAX_NAME) goto bad;
+			c->ops[c->nops].name = p; c->ops[c->nops].nlen = l;
+			c->ops[c->nops].data = NULL; c->ops[c->nops++].dlen = 0;
+			c->nregs++;
+			break;
 		case 'W':
 			if (c->nwopen == MAX_WOPEN) { *why = "too many files open for writing"; goto bad; }
 			if (l >= MAX_PATH) goto bad;
@@ -600,6 +607,13 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 	/* Registrations are written in the case's root: F opens the
 	 * interpreter with the writer's root, which must be the case's root. */
 	for (int i = 0; i < c->nops; i++) {
+		if (!c->ops[i].data) { /* unlinkat(2) of a name in the instance */
+			char *uname = dupz(c->ops[i].name, c->ops[i].nlen);
+			if (strchr(uname, '/')) fail(sfd, 'r', i, EINVAL, "open");
+			if (unlinkat(bmfd, uname, 0)) fail(sfd, 'r', i, errno, NULL);
+			free(uname);
+			continue;
+		}
 		char *name = c->ops[i].name ? dupz(c->ops[i].name, c->ops[i].nlen) : strdup("register");
 		int fd = strchr(name, '/') ? -1 : openat(bmfd, name, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) fail(sfd, 'r', i, strchr(name, '/') ? EINVAL : errno, "open");

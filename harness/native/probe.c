@@ -9,7 +9,9 @@
  * types: 'T' tag, 'n' argc (u64), 'a' one argv string, 'e' one envp string,
  *        'X' AT_EXECFN string, 'D' AT_EXECFD (u64), 'B' AT_BASE (u64),
  *        'F' AT_FLAGS (u64), 'C' comm, 'V' variant name (only in variants
- *        built with -DPROBE_VARIANT, e.g. the static-pie one), 'Z' end.
+ *        built with -DPROBE_VARIANT, e.g. the static-pie one), 'L' the
+ *        target of /proc/self/exe (only when the target gave the program a
+ *        procfs directory at fd PROC_FD), 'Z' end.
  */
 typedef unsigned long u64;
 typedef unsigned int u32;
@@ -20,6 +22,10 @@ typedef unsigned int u32;
 #define AT_FLAGS 8
 #define AT_EXECFN 31
 #define PR_GET_NAME 16
+/* The target's executor leaves an O_PATH directory fd of a procfs at
+ * PROC_FD (caselimits.h; not close-on-exec): the exe link is read through
+ * it, so the case root needs no /proc of its own.  No such fd: no 'L'. */
+#include "caselimits.h"
 
 /* The harness writes the case's tag after this marker (at most 63 bytes +
  * NUL), patching the file's bytes, so one binary serves every tag. */
@@ -31,6 +37,15 @@ static long sys3(long n, long a, long b, long c)
 {
 	long r;
 	__asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c)
+			 : "rcx", "r11", "memory");
+	return r;
+}
+
+static long sys4(long n, long a, long b, long c, long d)
+{
+	long r;
+	register long r10 __asm__("r10") = d;
+	__asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
 			 : "rcx", "r11", "memory");
 	return r;
 }
@@ -94,6 +109,7 @@ __attribute__((used)) void probe_main(long *sp)
 	char **envp = argv + argc + 1;
 	char **e = envp;
 	char comm[17];
+	static char exe[4096];
 
 	record('T', (const char *)tagbuf + TAG_OFFSET, slen(tagbuf + TAG_OFFSET));
 #ifdef PROBE_VARIANT
@@ -118,6 +134,9 @@ __attribute__((used)) void probe_main(long *sp)
 		comm[i] = 0;
 	sys3(157 /* prctl */, PR_GET_NAME, (long)comm, 0);
 	record_str('C', comm);
+	long n = sys4(267 /* readlinkat */, PROC_FD, (long)"self/exe", (long)exe, sizeof exe);
+	if (n >= 0)
+		record('L', exe, (u32)n);
 	record('Z', "", 0);
 	flush();
 	sys3(231 /* exit_group */, 0, 0, 0);

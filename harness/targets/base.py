@@ -5,7 +5,9 @@ from harness.case import Case
 
 ALL_FIELDS = frozenset({"outcome", "tag", "argv", "envp", "execfn", "comm", "execfd",
                         "errno", "index", "signal", "status", "value", "binfmt_misc_entries",
-                        "at_base"})
+                        "at_base", "exe", "at_flags"})
+# Contract 1.1: `exe` needs the procfs directory the executor leaves at fd 99
+# (harness/native/executor.c); a target without it declares ALL_FIELDS - {"exe"}.
 
 
 class TargetUnavailable(RuntimeError):

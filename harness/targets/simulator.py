@@ -25,7 +25,9 @@ ours changes for a new one.  Fields:
   express honestly SKIP with that reason instead of running on the host.
 - "emulated": prose for people: what the simulator emulates and what falls
   through to the host kernel.
-- "observable": the outcome fields it can observe (default: all).
+- "observable": the outcome fields it can observe (default: all but `exe`:
+  the launcher gives the program no procfs directory at fd 99, so the probe
+  cannot read its exe link there).
 
 Files are materialised on the host in a fresh temporary directory (no
 namespace: nothing is mounted), which is removed after the case.
@@ -152,7 +154,7 @@ class SimulatorTarget(Target):
         self.helpers = {n: _helper(h) for n, h in self.desc.get("helpers", {}).items()}
         self.launcher = build.native("launch")
         self.kernel = kernel or os.uname().release  # what falls through runs on the host kernel
-        self.observable = frozenset(self.desc.get("observable", ALL_FIELDS))
+        self.observable = frozenset(self.desc.get("observable", ALL_FIELDS - {"exe"}))
         self.timeout = float(self.desc.get("timeout", 10))
 
     def describe(self) -> str:

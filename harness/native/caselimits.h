@@ -5,8 +5,8 @@
  * refused in Python naming its field.  Keep one "#define NAME value" per
  * line; the value is a plain integer.
  */
-#ifndef EXECSPEC_LIMITS_H
-#define EXECSPEC_LIMITS_H
+#ifndef EXECSPEC_CASELIMITS_H
+#define EXECSPEC_CASELIMITS_H
 
 #define MAX_FILES 4096          /* files[] entries */
 #define MAX_OPS 256             /* binfmt_misc writes (registrations + control writes) */
