@@ -56,7 +56,8 @@ KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = {
     # Debian's 5.10.223 injects "" for argc == 0 (see the brief; checked on a guest in issue 5).
     # e7850f4d844e (F opens the interpreter before the name lookup) reached the
     # 5.10.22-5.10.24 stable batch (stable push of 2021-03-20); .24 is the safe bound.
-    (5, 10): [(24, "e7850f4d844e"), (223, "dcd46d897adb")],
+    # 2347961b11d4 (AT_FLAGS_PRESERVE_ARGV0 for P): Debian 5.10.262 sets it (QEMU guest).
+    (5, 10): [(24, "e7850f4d844e"), (223, "dcd46d897adb"), (262, "2347961b11d4")],
     # Debian's 6.1.192 names comm after the dentry for execveat(fd, "", AT_EMPTY_PATH)
     # (seen on a QEMU guest: comm "probe", not "3"); first 6.1.y with it unverified.
     # 8e85d50ba111 (7.2, marked for stable): a P/O/C/F delimiter is refused.
