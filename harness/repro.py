@@ -34,6 +34,7 @@ import json
 import os
 import signal as signal_mod
 import sys
+import textwrap
 from pathlib import Path
 
 import model
@@ -483,7 +484,7 @@ def bug_report(case: Case, target, prof: Profile, source: str) -> tuple[str, int
     for alt in expected.get("alternatives", ()):
         lines += _wrapped("  or ", canonical_outcome(alt))
     lines += ["", "Differences:"] + [ln[:MAX_LINE] for ln in diff] + [""]
-    lines += _wrapped("", verdict.replace("verdict: ", "Verdict: "), 76)
+    lines += textwrap.wrap(verdict.replace("verdict: ", "Verdict: "), 76, break_on_hyphens=False)
     for c in commits:
         f = FEATURES[c]
         lines.append(f"  {c} {f.title} (mainline {f.since[0]}.{f.since[1]}; this profile "

@@ -100,3 +100,53 @@ def test_shell_reproducer_symlink_chain_alternatives(tmp_path):
     assert model.predict(case, HOST).get("alternatives")
     r = _run_sh(_write(tmp_path, case_to_json(case), "--kernel", HOST))
     assert r.returncode == 0 and "verdict: the kernel agrees with the model" in r.stdout, r.stdout + r.stderr
+
+
+# ------------------------------------------------ the C's canonical text is Python's
+
+@pytest.fixture(scope="module")
+def c_renderer(tmp_path_factory):
+    """repro.c's own render(), fed a probe report on stdin."""
+    from harness.repro import c_source
+    import model
+    case = Case(files=(File(path=b"/p", type="probe", mode=0o755, tag="P"),),
+                exec=Exec(path=b"/p", argv=(b"p",), envp=()))
+    d = tmp_path_factory.mktemp("render")
+    src = d / "render.c"
+    src.write_text("#define main repro_main\n" + c_source(case, model.profile(HOST)) + "\n#undef main\n"
+                   "int main(void) { rn = fread(rep, 1, sizeof rep, stdin); kind = 'p'; render(1); "
+                   "fputs(js, stdout); return 0; }\n")
+    exe = d / "render"
+    subprocess.run(["cc", "-O1", "-w", "-o", str(exe), str(src)], check=True)
+    return exe
+
+
+def _report(tag: bytes, argv: list[bytes], envp: list[bytes], execfn: bytes, comm: bytes) -> bytes:
+    import struct
+    recs = [(b"T", tag), *((b"a", a) for a in argv), *((b"e", e) for e in envp), (b"X", execfn), (b"C", comm),
+            (b"Z", b"")]
+    return b"".join(t + struct.pack("<I", len(p)) + p for t, p in recs)
+
+
+_TRICKY = [b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\xe0\x80\xaf", b"\x7f", b"\x00", b"\"\\/\b\f\n\r\t",
+           "\u2028\U0001f600\u00e9".encode(), b"\xff\xfe", b"\xf0\x9f\x98"]
+
+
+def test_c_canonical_text_is_pythons(c_renderer):
+    """The reproducer's verdict compares digests of this text: it must be
+    harness.case.canonical_outcome's, byte for byte (no second encoding)."""
+    from hypothesis import given, settings, strategies as st
+
+    from harness.case import canonical_outcome
+    from harness.protocol import parse_report
+    piece = st.one_of(st.binary(max_size=12), st.text(max_size=8).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                      st.sampled_from(_TRICKY))
+    word = st.lists(piece, max_size=3).map(b"".join)
+
+    @settings(max_examples=150, deadline=None, database=None, derandomize=True)
+    @given(st.lists(word, max_size=4), st.lists(word, max_size=3), word, word)
+    def check(argv, envp, execfn, comm):
+        rep = _report(b"P", argv, envp, execfn, comm)
+        out = subprocess.run([str(c_renderer)], input=rep, capture_output=True, check=True).stdout.decode("ascii")
+        assert out == canonical_outcome(parse_report(rep))
+    check()
