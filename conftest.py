@@ -69,6 +69,20 @@ def profile(request: pytest.FixtureRequest, target):
     return model.profile(_profile_option(request.config) or target.kernel)
 
 
+@pytest.fixture(autouse=True)
+def _target_capabilities(request: pytest.FixtureRequest):
+    """A test marked @pytest.mark.needs("binfmt_misc") is skipped as a whole,
+    with the target's reason, when the target declares it lacks that (a
+    per-case skip would leave Hypothesis with no case: Unsatisfiable)."""
+    needs = [n for m in request.node.iter_markers("needs") for n in m.args]
+    if needs:
+        t = request.getfixturevalue("target")
+        for n in needs:
+            reason = t.lacks(n)
+            if reason:
+                pytest.skip(reason)
+
+
 _checkers: list = []
 
 
@@ -102,6 +116,8 @@ class _XdistHooks:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs(capability): skip the whole test when the target lacks it "
+                                       "(Target.lacks: binfmt_misc, crafted_elf)")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks())
     if config.getoption("--ktap", None):

@@ -532,26 +532,51 @@ def diff_outcomes(expected: dict, observed: dict, observable: frozenset[str] | N
     """Field-by-field differences; fields a target cannot observe are skipped.
     An expected outcome may list `alternatives` (outcomes a kernel race can
     also give): matching any of them is no difference."""
-    lines = _diff(expected, observed, observable)
-    for alt in expected.get("alternatives", ()) if lines else ():
+    first, *alts = candidates(expected)
+    lines = _diff(first, observed, observable)
+    for alt in alts if lines else ():
         if not _diff(alt, observed, observable):
             return []
     return lines
+
+
+def candidates(expected: dict) -> list[dict]:
+    """The outcomes that agree with `expected`: itself, then its alternatives."""
+    return [{k: v for k, v in expected.items() if k != "alternatives"}, *expected.get("alternatives", ())]
+
+
+def ignored(candidate: dict) -> frozenset[str]:
+    """Fields of an observed outcome never compared with `candidate`: the
+    contract says the model cannot know a crafted program's exit status."""
+    return frozenset({"status"}) if candidate.get("outcome") == "exit" and "status" not in candidate else frozenset()
 
 
 def _diff(expected: dict, observed: dict, observable: frozenset[str] | None) -> list[str]:
     if expected.get("outcome") == observed.get("outcome") == "case-error":
         return []  # both refuse the case; each words its reason its own way
     lines = []
-    for k in sorted((set(expected) | set(observed)) - {"alternatives"}):
+    for k in sorted((set(expected) | set(observed)) - ignored(expected)):
         if observable is not None and k not in observable and k != "outcome":
             continue
-        if k == "status" and expected.get("outcome") == "exit" and "status" not in expected:
-            continue  # the contract: the model cannot know what a crafted program's code does
         a, b = expected.get(k, "<absent>"), observed.get(k, "<absent>")
         if a != b:
             lines.append(f"  {k}: model={_show(a)} target={_show(b)}")
     return lines
+
+
+def canonical_outcome(o: dict, drop: frozenset[str] = frozenset()) -> str:
+    """One text per outcome (the case format's JSON, keys sorted, ASCII):
+    two outcomes with every field observable agree exactly when their
+    canonical texts do.  The reproducer's C (harness/native/repro.c)
+    writes the same text and compares digests of it."""
+    return json.dumps(outcome_to_json({k: v for k, v in o.items() if k not in drop and k != "alternatives"}),
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def accepted_forms(expected: dict) -> list[tuple[frozenset[str], str]]:
+    """What diff_outcomes accepts for a target that observes every field:
+    (fields dropped from the observed outcome, the canonical text it must then have)."""
+    return [(ignored(c), canonical_outcome(c)) for c in candidates(expected)]
 
 
 def _show(v: Any) -> str:

@@ -1,483 +1,538 @@
-"""python -m harness repro CASE.json [--kernel PROFILE] [--c] [-o FILE]
+"""python -m harness repro CASE.json [--kernel auto|PROFILE] [--target T] [--c] [-o FILE]
+python -m harness bug-report FAILURE.json --target T [--kernel auto|PROFILE]
 
-Writes a standalone reproducer for one case, to paste into a bug report:
-nothing of this project is needed on the machine under test.
+A standalone reproducer for one case, short enough to paste into a mail
+(well under 200 lines, no line over 998 characters): nothing of this
+project is needed on the machine under test, only sh, cc, gzip and base64.
 
-- Shell (default): recreates the case's files with printf and octal
-  escapes, then compiles (cc) and runs a small launcher that enters a new
-  user + mount namespace, mounts a private binfmt_misc instance for the
-  registrations (Linux >= 6.7; never the global one: without it the
-  reproducer stops), chroots, makes the exact execve/execveat call of the
-  case (argv == NULL, non-UTF-8 bytes, dirfd, flags) and prints what
-  happened next to what the model predicts.
-- C (--c): the same launcher with the files built in: one .c file.
+The shell script prints `uname -r`, recreates the case's files (printf;
+the probe -- the harness's libc-free program that reports its argv, envp,
+AT_EXECFN, comm -- once per variant, gzip + base64, its tag patched in with
+dd), then compiles and runs harness/native/repro.c with the case's data: a
+new user + mount namespace, rules only in a private binfmt_misc instance
+(Linux >= 6.7; never the global one), the exact execve/execveat call, and
+the outcome in the case format's canonical JSON
+(harness.case.canonical_outcome).  Its digest is compared with the digests
+of every outcome harness.case.diff_outcomes accepts (alternatives
+included), and of what the model predicts with each feature of
+model/profiles.py toggled, so the verdict says which side is the odd one
+out: the kernel (no kernel the model describes behaves so) or the model
+(its profile for this kernel wrongly has or lacks a commit).
 
-The probe (the harness's libc-free program that reports its argv, envp,
-AT_EXECFN, comm) is embedded with its tag; its report is decoded by the
-launcher.
+Before writing, the case is minimised against --target (delta debugging,
+harness/minimise.py) as long as the disagreement stays the same.  --c
+writes one C file with the files built in instead.
 """
 from __future__ import annotations
 
 import argparse
-
+import base64
+import errno as errno_mod
+import gzip
+import itertools
+import json
+import os
+import signal as signal_mod
 import sys
+import textwrap
+from pathlib import Path
 
 import model
+from model.profiles import FEATURES, Profile
 
 from . import build
-from .case import LIMITS, PROBE_VARIANTS, Case, CaseError, File, MiscUnlink, MiscWrite, dumps_outcome, load_cases
+from .case import (LIMITS, PROBE_VARIANTS, Case, CaseError, File, MiscUnlink, MiscWrite, accepted_forms,
+                   canonical_outcome,
+                   diff_outcomes, load_cases)
 
+TEMPLATE = Path(__file__).resolve().parent / "native" / "repro.c"
+MAX_LINE = 998  # RFC 5322: the longest line a mail may carry
+WIDTH = 500  # data lines (C string literals, printf, base64) are cut at about this many characters
 _MARK = b"\x01EXECSPEC-PROBE-TAG\x01"
 
 
+def probe_image(variant: str) -> bytes:
+    return build.probe_paths()[PROBE_VARIANTS.index(variant or "static")].read_bytes()
+
+
+def tag_offset(variant: str) -> int:
+    return probe_image(variant).index(_MARK) + len(_MARK) + 1
+
+
 def probe_bytes(f: File) -> bytes:
-    img = build.probe_paths()[PROBE_VARIANTS.index(f.variant or "static")].read_bytes()
-    off = img.index(_MARK) + 21
-    tag = f.tag.encode()[:63].ljust(64, b"\0")
-    return img[:off] + tag + img[off + 64:]
+    img = probe_image(f.variant)
+    off = tag_offset(f.variant)
+    return img[:off] + f.tag.encode()[:63].ljust(64, b"\0") + img[off + 64:]
 
 
 def file_bytes(f: File) -> bytes:
     return probe_bytes(f) if f.type == "probe" else f.data
 
 
-def octal(data: bytes) -> str:
-    """printf-safe: every byte outside [A-Za-z0-9._/-] as \\ooo."""
-    safe = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-, ")
-    return "".join(chr(b) if b in safe else f"\\{b:03o}" for b in data)
+# ---------------------------------------------------------------- the verdicts
+
+def fnv64(text: str) -> int:
+    h = 0xcbf29ce484222325
+    for b in text.encode("ascii"):
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
 
 
-def c_bytes(data: bytes) -> str:
-    """A C string literal (with explicit length elsewhere: NULs allowed)."""
-    out, line = [], []
-    for b in data:
-        line.append(f"\\{b:03o}")
-        if len(line) == 32:
-            out.append('"' + "".join(line) + '"')
-            line = []
-    if line or not out:
-        out.append('"' + "".join(line) + '"')
-    return "\n\t".join(out)
+def resolve_kernel(kernel: str, target=None) -> Profile:
+    """--kernel auto: the kernel the target runs (the host's for the sandbox)."""
+    if kernel == "auto":
+        kernel = target.kernel if target is not None else os.uname().release
+    return model.profile(kernel)
 
 
-def _vec(name: str, v: tuple[bytes, ...] | None) -> str:
+def _title(commit: str) -> str:
+    f = FEATURES[commit]
+    return f'{commit} ("{f.title}", mainline {f.since[0]}.{f.since[1]})'
+
+
+def _toggled(prof: Profile, commits: tuple[str, ...]) -> Profile:
+    name = prof.name + "".join(("-" if prof.has(c) else "+") + c for c in commits)
+    return Profile(name=name, version=prof.version, features=prof.features ^ frozenset(commits))
+
+
+def predictions(case: Case, prof: Profile) -> list[tuple[tuple[str, ...], dict]]:
+    """((), the profile's prediction), then (commits, the prediction with
+    those features toggled) for each set of features that changes it: the
+    single features that do, then their combinations (up to 5 features)."""
+    base = model.predict(case, prof)
+    seen = [sorted(accepted_forms(base))]
+    out: list[tuple[tuple[str, ...], dict]] = [((), base)]
+
+    def consider(commits: tuple[str, ...]) -> bool:
+        try:
+            p = model.predict(case, _toggled(prof, commits))
+        except model.InvalidCase:
+            return False
+        forms = sorted(accepted_forms(p))
+        if p["outcome"] == "unmodelled" or forms == seen[0]:
+            return False
+        if forms not in seen:
+            seen.append(forms)
+            out.append((commits, p))
+        return True
+    relevant = [c for c in FEATURES if consider((c,))]
+    for k in range(2, min(len(relevant), 5) + 1):
+        for combo in itertools.combinations(relevant, k):
+            consider(combo)
+    return out
+
+
+def verdict_texts(prof: Profile, preds: list[tuple[tuple[str, ...], dict]]) -> tuple[list[str], str]:
+    """One verdict per prediction, and the one when none matches."""
+    texts = [f"verdict: the kernel agrees with the model (profile {prof.name})"]
+    for commits, _ in preds[1:]:
+        kernel = " and ".join(f"{'without' if prof.has(c) else 'with'} {_title(c)}" for c in commits)
+        model_ = " and ".join(f"{'has' if prof.has(c) else 'lacks'} {c}" for c in commits)
+        texts.append(f"verdict: the MODEL is the odd one out: this kernel behaves as the model predicts for a kernel "
+                     f"{kernel}, but the model's profile {prof.name} {model_} (a backport or revert the model "
+                     "does not know of, or the wrong profile: model/profiles.py)")
+    related = ", ".join(_title(c) for c in dict.fromkeys(c for cs, _ in preds[1:] for c in cs))
+    odd = ("verdict: the KERNEL is the odd one out: it differs from the model's profile "
+           f"{prof.name} and from every kernel the model describes; "
+           + (f"the model ties this case's outcome to {related}" if related
+              else "no commit the model knows changes this case's outcome"))
+    return texts, odd
+
+
+def judge(case: Case, prof: Profile, observed: dict, observable=None) -> str:
+    """The reproducer's verdict, computed here with the one comparison."""
+    preds = predictions(case, prof)
+    texts, odd = verdict_texts(prof, preds)
+    for (_, p), text in zip(preds, texts):
+        if not diff_outcomes(p, observed, observable):
+            return text
+    return odd
+
+
+# ---------------------------------------------------------------- C and shell text
+
+def cstr(b: bytes | str | None, width: int = WIDTH) -> str:
+    """A C string literal (octal escapes outside printable ASCII), cut into
+    pieces of about `width` characters on lines of their own."""
+    if b is None:
+        return "NULL"
+    if isinstance(b, str):
+        b = b.encode()
+    toks = ["\\" + chr(c) if c in b'"\\?' else chr(c) if 32 <= c < 127 else f"\\{c:03o}" for c in b]
+    pieces, cur = [], ""
+    for t in toks:
+        if len(cur) + len(t) > width:
+            pieces.append(cur)
+            cur = ""
+        cur += t
+    pieces.append(cur)
+    return "\n\t".join(f'"{p}"' for p in pieces)
+
+
+def _vec(v: tuple[bytes, ...] | None) -> str:
     if v is None:
-        return f"static char **{name} = NULL;\n"
-    items = "".join(f"\t{c_bytes(s)},\n" for s in v)
-    return f"static char *{name}_v[] = {{\n{items}\tNULL\n}};\nstatic char **{name} = {name}_v;\n"
+        return "NULL"
+    items = [cstr(x) for x in v] + ["NULL"]
+    return "(char *[]){" + (", ".join(items) if sum(map(len, items)) < 300 else "\n\t" + ",\n\t".join(items)) + "}"
 
 
-def launcher_c(case: Case, expected: str, embed_files: bool) -> str:
+def _names() -> tuple[str, str]:
+    """errno and signal names exactly as harness.protocol names them (Python's own tables)."""
+    sigs = {}
+    for n in range(1, 65):
+        try:
+            sigs[n] = signal_mod.Signals(n).name
+        except ValueError:
+            pass
+    return tuple(_wrap([f'[{n}] = "{s}"' for n, s in sorted(t.items())])  # type: ignore[return-value]
+                 for t in (errno_mod.errorcode, sigs))
+
+
+def _wrap(items: list[str], width: int = 900) -> str:
+    lines, cur = [], ""
+    for it in items:
+        if cur and len(cur) + len(it) + 2 > width:
+            lines.append(cur + ",")
+            cur = ""
+        cur = f"{cur}, {it}" if cur else it
+    lines.append(cur)
+    return "\n\t".join(lines)
+
+
+def case_data(case: Case, prof: Profile) -> str:
+    """The C declarations repro.c expects: the case, the model's outcomes, the names."""
     e = case.exec
-    files = ""
-    if embed_files:
-        rows = []
-        for f in case.files:
-            kind = {"probe": "f", "file": "f", "dir": "d", "symlink": "l", "fifo": "i"}[f.type]
-            data = file_bytes(f) if kind == "f" else f.data if kind == "l" else b""
-            rows.append(f"\t{{'{kind}', {c_bytes(f.path)}, 0{f.mode:o}, {c_bytes(data)}, {len(data)}}},\n")
-        files = "".join(rows)
-    regs = []
-    for op in case.binfmt_misc:
-        if isinstance(op, MiscWrite):
-            regs.append((op.file, op.data))
-        elif isinstance(op, MiscUnlink):
-            regs.append((op.file, None))
+    preds = predictions(case, prof)
+    if preds[0][1]["outcome"] == "unmodelled":
+        raise CaseError("case", f"the model does not model it: {preds[0][1]['reason']}")
+    texts, odd = verdict_texts(prof, preds)
+    accept = [(bool(drop), fnv64(text), i) for i, (_, p) in enumerate(preds) for drop, text in accepted_forms(p)]
+    regs = [(op.file, op.data) if isinstance(op, MiscWrite) else (op.file, None) if isinstance(op, MiscUnlink)
+            else (b"register", op) for op in case.binfmt_misc]
+    errnos, signals = _names()
+    rl = "RLIM_INFINITY" if e.rlimit_stack == -1 else str(e.rlimit_stack)
+    binfmt = bool(case.binfmt_misc or case.binfmt_misc_read)
+    writers = [f.path for f in case.files if f.open_for_write]
+    d = [f"#define PROC_FD {LIMITS['PROC_FD']}",
+         f"static const char *path = {cstr(e.path)}, *cwd = {cstr(e.cwd or b'/')}, *dirfd_path = "
+         f"{cstr(e.dirfd if isinstance(e.dirfd, bytes) else None)};",
+         f"static char **argv = {_vec(e.argv)};",
+         f"static char **envp = {_vec(e.envp)};",
+         f"static const int is_at = {int(e.syscall == 'execveat')}, flags = {e.flag_bits:#x}, dirfd_num = "
+         f"{e.dirfd if isinstance(e.dirfd, int) else -100}, dirfd_opath = {int(e.dirfd_opath)}, dirfd_cloexec = "
+         f"{int(e.dirfd_cloexec)};",
+         f"static const rlim_t rlimit_stack = {rl};"]
+    if binfmt:
+        d += ["static const struct reg { const char *name, *data; size_t len; } regs[] = {"
+              + ", ".join(f"{{{cstr(n)}, {'NULL' if v is None else cstr(v)}, {0 if v is None else len(v)}}}"
+                          for n, v in regs) + "};",
+              "static const char *reads[] = {" + ", ".join(cstr(r) for r in sorted(set(case.binfmt_misc_read))) + "};"]
+    if writers:
+        d.append("static const char *writers[] = {" + ", ".join(cstr(w) for w in writers) + "};")
+    d += [f"/* what the model predicts (profile {prof.name}) and, for each verdict, the digests of the outcomes it accepts */",
+          f"static const char *model_says = {cstr(canonical_outcome(preds[0][1]))};",
+          "static const unsigned long long accept[][3] = {" + ", ".join(f"{{{int(dr)}, {h:#x}ULL, {i}}}"
+                                                                        for dr, h, i in accept) + "};",
+          "static const char *verdicts[] = {\n\t" + ",\n\t".join(cstr(t, MAX_LINE - 20) for t in texts + [odd]) + "};",
+          f"static const char *const errnos[] = {{{errnos}}};",
+          f"static const char *const signals[] = {{{signals}}};"]
+    return "\n".join(d)
+
+
+def c_source(case: Case, prof: Profile, extra: str = "") -> str:
+    head, tail = TEMPLATE.read_text().split("/* @CASE@ */\n")
+    head = head[head.index("*/\n") + 3:]  # the script's own comments say what it is
+    drop = {"//@B": not (case.binfmt_misc or case.binfmt_misc_read),
+            "//@W": not any(f.open_for_write for f in case.files)}
+    keep = []
+    for ln in (head + case_data(case, prof) + "\n" + extra + tail).split("\n"):
+        mark = ln[-4:]
+        if ln.startswith("/* @lines ending") or drop.get(mark):
+            continue
+        keep.append(ln[:-5] if mark in drop else ln)
+    return "\n".join(keep)
+
+
+def _q(b: bytes) -> str:
+    """Bytes for a printf format inside single quotes: octal escapes outside [A-Za-z0-9._/-, ]."""
+    safe = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-, ")
+    return "".join(chr(c) if c in safe else f"\\{c:03o}" for c in b)
+
+
+def _chunks(s: str, width: int = WIDTH) -> list[str]:
+    """`s` (octal-escaped) cut at about `width` characters, never inside an escape."""
+    out, i = [], 0
+    while i < len(s) or not out:
+        j = min(len(s), i + width)
+        while j < len(s) and "\\" in s[max(i, j - 3):j]:
+            j -= 1
+        out.append(s[i:j])
+        i = j
+    return out
+
+
+def describe_call(case: Case) -> str:
+    e = case.exec
+
+    def s(b: bytes | None) -> str:
+        if b is None:
+            return "NULL"
+        t = json.dumps(b.decode("utf-8", "backslashreplace"))
+        return t if len(t) <= 40 else t[:30] + f'..." ({len(b)} bytes)'
+
+    def v(x: tuple[bytes, ...] | None) -> str:
+        if x is None:
+            return "NULL"
+        items = [s(a) for a in x[:6]] + ([f"... {len(x)} in all"] if len(x) > 6 else [])
+        return "[" + ", ".join(items) + "]"
+    if e.syscall == "execveat":
+        if isinstance(e.dirfd, bytes):
+            how = "|".join(["O_PATH" if e.dirfd_opath else "O_RDONLY"] + (["O_CLOEXEC"] if e.dirfd_cloexec else []))
+            d = f"fd 3 = open({s(e.dirfd)}, {how})"
         else:
-            regs.append((b"register", op))
-    reg_rows = "".join(f"\t{{{c_bytes(n)}, {'NULL' if d is None else c_bytes(d)}, {0 if d is None else len(d)}}},\n"
-                       for n, d in regs)
-    flags = e.flag_bits
-    dirfd_num = e.dirfd if isinstance(e.dirfd, int) else None
-    dirfd_path = e.dirfd if isinstance(e.dirfd, bytes) else None
-    rl = e.rlimit_stack
-    return _TEMPLATE.format(
-        proc_fd=LIMITS["PROC_FD"],
-        expected=c_bytes(expected.encode()),
-        embed=1 if embed_files else 0,
-        files=files or "\t{0}\n",
-        nfiles=len(case.files) if embed_files else 0,
-        regs=reg_rows or "\t{0}\n",
-        nregs=len(regs),
-        reads="".join(f"\t{c_bytes(r)},\n" for r in case.binfmt_misc_read) or "\tNULL\n",
-        nreads=len(case.binfmt_misc_read),
-        writers="".join(f"\t{c_bytes(f.path)},\n" for f in case.files if f.open_for_write) or "\tNULL\n",
-        nwriters=sum(f.open_for_write for f in case.files),
-        path="NULL" if e.path is None else c_bytes(e.path),
-        argv=_vec("argv", e.argv),
-        envp=_vec("envp", e.envp),
-        cwd=c_bytes(e.cwd or b"/"),
-        is_at=1 if e.syscall == "execveat" else 0,
-        flags=flags,
-        dirfd_num=-100 if dirfd_num is None else dirfd_num,
-        dirfd_path="NULL" if dirfd_path is None else c_bytes(dirfd_path),
-        dirfd_opath=1 if e.dirfd_opath else 0,
-        dirfd_cloexec=1 if e.dirfd_cloexec else 0,
-        rlimit="RLIM_INFINITY" if rl == -1 else f"{rl}ULL",
-    )
+            d = "AT_FDCWD" if e.dirfd is None else str(e.dirfd)
+        call = f"execveat({d}, {s(e.path)}, {v(e.argv)}, {v(e.envp)}, {' | '.join(e.flags) or '0'})"
+    else:
+        call = f"execve({s(e.path)}, {v(e.argv)}, {v(e.envp)})"
+    return call + (f" in cwd {s(e.cwd)}" if e.cwd not in (b"/", None) else "")
 
 
-def shell(case: Case, expected: str, source: str) -> str:
+def shell(case: Case, prof: Profile, source: str) -> str:
     lines = ["#!/bin/sh",
-             f"# execspec reproducer for {source}" + (f" ({case.name})" if case.name else ""),
-             "# Needs: sh, printf, cc; runs unprivileged where user namespaces are allowed.",
-             f"# Predicted by the execspec model: {expected}",
+             f"# execspec reproducer ({os.path.basename(source)}{', ' + case.name if case.name else ''}): "
+             f"{describe_call(case)}"[:MAX_LINE],
+             "# Needs sh, cc, gzip, base64; unprivileged where user namespaces are allowed.  Exit status:",
+             "# 0 the kernel agrees with the model, 1 it differs, 77 no private binfmt_misc (Linux < 6.7).",
              "set -eu",
-             'work=$(mktemp -d /tmp/execspec-repro.XXXXXX)',
-             'root=$work/root',
-             'mkdir -p "$root"',
-             "# the case's files (parents are created 0755; directory modes are set last)"]
+             'echo "kernel: $(uname -r) $(uname -v)"',
+             'w=$(mktemp -d /tmp/execspec-repro.XXXXXX)',
+             """trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT""",
+             'r=$w/root && mkdir "$r"']
+    variants = sorted({f.variant or "static" for f in case.files if f.type == "probe"})
+    for var in variants:
+        b64 = base64.b64encode(gzip.compress(probe_image(var), 9, mtime=0)).decode()
+        lines.append(f"# the probe ({var}; harness/native/probe.c): prints the argv, envp, auxv and comm it was given")
+        lines.append(f"base64 -d <<'EOF' | gzip -d > \"$w/probe-{var}\"")
+        lines += [b64[i:i + WIDTH] for i in range(0, len(b64), WIDTH)]
+        lines.append("EOF")
+    lines.append("# the case's files (parents 0755, directory modes set last)")
     dirs = []
     for f in case.files:
-        p = "$root" + octal(f.path).replace("'", "")
-        qp = f'"$root"\'{octal(f.path)}\''
+        qp = f"\"$r\"'{_q(f.path)}'"
         parent = f.path.rstrip(b"/").rsplit(b"/", 1)[0]
-        if parent:
-            lines.append(f"mkdir -p \"$root\"'{octal(parent)}'")
+        mk = f"mkdir -p \"$r\"'{_q(parent)}' && " if parent else ""
         if f.type == "dir":
             lines.append(f"mkdir -p {qp}")
             dirs.append(f"chmod {f.mode:o} {qp}")
         elif f.type == "symlink":
-            lines.append(f"ln -s \"$(printf '{octal(f.data)}')\" {qp}")
+            lines.append(f"{mk}ln -s \"$(printf '{_q(f.data)}')\" {qp}")
         elif f.type == "fifo":
-            lines.append(f"mkfifo -m {f.mode:o} {qp}")
+            lines.append(f"{mk}mkfifo -m {f.mode:o} {qp}")
+        elif f.type == "probe":
+            tag = _q(f.tag.encode()[:63])
+            patch = (f" && printf '{tag}' | dd of={qp} bs=1 seek={tag_offset(f.variant)} conv=notrunc 2>/dev/null"
+                     if f.tag else "")
+            lines.append(f"{mk}cp \"$w/probe-{f.variant or 'static'}\" {qp}{patch} && chmod {f.mode:o} {qp}")
         else:
-            lines.append(f"printf '{octal(file_bytes(f))}' > {qp}")
+            chunks = _chunks(_q(f.data))
+            lines.append(f"{mk}printf '{chunks[0]}' > {qp}")
+            lines += [f"printf '{c}' >> {qp}" for c in chunks[1:]]
             lines.append(f"chmod {f.mode:o} {qp}")
-        del p
     lines += dirs
-    lines += ["cat > \"$work/launcher.c\" <<'EXECSPEC_EOF'", launcher_c(case, expected, False).rstrip("\n"),
-              "EXECSPEC_EOF",
-              'cc -O1 -o "$work/launcher" "$work/launcher.c"',
-              'status=0',
-              '"$work/launcher" "$root" || status=$?',
-              'rm -rf "$work"',
-              'exit $status', ""]
+    lines += ["cat > \"$w/repro.c\" <<'EXECSPEC_EOF'", c_source(case, prof).rstrip("\n"), "EXECSPEC_EOF",
+              'cc -O1 -o "$w/repro" "$w/repro.c" || exit 2',
+              'st=0 && "$w/repro" "$r" || st=$?',
+              'exit $st', ""]
     return "\n".join(lines)
 
 
+_C_MAIN = r'''#undef main
+#include <ftw.h>
+static int rm_one(const char *p, const struct stat *s, int t, struct FTW *f) { (void)s, (void)t, (void)f; return remove(p) && errno != ENOENT ? -1 : 0; }
+int main(void) /* the case's files in a fresh directory, the reproducer in a child, then clean up */
+{
+	char tmpl[] = "/tmp/execspec-repro.XXXXXX", root[64], p[8192]; int ws;
+	if (!mkdtemp(tmpl)) die("mkdtemp");
+	snprintf(root, sizeof root, "%s/root", tmpl), mkdir(root, 0755);
+	for (int pass = 0; pass < 2; pass++) for (size_t i = 0; i < N(files); i++) {
+		const struct file *f = &files[i];
+		snprintf(p, sizeof p, "%s%s", root, f->path);
+		if (pass) { if (f->kind == 'd') chmod(p, f->mode); continue; }
+		for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) *s = 0, mkdir(p, 0755), *s = '/';
+		if (f->kind == 'd') { mkdir(p, 0755); continue; }
+		if (f->kind == 'l') { if (symlink(f->data, p)) die("symlink"); continue; }
+		if (f->kind == 'i') { if (mkfifo(p, 0600) || chmod(p, f->mode)) die("mkfifo"); continue; }
+		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd < 0 || write(fd, f->data, f->len) != (ssize_t)f->len || fchmod(fd, f->mode)) die(p);
+		if (f->tag && pwrite(fd, f->tag, strlen(f->tag), f->tag_off) < 0) die(p);
+		close(fd);
+	}
+	pid_t w = fork();
+	if (w == 0) { char *a[] = {"repro", root, NULL}; exit(repro_main(2, a)); }
+	waitpid(w, &ws, 0), nftw(tmpl, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 2;
+}
+'''
+
+
+def c_file(case: Case, prof: Profile) -> str:
+    """One C file: the reproducer with the case's files (the probe once per variant) built in."""
+    variants = sorted({f.variant or "static" for f in case.files if f.type == "probe"})
+    ex = ["#define main repro_main",
+          "struct file { char kind; const char *path; int mode; const char *data; size_t len; const char *tag; "
+          "long tag_off; };"]
+    for var in variants:
+        ex.append(f"static const char probe_{var}[] = {cstr(probe_image(var), 120)};")
+    rows = []
+    for f in case.files:
+        kind = {"probe": "f", "file": "f", "dir": "d", "symlink": "l", "fifo": "i"}[f.type]
+        if f.type == "probe":
+            data, n, tag = f"probe_{f.variant or 'static'}", f"sizeof probe_{f.variant or 'static'} - 1", cstr(f.tag)
+            off = tag_offset(f.variant)
+        else:
+            b = f.data if kind in "fl" else b""
+            data, n, tag, off = cstr(b), str(len(b)), "NULL", 0
+        rows.append(f"{{'{kind}', {cstr(f.path)}, 0{f.mode:o}, {data}, {n}, {tag}, {off}}}")
+    ex.append("static const struct file files[] = {\n\t" + ",\n\t".join(rows) + "};")
+    return c_source(case, prof, "\n".join(ex) + "\n") + _C_MAIN
+
+
+# ---------------------------------------------------------------- commands
+
+def _load_one(path: str) -> Case:
+    with open(path, encoding="utf-8") as f:
+        cases = load_cases(f.read(), source=path)
+    if len(cases) != 1:
+        raise CaseError(path, f"holds {len(cases)} cases; a reproducer is for one")
+    return cases[0]
+
+
+def _minimised(case: Case, target, prof: Profile) -> Case:
+    from .minimise import minimise
+    small = minimise(case, target, prof)
+    if small != case:
+        print(f"# minimised against {target.name}: {len(case.files)} -> {len(small.files)} files, "
+              f"{len(case.exec.argv or ())} -> {len(small.exec.argv or ())} args, "
+              f"{len(case.exec.envp or ())} -> {len(small.exec.envp or ())} env entries", file=sys.stderr)
+    return small
+
+
+def _open_target(name: str | None, kernel: str):
+    if not name:
+        return None
+    from .targets import get_target
+    return get_target(name, None if kernel == "auto" else kernel, None)
+
+
 def cmd_repro(args: argparse.Namespace) -> int:
+    from .targets import TargetBroken, TargetUnavailable
     try:
-        with open(args.case, encoding="utf-8") as f:
-            cases = load_cases(f.read(), source=args.case)
+        case = _load_one(args.case)
+        target = None if args.no_minimise else _open_target(args.target, args.kernel)
     except (OSError, CaseError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if len(cases) != 1:
-        print(f"error: {args.case} holds {len(cases)} cases; a reproducer is for one", file=sys.stderr)
+    except (TargetUnavailable, TargetBroken) as e:
+        print(f"warning: not minimised ({e})", file=sys.stderr)
+        target = None
+    try:
+        prof = resolve_kernel(args.kernel, target)
+        if target is not None:
+            case = _minimised(case, target, prof)
+        text = c_file(case, prof) if args.c else shell(case, prof, args.case)
+    except (CaseError, model.InvalidCase, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
-    case = cases[0]
-    expected = dumps_outcome(model.predict(case, args.kernel))
-    text = (launcher_c(case, f"{expected} (model profile {args.kernel})", True) if args.c
-            else shell(case, f"{expected} (model profile {args.kernel})", args.case))
+    finally:
+        if target is not None:
+            target.close()
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
-        with open(args.output, "w", encoding="utf-8") as f:
+        with open(args.output, "w", encoding="ascii") as f:
             f.write(text)
     return 0
+
+
+def _wrapped(label: str, text: str, width: int = 76) -> list[str]:
+    out = [f"{label}{text[:width - len(label)]}"]
+    rest = text[width - len(label):]
+    out += ["    " + rest[i:i + width - 4] for i in range(0, len(rest), width - 4)]
+    return out
+
+
+def bug_report(case: Case, target, prof: Profile, source: str) -> tuple[str, int]:
+    """A plain-text report (ASCII, lines <= 998) and 0, or why there is none and 1."""
+    case = _minimised(case, target, prof)
+    expected = model.predict(case, prof)
+    if expected["outcome"] == "unmodelled":
+        return f"the model does not model this case: {expected['reason']}\n", 1
+    observed = target.run(case)
+    diff = diff_outcomes(expected, observed, target.observable)
+    if not diff:
+        return f"{target.describe()} agrees with the model (profile {prof.name}) on {source}: nothing to report\n", 1
+    verdict = judge(case, prof, observed, target.observable)
+    preds = predictions(case, prof)
+    release = getattr(target, "release", None) or target.kernel
+    version = os.uname().version if target.name in ("sandbox", "docker") else "(see the target)"
+    fields = ", ".join(sorted(line.split(":", 1)[0].strip() for line in diff))
+    commits = list(dict.fromkeys(c for cs, _ in preds[1:] for c in cs))
+    subject = (f"exec: {describe_call(case)[:110]}: {fields} differ from the model on {release}"
+               + (f" ({', '.join(commits[:2])})" if commits else ""))
+    lines = [f"Subject: {subject}", "",
+             f"Kernel: {release}", f"        {version}", f"Target: {target.describe()}",
+             f"Call:   {describe_call(case)}", "", "What happened:"]
+    lines += _wrapped("  ", canonical_outcome(observed))
+    lines += ["", f"What the execspec model says (profile {prof.name}):"]
+    lines += _wrapped("  ", canonical_outcome(expected))
+    for alt in expected.get("alternatives", ()):
+        lines += _wrapped("  or ", canonical_outcome(alt))
+    lines += ["", "Differences:"] + [ln[:MAX_LINE] for ln in diff] + [""]
+    lines += textwrap.wrap(verdict.replace("verdict: ", "Verdict: "), 76, break_on_hyphens=False)
+    for c in commits:
+        f = FEATURES[c]
+        lines.append(f"  {c} {f.title} (mainline {f.since[0]}.{f.since[1]}; this profile "
+                     f"{'has' if prof.has(c) else 'lacks'} it)")
+    lines += ["", "Reproducer (sh repro.sh; needs cc, gzip, base64 and user namespaces;",
+              "exit status 0 = agrees, 1 = differs):", "", "-- >8 --", shell(case, prof, source).rstrip("\n"),
+              "-- 8< --", ""]
+    text = "\n".join(lines)
+    return text.encode("ascii", "backslashreplace").decode("ascii"), 0
+
+
+def cmd_bug_report(args: argparse.Namespace) -> int:
+    from .targets import TargetBroken, TargetUnavailable, get_target
+    try:
+        case = _load_one(args.failure)
+        target = get_target(args.target, None if args.kernel == "auto" else args.kernel, None)
+    except (OSError, CaseError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (TargetUnavailable, TargetBroken) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    try:
+        text, rc = bug_report(case, target, resolve_kernel(args.kernel, target), args.failure)
+    finally:
+        target.close()
+    (sys.stdout if rc == 0 else sys.stderr).write(text)
+    return rc
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("repro", help="write a standalone reproducer (shell, or C with --c) for one case")
     r.add_argument("case", help="a case file holding one case")
-    r.add_argument("--kernel", default="newest", help="the model profile whose prediction is printed")
+    r.add_argument("--kernel", default="auto",
+                   help="the model profile the verdict compares with (default auto: the target's kernel, "
+                        "the host's when no target)")
+    r.add_argument("--target", default="sandbox",
+                   help="where the case is minimised (delta debugging) before writing; default sandbox")
+    r.add_argument("--no-minimise", action="store_true", help="write the case as it is")
     r.add_argument("--c", action="store_true", help="one self-contained C file instead of a shell script")
     r.add_argument("-o", "--output", default=None, help="where to write it (default: stdout)")
     r.set_defaults(func=cmd_repro)
-
-
-_TEMPLATE = r'''/* execspec reproducer launcher: the exact exec call of one case, in a new
- * user + mount namespace with a private binfmt_misc instance, chrooted
- * into the case's root.  Build: cc -O1 -o launcher launcher.c */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include <ftw.h>
-
-#define EMBED_FILES {embed}
-static const char expected[] = {expected};
-struct file {{ char kind; const char *path; int mode; const char *data; size_t len; }};
-static const struct file files[] = {{
-{files}}};
-static const int nfiles = {nfiles};
-struct reg {{ const char *name; const char *data; size_t len; }};
-static const struct reg regs[] = {{
-{regs}}};
-static const int nregs = {nregs};
-static const char *reads[] = {{
-{reads}}};
-static const int nreads = {nreads};
-/* files held open for writing from before the registrations until the exec (ETXTBSY) */
-static const char *writers[] = {{
-{writers}}};
-static const int nwriters = {nwriters};
-static char entries[1 << 16];  /* ", \"binfmt_misc_entries\": {{...}}" read before the exec */
-static const char *path = {path};
-{argv}{envp}static const char *cwd = {cwd};
-static const int is_at = {is_at}, flags = {flags}, dirfd_num = {dirfd_num};
-static const char *dirfd_path = {dirfd_path};
-static const int dirfd_opath = {dirfd_opath}, dirfd_cloexec = {dirfd_cloexec};
-
-static void die(const char *what) {{ fprintf(stderr, "reproducer: %s: %s\n", what, strerror(errno)); exit(2); }}
-
-static const char *errname(int e)
-{{
-	static const struct {{ int n; const char *s; }} t[] = {{
-		{{EPERM, "EPERM"}}, {{ENOENT, "ENOENT"}}, {{EIO, "EIO"}}, {{E2BIG, "E2BIG"}}, {{ENOEXEC, "ENOEXEC"}},
-		{{EBADF, "EBADF"}}, {{ENOMEM, "ENOMEM"}}, {{EACCES, "EACCES"}}, {{EFAULT, "EFAULT"}}, {{EEXIST, "EEXIST"}},
-		{{ENOTDIR, "ENOTDIR"}}, {{EISDIR, "EISDIR"}}, {{EINVAL, "EINVAL"}}, {{ETXTBSY, "ETXTBSY"}},
-		{{ENAMETOOLONG, "ENAMETOOLONG"}}, {{ELOOP, "ELOOP"}}, {{ELIBBAD, "ELIBBAD"}}, {{ENOSPC, "ENOSPC"}}}};
-	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) if (t[i].n == e) return t[i].s;
-	static char buf[32]; snprintf(buf, sizeof buf, "errno %d", e); return buf;
-}}
-
-static const char *signame(int s)
-{{
-	static const struct {{ int n; const char *s; }} t[] = {{
-		{{SIGSEGV, "SIGSEGV"}}, {{SIGBUS, "SIGBUS"}}, {{SIGKILL, "SIGKILL"}}, {{SIGILL, "SIGILL"}}, {{SIGTRAP, "SIGTRAP"}},
-		{{SIGABRT, "SIGABRT"}}, {{SIGFPE, "SIGFPE"}}, {{SIGSYS, "SIGSYS"}}}};
-	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) if (t[i].n == s) return t[i].s;
-	static char buf[32]; snprintf(buf, sizeof buf, "signal %d", s); return buf;
-}}
-
-static void write_file(const char *p, const char *s)
-{{
-	int fd = open(p, O_WRONLY);
-	if (fd < 0 || write(fd, s, strlen(s)) < 0) die(p);
-	close(fd);
-}}
-
-static int rm_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
-{{
-	(void)st; (void)type; (void)ftw;
-	return remove(p) && errno != ENOENT ? -1 : 0;
-}}
-
-static void mkparents(const char *root, const char *p)
-{{
-	char buf[8192];
-	snprintf(buf, sizeof buf, "%s%s", root, p);
-	for (char *s = buf + strlen(root) + 1; (s = strchr(s, '/')); s++) {{
-		*s = 0; mkdir(buf, 0755); *s = '/';
-	}}
-}}
-
-static void create_files(const char *root)
-{{
-	char buf[8192];
-	for (int i = 0; i < nfiles; i++) {{
-		const struct file *f = &files[i];
-		mkparents(root, f->path);
-		snprintf(buf, sizeof buf, "%s%s", root, f->path);
-		if (f->kind == 'd') {{ mkdir(buf, 0755); continue; }}
-		if (f->kind == 'l') {{ if (symlink(f->data, buf)) die("symlink"); continue; }}
-		if (f->kind == 'i') {{ if (mkfifo(buf, 0600) || chmod(buf, f->mode)) die("mkfifo"); continue; }}
-		int fd = open(buf, O_WRONLY | O_CREAT | O_EXCL, 0600);
-		if (fd < 0 || write(fd, f->data, f->len) != (ssize_t)f->len || fchmod(fd, f->mode)) die(buf);
-		close(fd);
-	}}
-	for (int i = 0; i < nfiles; i++)
-		if (files[i].kind == 'd') {{ snprintf(buf, sizeof buf, "%s%s", root, files[i].path); chmod(buf, files[i].mode); }}
-}}
-
-/* JSON as the model prints it (json.dumps, ensure_ascii=False): UTF-8
- * passes through, so the two lines compare byte for byte (a non-UTF-8
- * string is {{"b64": ...}} in the model's line and raw here). */
-static char js[1 << 25];
-static size_t jn;
-static void jput(const char *s) {{ size_t l = strlen(s); if (jn + l < sizeof js) {{ memcpy(js + jn, s, l); jn += l; }} }}
-static void jstr(const unsigned char *p, uint32_t n)
-{{
-	char b[8];
-	jput("\"");
-	for (uint32_t i = 0; i < n; i++) {{
-		if (p[i] == '"' || p[i] == '\\') {{ b[0] = '\\'; b[1] = p[i]; b[2] = 0; jput(b); }}
-		else if (p[i] == '\n') jput("\\n");
-		else if (p[i] == '\t') jput("\\t");
-		else if (p[i] == '\r') jput("\\r");
-		else if (p[i] < 0x20 || p[i] == 0x7f) {{ snprintf(b, sizeof b, "\\u%04x", p[i]); jput(b); }}
-		else {{ b[0] = p[i]; b[1] = 0; jput(b); }}
-	}}
-	jput("\"");
-}}
-
-/* The probe's report (records: u8 type, u32 length, payload) as an
- * "exec" outcome, fields in the model's order. */
-static void decode(const unsigned char *p, size_t n)
-{{
-	const unsigned char *tag = 0, *fn = 0, *comm = 0, *exe = 0; uint32_t tl = 0, fl = 0, cl = 0, xl = 0;
-	int execfd = 0, variant = 0, have_flags = 0; uint64_t base = 0, atflags = 0;
-	for (int pass = 0; pass < 3; pass++) {{
-		if (pass == 1) {{ jput("{{\"outcome\": \"exec\", \"tag\": "); jstr(tag, tl); jput(", \"argv\": ["); }}
-		if (pass == 2) jput("], \"envp\": [");
-		int first = 1;
-		for (size_t off = 0; off + 5 <= n;) {{
-			uint32_t len; memcpy(&len, p + off + 1, 4);
-			const unsigned char *v = p + off + 5; char t = p[off];
-			if (off + 5 + len > n) break;
-			if (pass == 0) {{
-				if (t == 'T') {{ tag = v; tl = len; }} else if (t == 'X') {{ fn = v; fl = len; }}
-				else if (t == 'C') {{ comm = v; cl = len; }} else if (t == 'D') execfd = 1;
-				else if (t == 'V') variant = 1; else if (t == 'B' && len == 8) memcpy(&base, v, 8);
-				else if (t == 'L') {{ exe = v; xl = len; }}
-				else if (t == 'F' && len == 8) {{ memcpy(&atflags, v, 8); have_flags = 1; }}
-			}} else if ((pass == 1 && t == 'a') || (pass == 2 && t == 'e')) {{
-				if (!first) jput(", ");
-				jstr(v, len); first = 0;
-			}}
-			off += 5 + len;
-		}}
-	}}
-	jput("]");
-	if (fn) {{ jput(", \"execfn\": "); jstr(fn, fl); }}
-	if (comm) {{ jput(", \"comm\": "); jstr(comm, cl); }}
-	jput(execfd ? ", \"execfd\": true" : ", \"execfd\": false");
-	if (exe) {{ jput(", \"exe\": "); jstr(exe, xl); }}
-	if (have_flags) {{ char fb[48]; snprintf(fb, sizeof fb, ", \"at_flags\": %llu", (unsigned long long)atflags); jput(fb); }}
-	if (variant) jput(base ? ", \"at_base\": true" : ", \"at_base\": false");
-	jput("}}");
-}}
-
-static int report(void)
-{{
-	if (entries[0] && jn && js[jn - 1] == '}}') {{ jn--; jput(entries); jput("}}"); }}
-	js[jn] = 0;
-	size_t el = strcspn(expected, "\n");
-	const char *cut = strstr(expected, " (model profile");
-	if (cut) el = cut - expected;
-	printf("observed: %s\n", js);
-	printf("expected: %s\n", expected);
-	int same = jn == el && !memcmp(js, expected, el);
-	/* the model leaves out a crafted program's exit status */
-	if (!same && !strncmp(expected, "{{\"outcome\": \"exit\"}}", el) && !strncmp(js, "{{\"outcome\": \"exit\"", 18))
-		same = 1;
-	printf("%s\n", same ? "verdict: the kernel agrees with the model" : "verdict: the kernel DIFFERS from the model");
-	return same ? 0 : 1;
-}}
-
-int main(int argc, char **argv0)
-{{
-	char root[4096], bm[4200];
-	if (EMBED_FILES) {{
-		char tmpl[] = "/tmp/execspec-repro.XXXXXX";
-		if (!mkdtemp(tmpl)) die("mkdtemp");
-		snprintf(root, sizeof root, "%s/root", tmpl);
-		mkdir(root, 0755);
-		create_files(root);
-		/* the work happens in a child; this process removes the files after */
-		pid_t w = fork();
-		if (w < 0) die("fork");
-		if (w > 0) {{
-			int ws; waitpid(w, &ws, 0);
-			nftw(tmpl, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-			return WIFEXITED(ws) ? WEXITSTATUS(ws) : 2;
-		}}
-	}} else {{
-		if (argc < 2) {{ fprintf(stderr, "usage: %s ROOT\n", argv0[0]); return 2; }}
-		snprintf(root, sizeof root, "%s", argv0[1]);
-	}}
-	snprintf(bm, sizeof bm, "%s/../binfmt_misc", root);
-	uid_t uid = getuid(); gid_t gid = getgid();
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNS)) die("unshare(CLONE_NEWUSER|CLONE_NEWNS)");
-	char m[64];
-	write_file("/proc/self/setgroups", "deny");
-	snprintf(m, sizeof m, "0 %u 1", (unsigned)uid); write_file("/proc/self/uid_map", m);
-	snprintf(m, sizeof m, "0 %u 1", (unsigned)gid); write_file("/proc/self/gid_map", m);
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) die("make / private");
-	int bmfd = -1;
-	if (nregs || nreads) {{
-		mkdir(bm, 0755);
-		/* In a new user namespace this is a private instance (Linux >= 6.7);
-		 * older kernels refuse it, and the global instance is never used. */
-		if (mount("binfmt_misc", bm, "binfmt_misc", 0, NULL)) {{
-			fprintf(stderr, "reproducer: no private binfmt_misc instance (%s; needs Linux >= 6.7): "
-				"not registering in the global one\n", strerror(errno));
-			return 77;
-		}}
-		bmfd = open(bm, O_PATH | O_DIRECTORY);
-	}}
-	/* the probe reads its exe link through a procfs directory at fd {proc_fd} */
-	int pfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (pfd < 0 || dup2(pfd, {proc_fd}) < 0) die("procfs at fd {proc_fd}");
-	if (chroot(root) || chdir("/")) die("chroot");
-	for (int i = 0; i < nwriters; i++)
-		if (open(writers[i], O_WRONLY | O_CLOEXEC) < 0) die("open for writing");
-	for (int i = 0; i < nregs; i++) {{
-		if (!regs[i].data) {{  /* an unlink(2) of a name in the instance */
-			if (unlinkat(bmfd, regs[i].name, 0)) {{
-				char b[96];
-				snprintf(b, sizeof b, "{{\"outcome\": \"register-error\", \"index\": %d, \"errno\": \"%s\"}}", i, errname(errno));
-				jput(b);
-				return report();
-			}}
-			continue;
-		}}
-		int fd = openat(bmfd, regs[i].name, O_WRONLY);
-		if (fd < 0 || write(fd, regs[i].data, regs[i].len) != (ssize_t)regs[i].len) {{
-			char b[96];
-			snprintf(b, sizeof b, "{{\"outcome\": \"register-error\", \"index\": %d, \"errno\": \"%s\"}}", i, errname(errno));
-			jput(b);
-			return report();
-		}}
-		close(fd);
-	}}
-	for (int i = 0; i < nreads; i++) {{  /* the entries as the kernel renders them */
-		char text[8192]; int fd = openat(bmfd, reads[i], O_RDONLY); ssize_t r = fd < 0 ? -1 : read(fd, text, sizeof text);
-		size_t save = jn;
-		jput(i ? ", " : ", \"binfmt_misc_entries\": {{");
-		jstr((const unsigned char *)reads[i], strlen(reads[i]));
-		jput(": ");
-		if (r < 0) {{ jput("{{\"errno\": \""); jput(errname(errno)); jput("\"}}"); }} else jstr((unsigned char *)text, r);
-		if (i == nreads - 1) jput("}}");
-		/* kept aside: it goes after the exec's own fields */
-		size_t l = jn - save; strncat(entries, js + save, l < sizeof entries - strlen(entries) - 1 ? l : 0); jn = save;
-		if (fd >= 0) close(fd);
-	}}
-	if (chdir(cwd)) die("chdir cwd");
-	struct rlimit rl; getrlimit(RLIMIT_STACK, &rl); rl.rlim_cur = {rlimit};
-	if (setrlimit(RLIMIT_STACK, &rl)) die("setrlimit");
-	int out[2], st[2];
-	if (pipe(out) || pipe2(st, O_CLOEXEC)) die("pipe");
-	pid_t pid = fork();
-	if (pid == 0) {{
-		int dfd = AT_FDCWD;
-		if (dirfd_path) {{
-			int fd = open(dirfd_path, (dirfd_opath ? O_PATH : O_RDONLY | O_NONBLOCK));
-			if (fd < 0) die("open dirfd");
-			if (dup3(fd, 3, dirfd_cloexec ? O_CLOEXEC : 0) < 0) die("dup dirfd");
-			dfd = 3;
-		}} else if (dirfd_num != -100) dfd = dirfd_num;
-		dup2(out[1], 1);
-		long r = is_at ? syscall(SYS_execveat, dfd, path, argv, envp, flags) : syscall(SYS_execve, path, argv, envp);
-		int e = r == 0 ? 0 : errno;
-		if (write(st[1], &e, sizeof e) < 0) _exit(126);
-		_exit(127);
-	}}
-	close(out[1]); close(st[1]);
-	static unsigned char rep[1 << 24]; size_t n = 0; ssize_t k;
-	while ((k = read(out[0], rep + n, sizeof rep - n)) > 0) n += k;
-	int e = -1, status;
-	ssize_t got = read(st[0], &e, sizeof e);
-	waitpid(pid, &status, 0);
-	char b[128];
-	if (got == sizeof e && e) {{ snprintf(b, sizeof b, "{{\"outcome\": \"error\", \"errno\": \"%s\"}}", errname(e)); jput(b); }}
-	else if (got == sizeof e) jput("{{\"outcome\": \"returned\", \"value\": 0}}");
-	else if (WIFSIGNALED(status)) {{ snprintf(b, sizeof b, "{{\"outcome\": \"signal\", \"signal\": \"%s\"}}", signame(WTERMSIG(status))); jput(b); }}
-	else if (n) decode(rep, n);
-	else {{ snprintf(b, sizeof b, "{{\"outcome\": \"exit\", \"status\": %d}}", WEXITSTATUS(status)); jput(b); }}
-	return report();
-}}
-'''
+    b = sub.add_parser("bug-report", help="a plain-text bug report for a failing case, reproducer inline")
+    b.add_argument("failure", help="a case file holding one case (e.g. failures/<test>.json)")
+    b.add_argument("--target", required=True, help="sandbox, docker, qemu:IMAGE, uml, sim:NAME, model:PROFILE")
+    b.add_argument("--kernel", default="auto", help="the model profile (default auto: the target's kernel)")
+    b.set_defaults(func=cmd_bug_report)

@@ -17,6 +17,7 @@ from hypothesis import assume
 
 import model
 from harness.case import Case, case_from_json, case_to_json, diff_outcomes, dumps_outcome
+from harness.minimise import minimise
 from harness.targets import Target
 
 FAILURES = Path(os.environ.get("EXECSPEC_FAILURES", Path(__file__).resolve().parent.parent / "failures"))
@@ -64,6 +65,12 @@ class Checker:
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", test.split("::")[-1])[:80]
         FAILURES.mkdir(parents=True, exist_ok=True)
         path = FAILURES / f"{slug}.json"
+        if _final_example():  # Hypothesis has shrunk it: minimise further against the target
+            small = minimise(case, self.target, self.profile, budget=100)
+            if small != case:
+                case, expected = small, model.predict(small, self.profile)
+                observed = self.target.run(small)
+                diff = diff_outcomes(expected, observed, self.target.observable) or diff
         text = json.dumps(case_to_json(case), ensure_ascii=False, indent=1)
         path.write_text(text + "\n")
         image = f" --kernel {self.image}" if self.image else ""
@@ -79,4 +86,16 @@ class Checker:
             "case:", text,
             f"replay: python -m harness run {shown} --target {self.target_name}{image}",
             f"model:  python -m harness run {shown} --target model --kernel {self.profile.name}",
+            f"report: python -m harness bug-report {shown} --target {self.target_name}{image}",
         ])
+
+
+def _final_example() -> bool:
+    """The last run of a failing example (Hypothesis' shrunk one), or a pinned
+    case: minimising every example Hypothesis tries while shrinking would
+    multiply the target runs."""
+    try:
+        from hypothesis.control import current_build_context
+        return current_build_context().is_final
+    except Exception:  # not inside a Hypothesis test: a pinned case
+        return True

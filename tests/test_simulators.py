@@ -86,3 +86,29 @@ def test_classify():
     assert k == "g: comm | model exec -> simulator exec"
     assert classify("g", {"outcome": "error", "errno": "ENOENT"}, {"outcome": "error", "errno": "EACCES"},
                     frozenset({"outcome", "errno"})) == "g: errno | model error ENOENT -> simulator error EACCES"
+
+
+def _execveat_dirfd_cases() -> list[Case]:
+    """Every dirfd path of the execveat generator, opened each way, with a
+    relative name and with AT_EMPTY_PATH (the launcher opens the path as fd 3)."""
+    from generators.execveat import DIRFDS, FILES
+    out = []
+    for d in (x for x in DIRFDS if isinstance(x, bytes)):
+        for path, flags in ((b"probe", ()), (b"", ("AT_EMPTY_PATH",))):
+            for cloexec, opath in ((False, False), (True, False), (False, True)):
+                out.append(Case(files=FILES, exec=Exec(path=path, argv=(b"x",), envp=(b"K=V",), cwd=b"/",
+                                                       syscall="execveat", dirfd=d, flags=flags,
+                                                       dirfd_cloexec=cloexec, dirfd_opath=opath)))
+    return out
+
+
+def test_do_nothing_simulator_execveat_dirfd(identity):
+    """The launcher's own dirfd set-up must be invisible: with fd 3 free it
+    once called dup3(3, 3) (EINVAL), which the PRoot report blamed on PRoot."""
+    wrong = []
+    for case in _execveat_dirfd_cases():
+        observed = identity.run(case)
+        if diff_outcomes(model.predict(case, identity.kernel), observed, identity.observable):
+            e = case.exec
+            wrong.append((e.dirfd, e.path, e.flags, e.dirfd_cloexec, e.dirfd_opath, observed))
+    assert not wrong, wrong[:5]

@@ -74,7 +74,9 @@ int main(void)
 	if (dirfd == -2) {
 		int fd = open(dirfd_path, (dflags & 1 ? O_PATH : O_RDONLY | O_NONBLOCK));
 		if (fd < 0) die(errno);
-		if (dup3(fd, 3, dflags & 2 ? O_CLOEXEC : 0) < 0) die(errno);
+		/* dup3(3, 3) is EINVAL: when fd 3 was free, only set its flag */
+		if (fd != 3 ? dup3(fd, 3, dflags & 2 ? O_CLOEXEC : 0) < 0
+			    : fcntl(3, F_SETFD, dflags & 2 ? FD_CLOEXEC : 0) < 0) die(errno);
 		if (fd != 3) close(fd);
 		dirfd = 3;
 	}

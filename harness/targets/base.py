@@ -26,6 +26,20 @@ class Target:
     # Why crafted ELF programs cannot be run honestly here (suites/test_elf.py
     # then skips as a whole), or None.
     crafted_elf_unsupported: str | None = None
+    # Cases may register binfmt_misc rules: in a private instance (a new
+    # user namespace, Linux >= 6.7) or a disposable guest.  A target that
+    # cannot declares False; suites then skip whole tests (lacks()).
+    per_userns_binfmt_misc = True
+
+    def lacks(self, need: str) -> str | None:
+        """Why this target cannot run any case of a test marked
+        @pytest.mark.needs(need) ("binfmt_misc", "crafted_elf"), or None."""
+        if need == "binfmt_misc" and not self.per_userns_binfmt_misc:
+            return (f"{self.describe()}: no private binfmt_misc instance (per user namespace only from "
+                    "Linux 6.7, 21ca59b365c0); the host's global instance is never touched")
+        if need == "crafted_elf":
+            return self.crafted_elf_unsupported
+        return None
 
     def skip_reason(self, case: Case) -> str | None:
         """Why this target cannot run `case` honestly, or None."""

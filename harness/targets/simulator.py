@@ -160,6 +160,14 @@ class SimulatorTarget(Target):
     def describe(self) -> str:
         return f"{self.name} ({self.desc.get('emulated', 'a user-space exec')}; host kernel {os.uname().release})"
 
+    per_userns_binfmt_misc = False  # a simulator run registers nothing
+
+    def lacks(self, need: str) -> str | None:
+        if need == "binfmt_misc":
+            return f"{self.name}: " + self.desc.get("unsupported", {}).get(
+                "binfmt_misc", "a simulator run registers nothing (no private binfmt_misc instance)")
+        return super().lacks(need)
+
     def skip_reason(self, case: Case) -> str | None:
         e = case.exec
         checks = {"binfmt_misc": bool(case.binfmt_misc or case.binfmt_misc_read),
