@@ -3,6 +3,8 @@ from Debian's linux-source package into the project's cache (never
 installed, never committed), to check our KTAP the way kernel CI reads it.
 
     python -m harness.kunit FILE.ktap     # kunit_parser's verdict and counts
+    python -m harness.kunit FILE.ktap --summary SUMMARY.json
+        # and exit 1 unless they are the run's own (pytest's, from --summary)
 
 The package is fetched with apt pointed at a private sources list and
 state directory under build/kunit/ (the mirror is the one the machine's
@@ -149,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     import json
     p = argparse.ArgumentParser(prog="python -m harness.kunit", description=__doc__.splitlines()[0])
     p.add_argument("ktap", help="a KTAP file")
+    p.add_argument("--summary", help="the run's --summary JSON: its counts must be kunit_parser's")
+    p.add_argument("-v", "--verbose", action="store_true", help="also show kunit_parser's own report")
     args = p.parse_args(argv)
     try:
         r = parse(Path(args.ktap).read_text(), progress=lambda m: print(f"execspec: {m}", file=sys.stderr))
@@ -156,9 +160,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 3
     printed = r.pop("printed")
-    if printed.strip():
+    if args.verbose or r["crashed"] or r["errors"]:
         sys.stderr.write(printed)
     print(json.dumps(r, indent=1))
+    if args.summary:
+        c = json.loads(Path(args.summary).read_text())["counts"]
+        ours = (c["passed"], c["failed"] + c["error"], c["skipped"])
+        theirs = (r["passed"], r["failed"], r["skipped"])
+        if ours != theirs or r["crashed"] or r["errors"]:
+            print(f"error: kunit_parser read passed/failed/skipped {theirs} (crashed {r['crashed']}, "
+                  f"errors {r['errors']}); the run counted {ours}", file=sys.stderr)
+            return 1
+        print(f"kunit_parser agrees with the run: passed {ours[0]}, failed {ours[1]}, skipped {ours[2]}",
+              file=sys.stderr)
+        return 0
     return 0 if r["status"] in ("SUCCESS", "SKIPPED") else 1
 
 
