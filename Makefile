@@ -27,9 +27,15 @@ test: setup
 
 # The suites on a QEMU guest kernel (TCG), CI-bounded: needs qemu-system-x86;
 # the Debian kernel is fetched into build/kernels with a private apt state.
+# Its KTAP, JUnit and summary land in build/results/; the kernel's own
+# kunit_parser must read the KTAP with the run's counts.
 test-guest: setup
+	mkdir -p build/results
 	EXECSPEC_REQUIRE_TARGET=1 EXECSPEC_PROFILE=$${EXECSPEC_PROFILE:-ci-guest} \
-		$(PY) -m pytest suites -n $(JOBS) --target qemu --kernel $(GUEST) $(ARGS)
+		$(PY) -m pytest suites -n $(JOBS) --target qemu --kernel $(GUEST) \
+		--ktap build/results/$(GUEST).ktap --junitxml build/results/$(GUEST).xml \
+		--summary build/results/$(GUEST).json $(ARGS)
+	$(PY) -m harness.kunit build/results/$(GUEST).ktap --summary build/results/$(GUEST).json >/dev/null
 
 # The suites through a container (needs an engine: docker/engine.sh start).
 test-docker: setup

@@ -8,6 +8,21 @@ case; SKIP carries its reason; a failure carries its diagnostic (the diff,
 the saved case and the replay command) as "# " lines, and a corpus case its
 `linux-git:` tags.  Reports are gathered where they arrive, which with
 pytest-xdist is the controller, so the file is whole with -n.
+
+What its readers need, checked against them (tests/test_ktap_consumers.py):
+- The top level is kselftest's "TAP version 13" with the plan on the next
+  line: the kernel's kunit_parser accepts it (TAP 13/14 or KTAP 1), and a
+  plain TAP reader (tappy) wants its plan on line 1, on line 2 after a TAP
+  version line, or last.  Each suite is a nested "KTAP version 1" block.
+- A suite is named "execspec.<module>" (module without "test_"): a pytest
+  test is named test*/Test*, so no test can carry its suite's name.
+  kunit_parser ends a suite at the first result line with the suite's name,
+  which had shifted every later number when module test_execveat held a
+  test test_execveat.
+- Run metadata (kernel, target, profile, seed) are "# " lines after the plan.
+- Diagnostic lines cannot open a subtest ("# Subtest:") nor contain the
+  console phrases at which kunit_parser stops reading ("reboot: System
+  halted", ...): those are defused.
 """
 from __future__ import annotations
 
@@ -28,11 +43,31 @@ class Result:
     diag: list[str] = field(default_factory=list)
 
 
+SUITE_PREFIX = "execspec."
+
+# Phrases at which kunit_parser stops reading a kernel log (KTAP_END), and the
+# subtest header: defused wherever our text (a guest's console tail) has them.
+_DEFUSE = [(re.compile(r"List of all partitions:"), "List of all partitions -"),
+           (re.compile(r"Kernel panic - not syncing: VFS:"), "Kernel panic - not syncing (VFS)"),
+           (re.compile(r"reboot: System halted"), "reboot (System halted)"),
+           (re.compile(r"^(\s*)Subtest:"), r"\1Subtest -")]
+
+
+def defuse(text: str) -> str:
+    for pat, repl in _DEFUSE:
+        text = pat.sub(repl, text)
+    return text
+
+
+def suite_name(module: str) -> str:
+    return SUITE_PREFIX + module.removeprefix("test_")
+
+
 def _name(nodeid: str) -> tuple[str, str]:
     """(suite, test) from a pytest node id; KTAP names hold no '#'."""
     path, _, test = nodeid.partition("::")
-    suite = path.rsplit("/", 1)[-1].removesuffix(".py")
-    return suite, test.replace("#", "%23").replace(" ", "_")
+    suite = suite_name(path.rsplit("/", 1)[-1].removesuffix(".py"))
+    return suite, test.replace("#", "%23").replace(" ", "_").replace("\n", "_")
 
 
 def _reason(report: pytest.TestReport) -> str:
@@ -55,10 +90,11 @@ def _diag(report: pytest.TestReport) -> list[str]:
 
 
 class KtapPlugin:
-    def __init__(self, path: str, header: list[str]):
+    def __init__(self, path: str, header):
         self.path = path
-        self.header = header
+        self.header = header  # a list of lines, or a callable giving them at the end
         self.results: dict[str, list[Result]] = {}
+        self.bail: str | None = None  # the run stopped before testing: why
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         suite, test = _name(report.nodeid)
@@ -79,25 +115,30 @@ class KtapPlugin:
                 bucket.append(r)
 
     def render(self) -> str:
-        out = ["KTAP version 1", *(f"# {h}" for h in self.header), f"1..{len(self.results)}"]
+        header = self.header() if callable(self.header) else self.header
+        out = ["TAP version 13", f"1..{len(self.results)}", *(defuse(f"# {h}") for h in header)]
         totals = {"pass": 0, "fail": 0, "skip": 0}
         # by name: the same run gives the same numbering with or without xdist
         for i, (suite, tests) in enumerate(sorted(self.results.items()), 1):
             tests = sorted(tests, key=lambda t: t.name)
             out += ["    KTAP version 1", f"    # Subtest: {suite}", f"    1..{len(tests)}"]
             for j, t in enumerate(tests, 1):
+                name = t.name if t.name != suite else t.name + "_"  # never the suite's own result line
                 if t.outcome == "skip":
-                    out.append(f"    ok {j} {t.name} # SKIP {t.reason.splitlines()[0] if t.reason else ''}".rstrip())
+                    reason = defuse(t.reason.splitlines()[0]) if t.reason else ""
+                    out.append(f"    ok {j} {name} # SKIP {reason}".rstrip())
                     totals["skip"] += 1
                 else:
-                    out += [f"    # {d}".rstrip() for d in t.diag]
-                    out.append(f"    {t.outcome} {j} {t.name}")
+                    out += [defuse(f"    # {d}").rstrip() for d in t.diag]
+                    out.append(f"    {t.outcome} {j} {name}")
                     totals["pass" if t.outcome == "ok" else "fail"] += 1
             failed = any(t.outcome == "not ok" for t in tests)
             all_skipped = tests and all(t.outcome == "skip" for t in tests)
             out.append(f"{'not ok' if failed else 'ok'} {i} {suite}" + (" # SKIP" if all_skipped else ""))
+        if self.bail:
+            out.append(defuse(f"Bail out! {self.bail}"))
         out.append(f"# Totals: pass:{totals['pass']} fail:{totals['fail']} xfail:0 xpass:0 "
-                   f"skip:{totals['skip']} error:0")
+                   f"skip:{totals['skip']} error:{1 if self.bail else 0}")
         return "\n".join(out) + "\n"
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
@@ -110,10 +151,13 @@ class KtapPlugin:
                 f.write(text)
 
 
-def configure(config: pytest.Config, header: list[str]) -> None:
+def configure(config: pytest.Config, header) -> KtapPlugin | None:
     path = config.getoption("--ktap")
     if path and not hasattr(config, "workerinput"):
-        config.pluginmanager.register(KtapPlugin(path, header), "execspec-ktap")
+        plugin = KtapPlugin(path, header)
+        config.pluginmanager.register(plugin, "execspec-ktap")
+        return plugin
+    return None
 
 
 _RESULT = re.compile(r"^(ok|not ok) (\d+)(?: ([^#]*?))?(?: # (SKIP|TODO)(?: .*)?)?$")
@@ -137,8 +181,8 @@ def validate(text: str) -> list[str]:
             problems.append(f"line {n}: indentation {indent} is not a multiple of 4")
             continue
         depth, body = indent // 4, line.strip()
-        if body.startswith("KTAP version "):
-            if body != "KTAP version 1":
+        if body.startswith(("KTAP version ", "TAP version ")):
+            if body != "KTAP version 1" and not (depth == 0 and body in ("TAP version 13", "TAP version 14")):
                 problems.append(f"line {n}: {body!r}")
             if depth != len(stack):
                 problems.append(f"line {n}: version line at depth {depth}, expected {len(stack)}")
@@ -153,7 +197,7 @@ def validate(text: str) -> list[str]:
         if level is None:
             problems.append(f"line {n}: deeper than any open block")
             continue
-        if body.startswith("#"):
+        if body.startswith("#") or body.startswith("Bail out!"):
             continue
         m = re.fullmatch(r"1\.\.(\d+)", body)
         if m:

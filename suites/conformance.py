@@ -30,6 +30,7 @@ class Checker:
         self.target_name = target_name
         self.image = image  # qemu: the kernel image the replay must boot
         self.count = 0
+        self.saved: Path | None = None  # the case file of the last mismatch (conftest names it in the report)
 
     def __call__(self, case: Case, *, pinned: bool = False) -> dict:
         # What runs is what a saved file replays: generated cases go through
@@ -73,6 +74,7 @@ class Checker:
                 diff = diff_outcomes(expected, observed, self.target.observable) or diff
         text = json.dumps(case_to_json(case), ensure_ascii=False, indent=1)
         path.write_text(text + "\n")
+        self.saved = path
         image = f" --kernel {self.image}" if self.image else ""
         try:
             shown = path.relative_to(Path.cwd())

@@ -30,9 +30,36 @@ def get_target(name: str, kernel: str | None = None, modules: str | None = None)
     raise TargetUnavailable(f"unknown target {name!r} (known: sandbox, docker, sim:NAME|sim:FILE.json, model[:PROFILE], qemu[:IMAGE], uml[:IMAGE])")
 
 
+def preflight(name: str, kernel: str | None = None, modules: str | None = None) -> None:
+    """Raises TargetUnavailable (one line saying why) when target `name`
+    cannot start here, checking what each test worker's target will need
+    (the emulator, the engine, the kernel: fetched here, once, with progress
+    lines) without starting it."""
+    base = name.partition(":")[0]
+    if base == "qemu":
+        from .qemu import preflight as qemu_preflight
+        qemu_preflight(name.partition(":")[2] or kernel, modules)
+    elif base == "uml":
+        from .uml import resolve_uml
+        import os
+        resolve_uml(name.partition(":")[2] or kernel or "debian-uml", modules or os.environ.get("EXECSPEC_QEMU_MODULES"))
+    elif base == "sandbox":
+        from harness.executor import userns_available
+        ok, why = userns_available()
+        if not ok:
+            raise TargetUnavailable(f"sandbox target: {why}")
+    elif base == "docker":
+        from .docker import engine
+        engine().close()
+    elif base in ("model", "sim"):
+        return
+    else:
+        get_target(name)  # unknown: raises saying which are known
+
+
 def is_image_target(name: str) -> bool:
     """Targets whose --kernel names a kernel image rather than a model profile."""
     return name in ("qemu", "uml")
 
 
-__all__ = ["Target", "TargetBroken", "TargetUnavailable", "get_target"]
+__all__ = ["Target", "TargetBroken", "TargetUnavailable", "get_target", "preflight"]

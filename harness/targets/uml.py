@@ -12,7 +12,6 @@ space can differ: that is UML, not the exec code under test.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from harness.case import Case
@@ -20,18 +19,17 @@ from harness.qemu.guest import GuestError, UmlGuest
 from harness.qemu.initramfs import find_module
 
 from .base import TargetBroken, TargetUnavailable
-from .qemu import ROOT, QemuTarget, kernel_version
+from .qemu import QemuTarget, fetch_debian, kernel_version
 
 
 def resolve_uml(spec: str, modules: str | None) -> tuple[Path, Path | None]:
     if spec == "debian-uml":
-        r = subprocess.run([str(ROOT / "harness" / "qemu" / "fetch-kernel.sh"), "bookworm", "user-mode-linux"],
-                           capture_output=True, text=True)
-        if r.returncode:
-            raise TargetUnavailable(f"cannot fetch user-mode-linux: {r.stderr.strip()[-500:]}")
-        tree = Path(r.stdout.strip().splitlines()[-1])
+        tree = fetch_debian("debian-uml", "user-mode-linux")
         return tree / "usr" / "bin" / "linux.uml", find_module(tree)
     linux = Path(spec)
+    if linux.is_dir() and (linux / "linux").is_file():  # an ARCH=um build tree
+        mod = linux / "fs" / "binfmt_misc.ko"
+        return linux / "linux", (Path(modules) if modules else (mod if mod.is_file() else None))
     if not linux.is_file():
         raise TargetUnavailable(f"UML kernel {spec!r} not found (or use debian-uml)")
     module = None
@@ -60,8 +58,11 @@ class UmlTarget(QemuTarget):
         self.spec = spec or "debian-uml"
         linux, module = resolve_uml(self.spec, modules or os.environ.get("EXECSPEC_QEMU_MODULES"))
         try:
+            from harness.runinfo import say
             self.guest = UmlGuest(linux, module)
+            say(f"booting UML {self.spec} ...")
             self.guest.start()
+            say(f"UML guest up in {self.guest.boot_seconds:.1f} s: {self.guest.hello.get('K', '?')}")
         except GuestError as e:
             raise TargetBroken(f"UML guest {self.spec} did not boot: {e}") from None
         self.kernel = kernel_version(self.guest.hello)
