@@ -338,7 +338,7 @@ def _check_task_size(mm: AddressSpace, ph: Phdr, k: int) -> None:
 
 
 def _map_image(mm: AddressSpace, eh: Ehdr, phdrs: list[Phdr], data: bytes, dyn_base: int,
-               is_interp: bool = False, legacy: bool = False) -> int:
+               is_interp: bool = False, legacy: bool = False, span_fix: bool = True) -> int:
     """Maps an image's PT_LOADs; returns its load bias.  ET_DYN images go at
     `dyn_base` (where mmap would put them: any free, high enough place).
     `legacy`: the loader before 585a018627b4 (main program) or
@@ -349,6 +349,14 @@ def _map_image(mm: AddressSpace, eh: Ehdr, phdrs: list[Phdr], data: bytes, dyn_b
         if not loads:
             raise Signal()  # total_mapping_size() == 0: EINVAL
         bias = dyn_base - _pagestart(loads[0].vaddr)
+    if not span_fix and loads and (eh.type == ET_DYN or is_interp):
+        # Before 8904d9cd90ee (5.18) total_mapping_size() was the last
+        # PT_LOAD's end less the first one's page start, in table order: a
+        # table not sorted by p_vaddr wraps it to a huge size that the first
+        # elf_map() cannot reserve (ENOMEM, after the point of no return).
+        span = (loads[-1].vaddr + loads[-1].memsz - _pagestart(loads[0].vaddr)) % (1 << 64)
+        if _pagealign(span) == 0 or _pagealign(span) > mm.task_size:
+            raise Signal()
     if legacy:
         _map_legacy(mm, loads, data, bias, is_interp)
         return bias
@@ -438,7 +446,8 @@ def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Ph
         # ET_DYN main programs and interpreters get separate, free regions.
         # The 6.7 rework came as a series; stable kernels took parts of it.
         bias = _map_image(mm, eh, phdrs, data, dyn_base=0x5555_5555_4000 if not h.ia32 else 0x5655_5000,
-                          legacy=not bprm.profile.has("585a018627b4"))
+                          legacy=not bprm.profile.has("585a018627b4"),
+                          span_fix=bprm.profile.has("8904d9cd90ee"))
         runner, entry = bprm.file, eh.entry + bias
         at_base = 0
         if interp is not None:
@@ -448,7 +457,8 @@ def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Ph
                 raise Signal()  # total_mapping_size() == 0: EINVAL
             ibias = _map_image(mm, interp.eh, interp.phdrs, interp.data,
                                dyn_base=0x7F00_0000_0000 if not h.ia32 else 0xF700_0000, is_interp=True,
-                               legacy=not bprm.profile.has("8b04d32678e3"))
+                               legacy=not bprm.profile.has("8b04d32678e3"),
+                               span_fix=bprm.profile.has("8904d9cd90ee"))
             at_base = ibias if interp.eh.type == ET_DYN else 0
             runner, entry = interp.node, interp.eh.entry + ibias
         if entry >= mm.task_size:
