@@ -89,3 +89,19 @@ def test_killed_run_leaves_no_container(tmp_path):
             break
         time.sleep(0.5)
     assert set(_containers()) <= before
+
+
+def test_hostile_case_cannot_reach_the_container_or_the_next_case(docker_target, tmp_path):
+    """A crafted program that escapes chroot-style and writes to / would
+    change the container's root (seen by every later case): the case root is
+    a fresh tmpfs behind pivot_root, and nothing else is reachable."""
+    from harness.case import Case, Exec, File
+    prog = tmp_path / "hostile"
+    subprocess.run(["cc", "-static", "-O1", "-o", str(prog), str(ROOT / "tests" / "hostile" / "hostile.c")], check=True)
+    case = Case(files=(File(path=b"/h", type="file", mode=0o755, data=prog.read_bytes()),),
+                exec=Exec(path=b"/h", argv=(b"h", b"escape", b"/tmp"), envp=()))  # /tmp: only in the container
+    assert docker_target.run(case) == {"outcome": "exit", "status": 0}
+    ls = subprocess.run(["docker", "exec", docker_target.cid, "/executor", "--help"], capture_output=True)
+    assert ls.returncode == 2  # the container still answers; its root:
+    root = subprocess.run(["docker", "export", docker_target.cid], capture_output=True).stdout
+    assert b"escaped-" not in root

@@ -98,6 +98,11 @@ class DockerTarget(SandboxTarget):
             privileged=privileged, auto_remove=True, network_mode="none",
             **({} if privileged else {"cap_add": ["SYS_ADMIN"],
                                       "security_opt": ["seccomp=unconfined", "apparmor=unconfined"]}))
+        if not privileged:
+            # --security-opt systempaths=unconfined: no masked /proc paths, so
+            # a case may mount a procfs of its own PID namespace (the probe's exe)
+            host["MaskedPaths"] = []
+            host["ReadonlyPaths"] = []
         c = api.create_container(self.image, stdin_open=True, labels={LABEL: str(os.getpid())}, host_config=host)
         self.cid = c["Id"]
         try:
