@@ -124,7 +124,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print("error: --targets needs at least two targets, comma-separated", file=sys.stderr)
         return 2
     try:
-        with open(args.cases, encoding="utf-8") as f:
+        with open(args.cases, "rb") as f:  # bytes: load_cases names bad UTF-8
             cases = load_cases(f.read(), source=args.cases)
     except (OSError, CaseError) as e:
         print(f"error: {e}", file=sys.stderr)

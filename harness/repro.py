@@ -400,7 +400,7 @@ def c_file(case: Case, prof: Profile) -> str:
 # ---------------------------------------------------------------- commands
 
 def _load_one(path: str) -> Case:
-    with open(path, encoding="utf-8") as f:
+    with open(path, "rb") as f:  # bytes: load_cases names bad UTF-8
         cases = load_cases(f.read(), source=path)
     if len(cases) != 1:
         raise CaseError(path, f"holds {len(cases)} cases; a reproducer is for one")

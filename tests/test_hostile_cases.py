@@ -151,3 +151,44 @@ def test_output_is_capped(executor, hostile):
 def test_program_inherits_only_its_descriptors(executor, hostile):
     """fds 0-2 and PROC_FD (199), nothing of the executor's or the case init's."""
     assert run_hostile(executor, hostile, "fds") == {"outcome": "exit", "status": 0}
+
+
+def test_inherited_descriptors_do_not_confuse_the_executor(tmp_path):
+    """An executor started with fds 3..200 already open (say, by a CI
+    runner) still answers right: its status pipe goes to fd 100 whatever was
+    there, and the case's program inherits none of them."""
+    from harness.protocol import decode_response, encode_case
+    from generators.common import probe
+    import struct
+    import sys
+    ok, why = userns_available()
+    if not ok:
+        pytest.skip(why)
+    fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(3)]
+    try:
+        keep = []
+        for target_fd in (3, 100, 199):
+            os.dup2(fds[0], target_fd, inheritable=True)
+            keep.append(target_fd)
+        argv = [str(build.native("executor")), *[a for p in build.probe_paths() for a in ("--probe", str(p))]]
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=keep)
+    finally:
+        for fd in [*fds, 3, 100, 199]:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    try:
+        def frame() -> bytes:
+            (n,) = struct.unpack("<I", p.stdout.read(4))
+            return p.stdout.read(n)
+        frame()  # hello
+        case = Case(files=(probe(b"/p", "P"),), exec=Exec(path=b"/p", argv=(b"p",), envp=()))
+        f = encode_case(case)
+        p.stdin.write(struct.pack("<I", len(f)) + f)
+        p.stdin.flush()
+        out = decode_response(frame())
+        assert out["outcome"] == "exec" and out["tag"] == "P", out
+    finally:
+        p.stdin.close()
+        p.wait(timeout=10)

@@ -237,7 +237,7 @@ class _Watchdog:
     returns at our exit; signals meant for a terminal's group don't reach it."""
 
     SCRIPT = ('trap "" INT TERM HUP; read _; '
-              'p=$(cat "$1/guest.pgid" 2>/dev/null) && kill -9 -- "-$p" 2>/dev/null; rm -rf "$1"')
+              'p=$(cat "$1/guest.pgid" 2>/dev/null) && kill -9 "-$p" 2>/dev/null; rm -rf "$1"')  # dash: no "--"
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
