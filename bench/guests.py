@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench import corpus  # noqa: E402
 from generators.common import probe  # noqa: E402
-from harness.case import Case, Exec  # noqa: E402
+from contract.case import Case, Exec  # noqa: E402
 from harness.qemu.guest import Guest, UmlGuest  # noqa: E402
 from harness.targets.qemu import kernel_version, resolve_kernel  # noqa: E402
 from harness.targets.uml import resolve_uml  # noqa: E402

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from harness.case import Case, Exec, File, MiscUnlink, MiscWrite
+from contract.case import Case, Exec, File, MiscUnlink, MiscWrite
 
 from .common import probe, script
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from harness.case import Case, Exec, File
+from contract.case import Case, Exec, File
 
 NAME_MAX = 255
 PATH_MAX = 4096

@@ -18,7 +18,7 @@ from dataclasses import replace
 import lief
 from hypothesis import strategies as st
 
-from harness.case import Case, Exec, File
+from contract.case import Case, Exec, File
 
 from .elfbuild import (EM_386, EM_AARCH64, EM_ARM, EM_X86_64, ET_CORE, ET_DYN, ET_EXEC, ET_REL, PAGE, PF_R,
                        PF_W, PF_X, PT_INTERP, PT_LOAD, PT_NOTE, Elf, Seg, encode, program)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from harness.case import Case, Exec, File
+from contract.case import Case, Exec, File
 
 from .common import name_bytes, probe
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from hypothesis import strategies as st
 
-from harness.case import Case
+from contract.case import Case
 
 MAX_WRITERS = 3  # the executor holds at most 64; a few is all a case needs
 
@@ -25,6 +25,5 @@ def with_writers(draw, cases: st.SearchStrategy[Case]) -> Case:
 
 
 def writer_cases() -> st.SearchStrategy[Case]:
-    from . import binfmt_misc, elf, execveat, paths, shebang
-    return with_writers(st.one_of(shebang.chain_cases(), shebang.shebang_cases(), paths.path_cases(),
-                                  execveat.execveat_cases(), binfmt_misc.flag_cases(), elf.interp_cases()))
+    from . import registry
+    return registry()["text-busy"]

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .case import Case, CaseError, dumps_outcome, load_cases_each
+from contract.case import Case, CaseError, dumps_outcome, load_cases_each
 from .protocol import ProtocolError
 from .targets import TargetBroken, TargetUnavailable, get_target
 

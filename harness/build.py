@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = Path(__file__).resolve().parent / "native"
+CONTRACT = ROOT / "contract"  # caselimits.h: the limits the executor shares with contract.case
 CC = os.environ.get("CC", "cc")
 
 # The probe must not depend on libc at all (it runs in an empty root and must
@@ -44,14 +45,14 @@ def _key() -> str:
     for name, (src, flags) in sorted(PROGRAMS.items()):
         h.update(name.encode() + b"\0" + " ".join(flags).encode() + b"\0")
         h.update((NATIVE / src).read_bytes())
-    for hdr in sorted(NATIVE.glob("*.h")):  # caselimits.h and friends
+    for hdr in sorted([*NATIVE.glob("*.h"), *CONTRACT.glob("*.h")]):  # caselimits.h and friends
         h.update(hdr.name.encode() + b"\0" + hdr.read_bytes())
     return h.hexdigest()[:16]
 
 
 def limit(name: str) -> int:
-    """A limit of native/caselimits.h (read once, in harness.case)."""
-    from .case import LIMITS
+    """A limit of contract/caselimits.h (read once, in contract.case)."""
+    from contract.case import LIMITS
     return LIMITS[name]
 
 
@@ -59,12 +60,12 @@ def build_dir() -> Path:
     return Path(os.environ.get("EXECSPEC_BUILD", ROOT / "build")) / "native" / _key()
 
 
-# Probe variants by name, in the executor's --probe order (harness.case.PROBE_VARIANTS).
+# Probe variants by name, in the executor's --probe order (contract.case.PROBE_VARIANTS).
 PROBES = {"static": "probe", "pie": "probe_pie"}
 
 
 def probe_paths() -> list[Path]:
-    from .case import PROBE_VARIANTS
+    from contract.case import PROBE_VARIANTS
     return [native(PROBES[v]) for v in PROBE_VARIANTS]
 
 
@@ -83,7 +84,7 @@ def native(name: str) -> Path:
             raise BuildError(f"no C compiler {CC!r}: install gcc (apt-get install gcc libc6-dev)")
         for prog, (src, flags) in PROGRAMS.items():
             tmp = out / f".{prog}.tmp"
-            r = subprocess.run([CC, *flags, "-o", str(tmp), str(NATIVE / src)],
+            r = subprocess.run([CC, *flags, "-I", str(CONTRACT), "-o", str(tmp), str(NATIVE / src)],
                                capture_output=True, text=True)
             if r.returncode:
                 raise BuildError(f"building {prog} failed:\n{r.stderr}")

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from .case import Case, CaseError, load_cases, outcome_to_json
+from contract.case import Case, CaseError, load_cases, outcome_to_json
 from .targets import Target, TargetBroken, TargetUnavailable, get_target
 
 # Fields compared: what every chosen target can observe.  "reason" (skip,

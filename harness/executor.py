@@ -8,7 +8,7 @@ import threading
 from typing import Sequence
 
 from . import build
-from .case import LIMITS, Case
+from contract.case import LIMITS, Case
 from .protocol import ProtocolError, decode_response, encode_case, records
 
 _LEN = struct.Struct("<I")

@@ -17,7 +17,7 @@ from pathlib import Path
 import model
 from model.profiles import FEATURES, Profile
 
-from .case import CaseError, case_from_json, diff_outcomes
+from contract.case import CaseError, case_from_json, diff_outcomes
 from .targets import TargetBroken, TargetUnavailable, get_target
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

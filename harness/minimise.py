@@ -12,7 +12,7 @@ from typing import Callable
 
 import model
 
-from .case import Case, CaseError, case_from_json, case_to_json, diff_outcomes
+from contract.case import Case, CaseError, case_from_json, case_to_json, diff_outcomes
 
 Part = tuple[str, int]
 

@@ -10,7 +10,7 @@ import signal as signal_mod
 import re
 import struct
 
-from .case import PROBE_VARIANTS, Case, MiscUnlink, MiscWrite
+from contract.case import PROBE_VARIANTS, Case, MiscUnlink, MiscWrite
 
 KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i"}
 _REC = struct.Struct("<cI")
@@ -208,7 +208,7 @@ def _decode(recs: list[tuple[bytes, bytes]]) -> dict:
         return {"outcome": "output-limit", "bytes": vals[0]}
     if kind == b"f":
         raise ProtocolError(f"the executor refused the case frame ({msg or 'malformed'}); "
-                            "harness.case validation should have caught this")
+                            "contract.case validation should have caught this")
     raise ProtocolError(f"unexpected executor response kind {kind!r}")
 
 

@@ -25,7 +25,7 @@ from hypothesis.errors import NoSuchExample
 
 import model
 
-from .case import Case, case_to_json, diff_outcomes, dumps_outcome, outcome_to_json
+from contract.case import Case, case_to_json, diff_outcomes, dumps_outcome, outcome_to_json
 from .targets import TargetBroken, TargetUnavailable, get_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ def strategies() -> dict:
     from generators.selftest_shapes import selftest_shapes
     from generators.writers import with_writers
 
-    from .case import case_from_json
+    from contract.case import case_from_json
     return {"shebang": shebang.shebang_cases(), "shebang-chain": shebang.chain_cases(),
             "selftest-shapes": st.sampled_from([case_from_json(d) for _, d in selftest_shapes()]),
             "argv-envp": vectors.vector_cases(),

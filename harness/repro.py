@@ -12,8 +12,8 @@ dd), then compiles and runs harness/native/repro.c with the case's data: a
 new user + mount namespace, rules only in a private binfmt_misc instance
 (Linux >= 6.7; never the global one), the exact execve/execveat call, and
 the outcome in the case format's canonical JSON
-(harness.case.canonical_outcome).  Its digest is compared with the digests
-of every outcome harness.case.diff_outcomes accepts (alternatives
+(contract.case.canonical_outcome).  Its digest is compared with the digests
+of every outcome contract.case.diff_outcomes accepts (alternatives
 included), and of what the model predicts with each feature of
 model/profiles.py toggled, so the verdict says which side is the odd one
 out: the kernel (no kernel the model describes behaves so) or the model
@@ -41,7 +41,7 @@ import model
 from model.profiles import FEATURES, Profile
 
 from . import build
-from .case import (LIMITS, PROBE_VARIANTS, Case, CaseError, File, MiscUnlink, MiscWrite, accepted_forms,
+from contract.case import (LIMITS, PROBE_VARIANTS, Case, CaseError, File, MiscUnlink, MiscWrite, accepted_forms,
                    canonical_outcome,
                    diff_outcomes, load_cases)
 

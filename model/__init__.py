@@ -8,7 +8,7 @@ kernel has.
 """
 from __future__ import annotations
 
-from harness.case import Case
+from contract.case import Case
 
 from .binfmt_misc import NotModelled
 from .errors import Errno, InvalidCase

@@ -48,7 +48,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .errors import Errno
 from .namei import open_exec
@@ -123,12 +123,25 @@ def parse_phdr(h: Handler, raw: bytes, off: int) -> Phdr:
 
 # ------------------------------------------------------------------ probes
 
+# Where the probes' bytes come from.  A prediction about a probe needs its
+# headers, but the probes are the harness's programs: the harness registers
+# its builder here (harness/__init__.py), so the model imports nothing of it.
+_probe_source: "Callable[[str], bytes] | None" = None
+
+
+def set_probe_source(source: "Callable[[str], bytes]") -> None:
+    global _probe_source
+    _probe_source = source
+    probe_image.cache_clear()
+
+
 @lru_cache(maxsize=None)
 def probe_image(variant: str = "static") -> bytes:
-    """The bytes of a probe variant as built by the harness (the tag patched
-    in by the executor lives in .data and changes no header)."""
-    from harness import build
-    return build.native(build.PROBES[variant]).read_bytes()
+    """The bytes of a probe variant (the tag patched in by the executor
+    lives in .data and changes no header)."""
+    if _probe_source is None:
+        raise RuntimeError("no probe images: import harness (it registers them with set_probe_source)")
+    return _probe_source(variant)
 
 
 def probe_header(variant: str = "static") -> bytes:

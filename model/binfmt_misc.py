@@ -82,7 +82,7 @@ from .errors import Errno
 from .namei import NAME_MAX, FS, Node, open_exec
 
 if TYPE_CHECKING:
-    from harness.case import MiscUnlink, MiscWrite
+    from contract.case import MiscUnlink, MiscWrite
 
     from .exec import Bprm
     from .profiles import Profile

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from harness.case import Case, EXEC_FLAGS, RLIM_INFINITY
+from contract.case import Case, EXEC_FLAGS, RLIM_INFINITY
 
 from . import binfmt_elf, binfmt_misc, binfmt_script
 from .errors import Errno, InvalidCase
@@ -103,7 +103,7 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
     if isinstance(e.dirfd, int):
         if e.dirfd in (0, 1, 2):
             return PIPE
-        # the harness's own descriptors (100-199) are refused by harness.case
+        # the harness's own descriptors (100-199) are refused by contract.case
         raise Errno("EBADF")
     if not e.dirfd:
         raise InvalidCase("exec.dirfd is an empty path")

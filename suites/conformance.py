@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume
 
 import model
-from harness.case import Case, case_from_json, case_to_json, diff_outcomes, dumps_outcome
+from contract.case import Case, case_from_json, case_to_json, diff_outcomes, dumps_outcome
 from harness.minimise import minimise
 from harness.targets import Target
 

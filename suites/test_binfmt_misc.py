@@ -9,7 +9,7 @@ from hypothesis import given, settings
 
 from generators.binfmt_misc import (control_cases, extension_cases, flag_cases, interplay_cases,
                                     magic_match_cases, probe_magic_cases, registration_cases)
-from harness.case import case_from_json
+from contract.case import case_from_json
 
 # Every case here registers or reads rules: a target without a private
 # binfmt_misc instance (a host kernel < 6.7) skips the module's tests whole.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.case import case_from_json
+from contract.case import case_from_json
 from model.profiles import FEATURES
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -15,7 +15,7 @@ from generators.elf import _case, _interp_elf, add_gnu_stack, interp_cases, muta
     with_interp
 from generators.elfbuild import (EM_386, EM_AARCH64, ET_CORE, ET_DYN, ET_REL, EXIT_CODE, PAGE, PF_R, PF_W, PF_X,
                                  Seg, encode, program)
-from harness.case import File
+from contract.case import File
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from hypothesis import given
 
 from generators.common import probe, script
 from generators.writers import writer_cases
-from harness.case import Case, Exec, File
+from contract.case import Case, Exec, File
 
 BASE = (
     File(path=b"/t", type="dir", mode=0o755),

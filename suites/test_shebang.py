@@ -8,7 +8,7 @@ from hypothesis import given
 import model
 from generators.shebang import chain_cases, shebang_cases
 from generators.selftest_shapes import SELFTEST_EXPECTS_SUCCESS, selftest_shapes
-from harness.case import case_from_json
+from contract.case import case_from_json
 
 
 @given(shebang_cases())

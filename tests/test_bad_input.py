@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.case import LIMITS
+from contract.case import LIMITS
 
 ROOT = Path(__file__).resolve().parent.parent
 OK = {"files": [{"path": "/p", "type": "probe", "tag": "P"}], "exec": {"path": "/p", "argv": ["p"], "envp": []}}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from harness.case import (Case, CaseError, Exec, File, case_from_json, case_to_json, dumps_outcome,
+from contract.case import (Case, CaseError, Exec, File, case_from_json, case_to_json, dumps_outcome,
                           load_cases, outcome_from_json)
 
 ROOT = Path(__file__).resolve().parent.parent

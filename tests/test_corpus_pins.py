@@ -10,7 +10,7 @@ import pytest
 
 import model
 from corpus.build import BASES, _predict, toggled
-from harness.case import case_from_json
+from contract.case import case_from_json
 from suites.test_corpus import FILES, commits
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import model
-from harness.case import case_from_json, diff_outcomes
+from contract.case import case_from_json, diff_outcomes
 from harness.targets import TargetUnavailable
 from tests.test_isolation import BM, registering_case
 
@@ -95,7 +95,7 @@ def test_hostile_case_cannot_reach_the_container_or_the_next_case(docker_target,
     """A crafted program that escapes chroot-style and writes to / would
     change the container's root (seen by every later case): the case root is
     a fresh tmpfs behind pivot_root, and nothing else is reachable."""
-    from harness.case import Case, Exec, File
+    from contract.case import Case, Exec, File
     prog = tmp_path / "hostile"
     subprocess.run(["cc", "-static", "-O1", "-o", str(prog), str(ROOT / "tests" / "hostile" / "hostile.c")], check=True)
     case = Case(files=(File(path=b"/h", type="file", mode=0o755, data=prog.read_bytes()),),

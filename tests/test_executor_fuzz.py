@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from harness import build
-from harness.case import LIMITS
+from contract.case import LIMITS
 from harness.executor import userns_available
 from harness.protocol import decode_response, encode_case, records
 from generators.execveat import execveat_cases
@@ -41,7 +41,7 @@ def asan_executor(tmp_path_factory):
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp")
         r = subprocess.run([build.CC, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                            "-I", str(build.NATIVE), "-Wall", "-o", str(tmp), str(src)], capture_output=True, text=True)
+                            "-I", str(build.CONTRACT), "-Wall", "-o", str(tmp), str(src)], capture_output=True, text=True)
         if r.returncode:
             pytest.skip(f"no sanitizer runtime here: {r.stderr.strip().splitlines()[-1:]}")
         tmp.rename(out)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness import build
-from harness.case import Case, CaseError, Exec, File, case_from_json
+from contract.case import Case, CaseError, Exec, File, case_from_json
 from harness.executor import Executor, userns_available
 
 HERE = Path(__file__).resolve().parent

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import build
-from harness.case import case_from_json
+from contract.case import case_from_json
 
 ROOT = Path(__file__).resolve().parent.parent
 BM = Path("/proc/sys/fs/binfmt_misc")

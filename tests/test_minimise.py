@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import model
-from harness.case import Case, Exec, File, accepted_forms, canonical_outcome, case_from_json, diff_outcomes
+from contract.case import Case, Exec, File, accepted_forms, canonical_outcome, case_from_json, diff_outcomes
 from harness.minimise import ddmin, minimise
 from harness.targets.model_target import ModelTarget
 

@@ -4,7 +4,7 @@ suites/test_paths.py::test_symlink_limit on every target."""
 from __future__ import annotations
 
 import model
-from harness.case import Case, Exec, File, diff_outcomes
+from contract.case import Case, Exec, File, diff_outcomes
 
 
 def chain(n: int, interp_via: int = 0) -> Case:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.case import Case, Exec, File, case_to_json
+from contract.case import Case, Exec, File, case_to_json
 from harness.executor import userns_available
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,10 +134,10 @@ _TRICKY = [b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\xe0\x80\xaf", b
 
 def test_c_canonical_text_is_pythons(c_renderer):
     """The reproducer's verdict compares digests of this text: it must be
-    harness.case.canonical_outcome's, byte for byte (no second encoding)."""
+    contract.case.canonical_outcome's, byte for byte (no second encoding)."""
     from hypothesis import given, settings, strategies as st
 
-    from harness.case import canonical_outcome
+    from contract.case import canonical_outcome
     from harness.protocol import parse_report
     piece = st.one_of(st.binary(max_size=12), st.text(max_size=8).map(lambda t: t.encode("utf-8", "surrogatepass")),
                       st.sampled_from(_TRICKY))

@@ -13,7 +13,7 @@ import pytest
 
 import model
 from generators.common import probe, script
-from harness.case import Case, Exec, diff_outcomes
+from contract.case import Case, Exec, diff_outcomes
 from harness.report import classify
 from harness.targets import TargetUnavailable, get_target
 

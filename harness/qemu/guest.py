@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.case import Case
+from contract.case import Case
 from harness.protocol import ProtocolError, decode_response, encode_case, hex_pack, hex_unpack, records
 
 from .initramfs import build_initramfs

@@ -1,7 +1,7 @@
 """The interface every target implements."""
 from __future__ import annotations
 
-from harness.case import Case
+from contract.case import Case
 
 ALL_FIELDS = frozenset({"outcome", "tag", "argv", "envp", "execfn", "comm", "execfd",
                         "errno", "index", "signal", "status", "value", "binfmt_misc_entries",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import model
 from model.errors import InvalidCase
-from harness.case import Case
+from contract.case import Case
 
 from .base import Target
 

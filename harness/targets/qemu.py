@@ -19,7 +19,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from harness.case import Case
+from contract.case import Case
 from harness.qemu.guest import Guest, GuestError
 from harness.qemu.initramfs import find_module
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 
-from harness.case import Case
+from contract.case import Case
 from harness.executor import Executor, userns_available
 from model.profiles import parse_version
 
@@ -48,9 +48,9 @@ class SandboxTarget(Target):
         FS_USERNS_MOUNT) and nothing is registered anywhere."""
         if commit != "21ca59b365c0":
             return None
-        from generators.common import probe
-        from harness.case import Exec
-        case = Case(files=(probe(b"/p", "P"),), binfmt_misc=(b":execspec-probe:E::zz::/p:",),
+        from contract.case import Exec, File
+        case = Case(files=(File(path=b"/p", type="probe", mode=0o755, tag="P"),),
+                    binfmt_misc=(b":execspec-probe:E::zz::/p:",),
                     exec=Exec(path=b"/p", argv=(b"p",), envp=()))
         out = self.executor.run(case)  # not run(): its skip is by version, this asks the kernel
         if out.get("outcome") == "skip":

@@ -44,7 +44,7 @@ import tempfile
 from pathlib import Path
 
 from harness import build
-from harness.case import Case
+from contract.case import Case
 from harness.protocol import errno_name, parse_report
 
 from .base import ALL_FIELDS, Target, TargetUnavailable

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harness.case import Case
+from contract.case import Case
 from harness.qemu.guest import GuestError, UmlGuest
 from harness.qemu.initramfs import find_module
 

@@ -5,7 +5,7 @@ registrations refused as the sandbox refuses them there.  No kernel is
 mocked: only the target's declared capability is."""
 from __future__ import annotations
 
-from harness.case import Case
+from contract.case import Case
 from harness.targets.model_target import ModelTarget
 
 REASON = "stand-in target: kernel 6.1 < 6.7 has no per-user-namespace binfmt_misc"

@@ -1,6 +1,6 @@
 /*
  * Limits shared by the executor (executor.c) and the case validator
- * (harness/case.py reads the #define lines of this file): a case that
+ * (contract/case.py reads the #define lines of this file): a case that
  * passes validation always fits the executor, and one that does not is
  * refused in Python naming its field.  Keep one "#define NAME value" per
  * line; the value is a plain integer.

@@ -1,0 +1,590 @@
+"""Cases and outcomes as defined by shared/case-format.md (version 1).
+
+Byte strings stay `bytes` in memory; JSON uses a plain string when the bytes
+are valid UTF-8 and {"b64": ...} otherwise, so every byte but NUL round-trips.
+A malformed case raises CaseError naming the offending field; nothing runs.
+Optional extensions are listed in docs/case-format-extensions.md.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo")
+# Every AT_* name of the kernel's include/uapi/linux/fcntl.h (the *at() flag
+# namespace, read in Debian's linux-source-7.3), so a corpus may name any of
+# them; names that share a value (AT_REMOVEDIR, AT_EACCESS, AT_HANDLE_FID) are
+# the same bits to execveat.  AT_FDCWD is a dirfd value, accepted as its bits
+# (-100).  The auxiliary-vector types of auxvec.h (AT_BASE, AT_FLAGS, ...)
+# share the prefix but are not flags: refused, saying so.
+EXEC_FLAGS = {
+    "AT_SYMLINK_NOFOLLOW": 0x100, "AT_EMPTY_PATH": 0x1000, "AT_EXECVE_CHECK": 0x10000,
+    "AT_FDCWD": -100, "AT_REMOVEDIR": 0x200, "AT_EACCESS": 0x200, "AT_HANDLE_FID": 0x200,
+    "AT_SYMLINK_FOLLOW": 0x400, "AT_NO_AUTOMOUNT": 0x800, "AT_RECURSIVE": 0x8000,
+    "AT_STATX_SYNC_TYPE": 0x6000, "AT_STATX_SYNC_AS_STAT": 0x0000, "AT_STATX_FORCE_SYNC": 0x2000,
+    "AT_STATX_DONT_SYNC": 0x4000, "AT_RENAME_NOREPLACE": 0x1, "AT_RENAME_EXCHANGE": 0x2,
+    "AT_RENAME_WHITEOUT": 0x4, "AT_HANDLE_MNT_ID_UNIQUE": 0x1, "AT_HANDLE_CONNECTABLE": 0x2,
+}
+AUXV_TYPES = frozenset({
+    "AT_NULL", "AT_IGNORE", "AT_EXECFD", "AT_PHDR", "AT_PHENT", "AT_PHNUM", "AT_PAGESZ", "AT_BASE",
+    "AT_FLAGS", "AT_ENTRY", "AT_NOTELF", "AT_UID", "AT_EUID", "AT_GID", "AT_EGID", "AT_PLATFORM",
+    "AT_HWCAP", "AT_CLKTCK", "AT_SECURE", "AT_BASE_PLATFORM", "AT_RANDOM", "AT_HWCAP2",
+    "AT_RSEQ_FEATURE_SIZE", "AT_RSEQ_ALIGN", "AT_HWCAP3", "AT_HWCAP4", "AT_EXECFN", "AT_MINSIGSTKSZ"})
+DEFAULT_RLIMIT_STACK = 8 << 20
+RLIM_INFINITY = -1
+PROBE_VARIANTS = ("static", "pie")  # harness.build.PROBES must list the same names
+
+
+def _limits() -> dict[str, int]:
+    # contract/caselimits.h, read here without importing harness.build (no compiler needed)
+    from pathlib import Path
+    out = {}
+    for line in (Path(__file__).resolve().parent / "caselimits.h").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == "#define" and parts[2].isdigit():
+            out[parts[1]] = int(parts[2])
+    return out
+
+
+LIMITS = _limits()
+TAG_MAX = LIMITS["MAX_TAG"]  # the probe's tag slot holds 63 bytes plus NUL
+
+
+class CaseError(ValueError):
+    """A case or outcome that does not follow the case format; `field` names where."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(f"{where}: {message}")
+        self.field = where
+
+
+@dataclass(frozen=True)
+class File:
+    path: bytes
+    type: str
+    mode: int
+    data: bytes = b""  # file contents, or a symlink's target
+    tag: str = ""
+    variant: str = "static"  # which probe program (harness.build.PROBES)
+    # held open O_WRONLY by the target from before the binfmt_misc writes
+    # until the exec, so deny_write_access() sees i_writecount > 0 (ETXTBSY)
+    open_for_write: bool = False
+
+
+@dataclass(frozen=True)
+class Exec:
+    path: bytes | None
+    argv: tuple[bytes, ...] | None
+    envp: tuple[bytes, ...] | None
+    cwd: bytes = b"/"
+    syscall: str = "execve"
+    dirfd: bytes | int | None = None  # bytes: a path opened as fd 3; int: a raw fd number
+    flags: tuple[str, ...] = ()
+    dirfd_cloexec: bool = False
+    dirfd_opath: bool = False
+    rlimit_stack: int = DEFAULT_RLIMIT_STACK  # RLIM_INFINITY (-1) for unlimited
+
+    @property
+    def flag_bits(self) -> int:
+        bits = 0
+        for f in self.flags:
+            bits |= EXEC_FLAGS[f] if f in EXEC_FLAGS else int(f, 0)
+        return bits & 0xFFFFFFFF  # the int the syscall takes
+
+
+@dataclass(frozen=True)
+class MiscWrite:
+    """A write to a binfmt_misc control file: "status" or an entry's name."""
+    file: bytes
+    data: bytes
+
+
+@dataclass(frozen=True)
+class MiscUnlink:
+    """unlink(2) of a name in the binfmt_misc instance (an entry: removed on 7.3+)."""
+    file: bytes
+
+
+@dataclass(frozen=True)
+class Case:
+    files: tuple[File, ...]
+    exec: Exec
+    binfmt_misc: tuple["bytes | MiscWrite | MiscUnlink", ...] = ()  # registrations, control writes, unlinks
+    name: str | None = None
+    binfmt_misc_read: tuple[bytes, ...] = ()  # entries whose text the outcome reports
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+# ---------------------------------------------------------------- byte strings
+
+def encode_bytes(b: bytes) -> Any:
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"b64": base64.b64encode(b).decode("ascii")}
+
+
+def decode_bytes(v: Any, where: str, allow_nul: bool = False) -> bytes:
+    if isinstance(v, bytes):
+        b = v
+    elif isinstance(v, str):
+        try:
+            b = v.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raise CaseError(where, "holds a lone surrogate (\\ud800-\\udfff), which is no byte string; "
+                                   "use {\"b64\": ...} for bytes that are not UTF-8") from None
+    elif isinstance(v, dict) and set(v) == {"b64"} and isinstance(v["b64"], str):
+        try:
+            b = base64.b64decode(v["b64"], validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise CaseError(where, f"bad base64: {e}") from None
+    else:
+        raise CaseError(where, f"expected a string or {{\"b64\": ...}}, got {type(v).__name__}")
+    if not allow_nul and b"\0" in b:
+        raise CaseError(where, "contains a NUL byte, which cannot pass through execve")
+    return b
+
+
+# ---------------------------------------------------------------- loading
+
+def _obj(v: Any, where: str) -> dict:
+    if not isinstance(v, dict):
+        raise CaseError(where, f"expected an object, got {type(v).__name__}")
+    return v
+
+
+def _no_unknown(d: dict, known: Iterable[str], where: str) -> None:
+    extra = set(d) - set(known)
+    if extra:
+        raise CaseError(f"{where}.{sorted(extra)[0]}", "unknown field")
+
+
+def _mode(v: Any, default: int, where: str) -> int:
+    if v is None:
+        return default
+    if not isinstance(v, str):
+        raise CaseError(where, f"expected an octal string such as \"0755\", got {v!r}")
+    try:
+        m = int(v, 8)
+    except ValueError:
+        raise CaseError(where, f"not an octal mode: {v!r}") from None
+    if not 0 <= m <= 0o7777:
+        raise CaseError(where, f"mode out of range: {v!r}")
+    return m
+
+
+def _vector(v: Any, where: str) -> tuple[bytes, ...] | None:
+    if v is None:
+        return None
+    if not isinstance(v, list):
+        raise CaseError(where, "expected a list or null")
+    return tuple(decode_bytes(s, f"{where}[{i}]") for i, s in enumerate(v))
+
+
+def _file(d: Any, where: str) -> File:
+    d = _obj(d, where)
+    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target", "variant", "open_for_write"), where)
+    if "path" not in d:
+        raise CaseError(f"{where}.path", "missing")
+    path = decode_bytes(d["path"], f"{where}.path")
+    if not path.startswith(b"/"):
+        raise CaseError(f"{where}.path", "must be absolute inside the case root")
+    if any(c in (b"", b".", b"..") for c in path.strip(b"/").split(b"/")) and path.strip(b"/"):
+        raise CaseError(f"{where}.path", "has an empty, '.' or '..' component")
+    if len(path) >= LIMITS["MAX_PATH"]:
+        raise CaseError(f"{where}.path", f"{len(path)} bytes: a file the target creates must fit PATH_MAX "
+                                         f"({LIMITS['MAX_PATH']} with its NUL)")
+    if any(len(c) > LIMITS["MAX_NAME"] for c in path.split(b"/")):
+        raise CaseError(f"{where}.path", f"has a component over NAME_MAX ({LIMITS['MAX_NAME']} bytes)")
+    t = d.get("type")
+    if t not in FILE_TYPES:
+        raise CaseError(f"{where}.type", f"expected one of {', '.join(FILE_TYPES)}, got {t!r}")
+    if t != "dir" and (path == b"/" or path.endswith(b"/")):
+        raise CaseError(f"{where}.path", f"a {t} cannot be at / or have a trailing slash (only a dir can)")
+    mode = _mode(d.get("mode"), 0o755 if t in ("probe", "dir") else 0o644, f"{where}.mode")
+    data, tag = b"", ""
+    if t == "file":
+        data = decode_bytes(d.get("data", ""), f"{where}.data", allow_nul=True)
+    elif "data" in d:
+        raise CaseError(f"{where}.data", "only files of type \"file\" have data")
+    if t == "symlink":
+        if "target" not in d:
+            raise CaseError(f"{where}.target", "missing for a symlink")
+        data = decode_bytes(d["target"], f"{where}.target")
+        if not data:
+            raise CaseError(f"{where}.target", "empty (symlink(2) refuses it)")
+    elif "target" in d:
+        raise CaseError(f"{where}.target", "only symlinks have a target")
+    if t == "probe":
+        tag = d.get("tag", "")
+        if not isinstance(tag, str) or "\0" in tag or len(tag.encode("utf-8", "replace")) > TAG_MAX:
+            raise CaseError(f"{where}.tag", f"expected a string of at most {TAG_MAX} bytes")
+        try:
+            tag.encode()
+        except UnicodeEncodeError:
+            raise CaseError(f"{where}.tag", "holds a lone surrogate") from None
+    elif "tag" in d:
+        raise CaseError(f"{where}.tag", "only probes have a tag")
+    variant = d.get("variant", "static")
+    if "variant" in d and t != "probe":
+        raise CaseError(f"{where}.variant", "only probes have a variant")
+    if variant not in PROBE_VARIANTS:
+        raise CaseError(f"{where}.variant", f"expected one of {', '.join(PROBE_VARIANTS)}, got {variant!r}")
+    ofw = d.get("open_for_write", False)
+    if not isinstance(ofw, bool):
+        raise CaseError(f"{where}.open_for_write", f"expected true or false, got {ofw!r}")
+    if ofw and t not in ("file", "probe"):
+        raise CaseError(f"{where}.open_for_write", "only a regular file (file or probe) can be held open for writing")
+    return File(path=path, type=t, mode=mode, data=data, tag=tag, variant=variant, open_for_write=ofw)
+
+
+def _exec(d: Any, where: str) -> Exec:
+    d = _obj(d, where)
+    known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
+             "dirfd_opath", "rlimit_stack")
+    _no_unknown(d, known, where)
+    for k in ("path", "argv", "envp"):
+        if k not in d:
+            raise CaseError(f"{where}.{k}", "missing")
+    path = None if d["path"] is None else decode_bytes(d["path"], f"{where}.path")
+    syscall = d.get("syscall", "execve")
+    if syscall not in ("execve", "execveat"):
+        raise CaseError(f"{where}.syscall", f"expected \"execve\" or \"execveat\", got {syscall!r}")
+    dirfd: bytes | int | None = None
+    flags: tuple[str, ...] = ()
+    if syscall == "execveat":
+        raw = d.get("dirfd", "AT_FDCWD")
+        if raw == "AT_FDCWD":
+            dirfd = None
+        elif isinstance(raw, int) and not isinstance(raw, bool):
+            if not -2**31 <= raw < 2**31:
+                raise CaseError(f"{where}.dirfd", f"{raw} is no int: a descriptor number is 32-bit")
+            if LIMITS["RESERVED_FD_MIN"] <= raw <= LIMITS["RESERVED_FD_MAX"]:
+                raise CaseError(f"{where}.dirfd", f"descriptors {LIMITS['RESERVED_FD_MIN']}-"
+                                f"{LIMITS['RESERVED_FD_MAX']} are the harness's own (status pipe, "
+                                "writers, the probe's procfs); pick another number")
+            dirfd = raw
+        else:
+            dirfd = decode_bytes(raw, f"{where}.dirfd")
+        fl = d.get("flags", [])
+        if not isinstance(fl, list):
+            raise CaseError(f"{where}.flags", "expected a list of names")
+        for i, f in enumerate(fl):
+            if isinstance(f, str) and f in AUXV_TYPES:
+                raise CaseError(f"{where}.flags[{i}]", f"{f} is an auxiliary-vector type (auxvec.h), not an *at() flag")
+            if not isinstance(f, str) or (f not in EXEC_FLAGS and not _is_int(f)):
+                raise CaseError(f"{where}.flags[{i}]", f"unknown flag {f!r} (names: {', '.join(EXEC_FLAGS)}, or a number such as \"0x8000\")")
+        flags = tuple(fl)
+    else:
+        for k in ("dirfd", "flags", "dirfd_cloexec", "dirfd_opath"):
+            if k in d:
+                raise CaseError(f"{where}.{k}", "only meaningful with \"syscall\": \"execveat\"")
+    for k in ("dirfd_cloexec", "dirfd_opath"):
+        if not isinstance(d.get(k, False), bool):
+            raise CaseError(f"{where}.{k}", "expected true or false")
+        if d.get(k) and not isinstance(dirfd, bytes):
+            raise CaseError(f"{where}.{k}", "needs a dirfd path")
+    cwd = decode_bytes(d.get("cwd", "/"), f"{where}.cwd")
+    if not cwd.startswith(b"/"):
+        raise CaseError(f"{where}.cwd", "must be absolute")
+    for k, v in (("cwd", cwd), ("dirfd", dirfd)):
+        if isinstance(v, bytes) and len(v) >= LIMITS["MAX_PATH"]:
+            raise CaseError(f"{where}.{k}", f"longer than PATH_MAX ({LIMITS['MAX_PATH']})")
+    rl = d.get("rlimit_stack", DEFAULT_RLIMIT_STACK)
+    if rl == "unlimited":
+        rl = RLIM_INFINITY
+    elif not isinstance(rl, int) or isinstance(rl, bool) or not 0 <= rl < 2**64 - 1:
+        raise CaseError(f"{where}.rlimit_stack", "expected a byte count below 2**64 - 1 (RLIM_INFINITY) "
+                                                 "or \"unlimited\"")
+    return Exec(path=path, argv=_vector(d["argv"], f"{where}.argv"),
+                envp=_vector(d["envp"], f"{where}.envp"), cwd=cwd, syscall=syscall,
+                dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
+                dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl)
+
+
+def _is_int(s: str) -> bool:
+    try:
+        int(s, 0)
+        return True
+    except ValueError:
+        return False
+
+
+def case_from_json(d: Any, where: str = "case") -> Case:
+    d = _obj(d, where)
+    _no_unknown(d, ("name", "files", "binfmt_misc", "binfmt_misc_read", "exec", "tags"), where)
+    files = d.get("files", [])
+    if not isinstance(files, list):
+        raise CaseError(f"{where}.files", "expected a list")
+    if len(files) > LIMITS["MAX_FILES"]:
+        raise CaseError(f"{where}.files", f"{len(files)} files; at most {LIMITS['MAX_FILES']}")
+    fs = tuple(_file(f, f"{where}.files[{i}]") for i, f in enumerate(files))
+    kinds: dict[bytes, str] = {}
+    for i, f in enumerate(fs):
+        p = f.path.rstrip(b"/") or b"/"
+        if p in kinds:
+            raise CaseError(f"{where}.files[{i}].path", "listed twice")
+        kinds[p] = f.type
+    for i, f in enumerate(fs):
+        # A file can only live under a directory: under a listed file it
+        # cannot be made, and under a symlink it would be made wherever the
+        # link points (the case's root is the only place a target may write).
+        parts = f.path.rstrip(b"/").split(b"/")
+        for k in range(2, len(parts)):
+            parent = b"/".join(parts[:k])
+            if kinds.get(parent, "dir") != "dir":
+                raise CaseError(f"{where}.files[{i}].path", f"its parent {parent.decode(errors='replace')} "
+                                f"is a {kinds[parent]}, not a directory")
+    if sum(f.open_for_write for f in fs) > LIMITS["MAX_WOPEN"]:
+        raise CaseError(f"{where}.files", f"more than {LIMITS['MAX_WOPEN']} files open_for_write")
+    regs = d.get("binfmt_misc", [])
+    if not isinstance(regs, list):
+        raise CaseError(f"{where}.binfmt_misc", "expected a list")
+    if len(regs) > LIMITS["MAX_OPS"]:
+        raise CaseError(f"{where}.binfmt_misc", f"{len(regs)} writes; at most {LIMITS['MAX_OPS']}")
+    bm = tuple(_misc_op(r, f"{where}.binfmt_misc[{i}]") for i, r in enumerate(regs))
+    reads = d.get("binfmt_misc_read", [])
+    if not isinstance(reads, list):
+        raise CaseError(f"{where}.binfmt_misc_read", "expected a list of entry names")
+    if len(reads) > LIMITS["MAX_READS"]:
+        raise CaseError(f"{where}.binfmt_misc_read", f"{len(reads)} reads; at most {LIMITS['MAX_READS']}")
+    rd = tuple(decode_bytes(r, f"{where}.binfmt_misc_read[{i}]") for i, r in enumerate(reads))
+    for i, r in enumerate(rd):
+        if len(r) > LIMITS["MAX_NAME"]:
+            raise CaseError(f"{where}.binfmt_misc_read[{i}]", f"an entry name is at most {LIMITS['MAX_NAME']} bytes")
+    if "exec" not in d:
+        raise CaseError(f"{where}.exec", "missing")
+    name = d.get("name")
+    if name is not None and not isinstance(name, str):
+        raise CaseError(f"{where}.name", "expected a string")
+    extra = {"tags": d["tags"]} if "tags" in d else {}
+    return Case(files=fs, exec=_exec(d["exec"], f"{where}.exec"), binfmt_misc=bm, name=name, extra=extra,
+                binfmt_misc_read=rd)
+
+
+def _misc_op(v: Any, where: str) -> "bytes | MiscWrite | MiscUnlink":
+    """A registration string, {"write": FILE, "data": BYTES} for status/entry
+    files, or {"unlink": NAME}."""
+    if isinstance(v, dict) and "unlink" in v:
+        _no_unknown(v, ("unlink",), where)
+        return MiscUnlink(file=decode_bytes(v["unlink"], f"{where}.unlink"))
+    if isinstance(v, dict) and "b64" not in v:
+        _no_unknown(v, ("write", "data"), where)
+        if "write" not in v or "data" not in v:
+            raise CaseError(where, "a control write needs \"write\" (status or an entry name) and \"data\"")
+        name = decode_bytes(v["write"], f"{where}.write")
+        if len(name) > LIMITS["MAX_NAME"]:
+            raise CaseError(f"{where}.write", f"an entry name is at most {LIMITS['MAX_NAME']} bytes")
+        return MiscWrite(file=name, data=decode_bytes(v["data"], f"{where}.data", allow_nul=True))
+    return decode_bytes(v, where, allow_nul=True)
+
+
+def case_to_json(c: Case) -> dict:
+    files = []
+    for f in c.files:
+        o: dict[str, Any] = {"path": encode_bytes(f.path), "type": f.type}
+        if f.mode != (0o755 if f.type in ("probe", "dir") else 0o644):
+            o["mode"] = f"{f.mode:04o}"
+        if f.type == "file":
+            o["data"] = encode_bytes(f.data)
+        elif f.type == "symlink":
+            o["target"] = encode_bytes(f.data)
+        elif f.type == "probe":
+            o["tag"] = f.tag
+            if f.variant != "static":
+                o["variant"] = f.variant
+        if f.open_for_write:
+            o["open_for_write"] = True
+        files.append(o)
+    e = c.exec
+    ex: dict[str, Any] = {
+        "path": None if e.path is None else encode_bytes(e.path),
+        "argv": None if e.argv is None else [encode_bytes(a) for a in e.argv],
+        "envp": None if e.envp is None else [encode_bytes(a) for a in e.envp],
+    }
+    if e.cwd != b"/":
+        ex["cwd"] = encode_bytes(e.cwd)
+    if e.syscall == "execveat":
+        ex["syscall"] = "execveat"
+        ex["dirfd"] = "AT_FDCWD" if e.dirfd is None else e.dirfd if isinstance(e.dirfd, int) else encode_bytes(e.dirfd)
+        if e.flags:
+            ex["flags"] = list(e.flags)
+        if e.dirfd_cloexec:
+            ex["dirfd_cloexec"] = True
+        if e.dirfd_opath:
+            ex["dirfd_opath"] = True
+    if e.rlimit_stack != DEFAULT_RLIMIT_STACK:
+        ex["rlimit_stack"] = "unlimited" if e.rlimit_stack == RLIM_INFINITY else e.rlimit_stack
+    out: dict[str, Any] = {}
+    if c.name is not None:
+        out["name"] = c.name
+    out.update(c.extra)
+    out["files"] = files
+    if c.binfmt_misc:
+        out["binfmt_misc"] = [encode_bytes(r) if isinstance(r, bytes) else
+                              {"unlink": encode_bytes(r.file)} if isinstance(r, MiscUnlink) else
+                              {"write": encode_bytes(r.file), "data": encode_bytes(r.data)} for r in c.binfmt_misc]
+    if c.binfmt_misc_read:
+        out["binfmt_misc_read"] = [encode_bytes(r) for r in c.binfmt_misc_read]
+    out["exec"] = ex
+    return out
+
+
+def parse_json(text: str | bytes, source: str = "case") -> Any:
+    """JSON from an untrusted file: every failure is a CaseError naming it."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise CaseError(source, f"not UTF-8 text (byte {e.start}); bytes that are not UTF-8 "
+                                    "go in {\"b64\": ...}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CaseError(source, f"not JSON: {e}") from None
+    except RecursionError:
+        raise CaseError(source, "JSON nested too deeply") from None
+
+
+def load_cases(text: str | bytes, source: str = "case") -> list[Case]:
+    """A case file holds one case object or a JSON list of them."""
+    out = []
+    for c in load_cases_each(text, source):
+        if isinstance(c, CaseError):
+            raise c
+        out.append(c)
+    return out
+
+
+def load_cases_each(text: str | bytes, source: str = "case") -> list["Case | CaseError"]:
+    """Like load_cases, but a bad case in a list is its own CaseError and
+    the others still load (a corpus with one broken case still runs)."""
+    d = parse_json(text, source)
+    items = list(enumerate(d)) if isinstance(d, list) else [(None, d)]
+    out: list[Case | CaseError] = []
+    for i, c in items:
+        try:
+            out.append(case_from_json(c, source if i is None else f"{source}[{i}]"))
+        except CaseError as e:
+            out.append(e)
+        except RecursionError:
+            out.append(CaseError(source if i is None else f"{source}[{i}]", "nested too deeply"))
+    return out
+
+
+def dumps_case(c: Case) -> str:
+    return json.dumps(case_to_json(c), ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- outcomes
+
+OUTCOME_BYTES = ("argv", "envp", "execfn", "comm", "exe")
+
+
+def _enc_entries(v: dict) -> dict:
+    return {encode_bytes(k) if isinstance(k, bytes) else k: encode_bytes(t) if isinstance(t, bytes) else t
+            for k, t in v.items()}
+
+
+def outcome_to_json(o: dict) -> dict:
+    out: dict[str, Any] = {}
+    for k, v in o.items():
+        if isinstance(v, bytes):
+            out[k] = encode_bytes(v)
+        elif isinstance(v, (list, tuple)) and k in ("argv", "envp"):
+            out[k] = [encode_bytes(x) for x in v]
+        elif k == "binfmt_misc_entries":
+            out[k] = _enc_entries(v)
+        else:
+            out[k] = v
+    return out
+
+
+def outcome_from_json(d: Any, where: str = "outcome") -> dict:
+    d = _obj(d, where)
+    kind = d.get("outcome")
+    if kind not in ("exec", "error", "register-error", "signal", "exit", "timeout", "skip",
+                    "output-limit", "case-error", "target-error"):
+        raise CaseError(f"{where}.outcome", f"unknown outcome {kind!r}")
+    out = dict(d)
+    for k in ("argv", "envp"):
+        if k in d:
+            out[k] = [decode_bytes(x, f"{where}.{k}[{i}]") for i, x in enumerate(d[k])]
+    for k in ("execfn", "comm", "exe"):
+        if k in d:
+            out[k] = decode_bytes(d[k], f"{where}.{k}")
+    if "binfmt_misc_entries" in d:
+        out["binfmt_misc_entries"] = {
+            decode_bytes(k, f"{where}.binfmt_misc_entries"): v if isinstance(v, dict) and "errno" in v
+            else decode_bytes(v, f"{where}.binfmt_misc_entries[{k}]", allow_nul=True)
+            for k, v in d["binfmt_misc_entries"].items()}
+    return out
+
+
+def dumps_outcome(o: dict) -> str:
+    return json.dumps(outcome_to_json(o), ensure_ascii=False)
+
+
+def diff_outcomes(expected: dict, observed: dict, observable: frozenset[str] | None = None) -> list[str]:
+    """Field-by-field differences; fields a target cannot observe are skipped.
+    An expected outcome may list `alternatives` (outcomes a kernel race can
+    also give): matching any of them is no difference."""
+    first, *alts = candidates(expected)
+    lines = _diff(first, observed, observable)
+    for alt in alts if lines else ():
+        if not _diff(alt, observed, observable):
+            return []
+    return lines
+
+
+def candidates(expected: dict) -> list[dict]:
+    """The outcomes that agree with `expected`: itself, then its alternatives."""
+    return [{k: v for k, v in expected.items() if k != "alternatives"}, *expected.get("alternatives", ())]
+
+
+def ignored(candidate: dict) -> frozenset[str]:
+    """Fields of an observed outcome never compared with `candidate`: the
+    contract says the model cannot know a crafted program's exit status."""
+    return frozenset({"status"}) if candidate.get("outcome") == "exit" and "status" not in candidate else frozenset()
+
+
+def _diff(expected: dict, observed: dict, observable: frozenset[str] | None) -> list[str]:
+    if expected.get("outcome") == observed.get("outcome") == "case-error":
+        return []  # both refuse the case; each words its reason its own way
+    lines = []
+    for k in sorted((set(expected) | set(observed)) - ignored(expected)):
+        if observable is not None and k not in observable and k != "outcome":
+            continue
+        a, b = expected.get(k, "<absent>"), observed.get(k, "<absent>")
+        if a != b:
+            lines.append(f"  {k}: model={_show(a)} target={_show(b)}")
+    return lines
+
+
+def canonical_outcome(o: dict, drop: frozenset[str] = frozenset()) -> str:
+    """One text per outcome (the case format's JSON, keys sorted, ASCII):
+    two outcomes with every field observable agree exactly when their
+    canonical texts do.  The reproducer's C (harness/native/repro.c)
+    writes the same text and compares digests of it."""
+    return json.dumps(outcome_to_json({k: v for k, v in o.items() if k not in drop and k != "alternatives"}),
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def accepted_forms(expected: dict) -> list[tuple[frozenset[str], str]]:
+    """What diff_outcomes accepts for a target that observes every field:
+    (fields dropped from the observed outcome, the canonical text it must then have)."""
+    return [(ignored(c), canonical_outcome(c)) for c in candidates(expected)]
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, dict):
+        v = _enc_entries(v)
+    elif isinstance(v, bytes):
+        v = encode_bytes(v)
+    elif isinstance(v, (list, tuple)):
+        v = [encode_bytes(x) if isinstance(x, bytes) else x for x in v]
+    s = json.dumps(v, ensure_ascii=False)
+    return s if len(s) < 300 else s[:280] + f"... ({len(s)} chars)"
