@@ -1,6 +1,8 @@
 """Target `qemu`: a kernel image booted under QEMU, cases over a serial line.
 
-    --target qemu --kernel debian-5.10|debian-6.1|debian-6.12|PATH/TO/bzImage
+    --target qemu --kernel debian-5.10|debian-6.1|debian-6.12|debian-7.2|debian-7.3|PATH/TO/bzImage
+    --target qemu --kernel debian:SUITE      (the cloud kernel of any suite: sid, bookworm,
+                                              trixie-backports, experimental, ...)
     [--modules DIR_OR_binfmt_misc.ko]
 
 The guest needs no userland from the host: the initramfs holds only the
@@ -21,24 +23,47 @@ from harness.qemu.initramfs import find_module
 from .base import Target, TargetBroken, TargetUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
-DEBIAN = {"debian-5.10": "bullseye", "debian-6.1": "bookworm", "debian-6.12": "trixie"}
+# debian-7.2: sid; debian-7.3: trixie-backports (experimental may carry the next -rc)
+DEBIAN = {"debian-5.10": "bullseye", "debian-6.1": "bookworm", "debian-6.12": "trixie",
+          "debian-7.2": "sid", "debian-7.3": "trixie-backports"}
+_SUITE = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def debian_suite(spec: str) -> str | None:
+    """The Debian suite a --kernel shorthand names: debian-7.3 or debian:SUITE."""
+    if spec in DEBIAN:
+        return DEBIAN[spec]
+    if spec.startswith("debian:") and _SUITE.match(spec[7:]):
+        return spec[7:]
+    return None
+
+
+def kernel_image(tree: Path) -> Path | None:
+    """The image in an extracted Debian package tree: boot/vmlinuz-* up to
+    Debian's 7.1 packaging, usr/lib/modules/VER/vmlinuz in 7.x's linux-binary-*."""
+    for pattern in ("boot/vmlinuz-*", "usr/lib/modules/*/vmlinuz", "lib/modules/*/vmlinuz"):
+        images = sorted(tree.glob(pattern))
+        if images:
+            return images[0]
+    return None
 
 
 def resolve_kernel(spec: str, modules: str | None = None) -> tuple[Path, Path | None]:
     """(vmlinuz, binfmt_misc module or None) for a shorthand or an image path."""
-    if spec in DEBIAN:
-        r = subprocess.run([str(ROOT / "harness" / "qemu" / "fetch-kernel.sh"), DEBIAN[spec]],
+    suite = debian_suite(spec)
+    if suite:
+        r = subprocess.run([str(ROOT / "harness" / "qemu" / "fetch-kernel.sh"), suite],
                            capture_output=True, text=True)
         if r.returncode:
             raise TargetUnavailable(f"cannot fetch {spec}: {r.stderr.strip()[-500:]}")
         tree = Path(r.stdout.strip().splitlines()[-1])
-        images = sorted((tree / "boot").glob("vmlinuz-*"))
-        if not images:
-            raise TargetUnavailable(f"{tree}: no boot/vmlinuz-*")
-        return images[0], find_module(tree)
+        image = kernel_image(tree)
+        if image is None:
+            raise TargetUnavailable(f"{tree}: no boot/vmlinuz-* nor usr/lib/modules/*/vmlinuz")
+        return image, find_module(tree)
     image = Path(spec)
     if not image.is_file():
-        raise TargetUnavailable(f"kernel image {spec!r} not found (or use {', '.join(DEBIAN)})")
+        raise TargetUnavailable(f"kernel image {spec!r} not found (or use {', '.join(DEBIAN)}, debian:SUITE)")
     module = None
     if modules:
         m = Path(modules)
@@ -61,12 +86,13 @@ class QemuTarget(Target):
 
     def __init__(self, spec: str | None, modules: str | None = None):
         if not spec:
-            raise TargetUnavailable("the qemu target needs --kernel (debian-5.10, debian-6.1, debian-6.12 or a bzImage)")
+            raise TargetUnavailable("the qemu target needs --kernel (debian-5.10, debian-6.1, debian-6.12, "
+                                    "debian-7.2, debian-7.3, debian:SUITE or a bzImage)")
         self.spec = spec
         vmlinuz, module = resolve_kernel(spec, modules or os.environ.get("EXECSPEC_QEMU_MODULES"))
         try:
             # Debian's cloud kernels boot on microvm; a custom image gets a PC
-            self.guest = Guest(vmlinuz, module, machine="microvm" if spec in DEBIAN else "pc")
+            self.guest = Guest(vmlinuz, module, machine="microvm" if debian_suite(spec) else "pc")
             self.guest.start()
         except GuestError as e:
             raise TargetBroken(f"qemu guest {spec} did not boot: {e}") from None
