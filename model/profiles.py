@@ -37,8 +37,13 @@ FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("8e85d50ba111", (7, 2), "binfmt_misc: reject a flag character as the field delimiter"),
 )}
 
-# Named profiles the suite knows; "newest" follows mainline.
-NAMED = {"5.10": (5, 10), "6.1": (6, 1), "6.12": (6, 12), "6.18": (6, 18), "newest": (99, 0)}
+# The newest mainline version the model knows (7.3: Debian's trixie-backports
+# and experimental); a version at or past it has every feature.
+NEWEST: tuple[int, int] = max([(7, 3), *(f.since for f in FEATURES.values())])
+
+# Named profiles the suite knows; "newest" is the newest version known.
+NAMED = {"5.10": (5, 10), "6.1": (6, 1), "6.12": (6, 12), "6.18": (6, 18), "7.2": (7, 2), "7.3": (7, 3),
+         "newest": NEWEST}
 
 # Stable backports verified on a real kernel: (major, minor) -> [(min patch, commit)].
 KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = {
@@ -84,7 +89,7 @@ _VER = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?")
 
 def parse_version(s: str) -> tuple[int, int, int]:
     if s == "newest":
-        return (99, 0, 0)
+        return (*NEWEST, 0)
     m = _VER.match(s)
     if not m:
         raise ValueError(f"not a kernel version: {s!r} (expected e.g. 6.18, 5.10.223, newest)")
