@@ -90,7 +90,10 @@ elif [[ $mirror == */debian ]]; then security=${mirror}-security
 else security=http://deb.debian.org/debian-security
 fi
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$mirror" "$suite" > "$apt_dir/etc/sources.list"
+case $suite in  # a -security suite alone (e.g. for a package's newest changelog)
+    *-security) printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$security" "$suite" ;;
+    *) printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$mirror" "$suite" ;;
+esac > "$apt_dir/etc/sources.list"
 # Security updates exist for the released codenames only: not for sid,
 # experimental or a backports suite (which `apt-get download` needs alone:
 # nothing is installed, so no dependency is resolved against the base suite).
@@ -100,7 +103,10 @@ case $suite in
     *) printf 'deb [signed-by=%s] %s %s-security main\n' "$keyring" "$security" "$suite" >> "$apt_dir/etc/sources.list" ;;
 esac
 echo "fetch-kernel: $suite from $(tr '\n' ' ' < "$apt_dir/etc/sources.list")" >&2
-apt_opts=(-o "Dir::State=$apt_dir/state" -o "Dir::Cache=$apt_dir/cache"
+# an empty dpkg status of our own: the machine's installed packages must not
+# become the candidates (an installed linux-libc-dev would win over the suite's)
+touch "$apt_dir/state/status"
+apt_opts=(-o "Dir::State=$apt_dir/state" -o "Dir::State::status=$apt_dir/state/status" -o "Dir::Cache=$apt_dir/cache"
           -o "Dir::Etc::SourceList=$apt_dir/etc/sources.list" -o "Dir::Etc::SourceParts=/nonexistent"
           -o "Dir::Etc::Preferences=/nonexistent" -o "Dir::Etc::PreferencesParts=/nonexistent"
           -o "APT::Get::List-Cleanup=0" -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
