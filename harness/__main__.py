@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
                         "qemu: the image, debian-5.10|debian-6.1|debian-6.12 or a bzImage path")
     r.add_argument("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree for a custom image")
     r.set_defaults(func=cmd_run)
-    from . import diff, features, report, repro
+    from . import backports, diff, features, report, repro
+    backports.add_parser(sub)
     diff.add_parser(sub)
     report.add_parser(sub)
     features.add_parser(sub)
