@@ -27,6 +27,8 @@ test: setup
 
 # The suites on a QEMU guest kernel (TCG), CI-bounded: needs qemu-system-x86;
 # the Debian kernel is fetched into build/kernels with a private apt state.
+# GUEST: debian-5.10, debian-6.1, debian-6.12, debian-7.2, debian-7.3,
+# debian:SUITE or a bzImage path.
 test-guest: setup
 	EXECSPEC_REQUIRE_TARGET=1 EXECSPEC_PROFILE=$${EXECSPEC_PROFILE:-ci-guest} \
 		$(PY) -m pytest suites -n $(JOBS) --target qemu --kernel $(GUEST) $(ARGS)

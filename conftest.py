@@ -24,7 +24,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="where cases run: sandbox (host kernel, default) or model")
     g.addoption("--kernel", default=None,
                 help="sandbox/model: the model profile (e.g. 6.18, 5.10.223+dcd46d897adb); "
-                     "qemu: the kernel image (debian-5.10, debian-6.1, debian-6.12 or a bzImage path)")
+                     "qemu: the kernel image (debian-5.10 ... debian-7.3, debian:SUITE or a bzImage path)")
     g.addoption("--profile", default=None,
                 help="model profile to compare against (default: the target's kernel, adjusted by detected features)")
     g.addoption("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree for a custom image")
