@@ -63,3 +63,38 @@ def test_both_image_layouts(tmp_path):
     (new / "vmlinuz").write_bytes(b"")
     assert kernel_image(tmp_path / "new") == new / "vmlinuz"
     assert kernel_image(tmp_path / "none") is None
+
+
+def test_a_frame_without_an_outcome_reruns_the_case_on_a_fresh_guest():
+    """A guest answering with a frame that holds no outcome is treated like a
+    lost frame: stopped, restarted and the case run once more."""
+    import struct
+
+    from harness.case import Case, Exec
+    from harness.qemu.guest import Guest
+
+    class Fake(Guest):
+        def __init__(self):  # no emulator, no initramfs
+            # an empty frame, then the outcome record ("o" = e) and its values (ENOENT)
+            self.proc, self.starts = None, 0
+            self.answers = [b"", b"o\x01\x00\x00\x00e" + b"v\x08\x00\x00\x00" + struct.pack("<ii", 2, 0)]
+            self.case_timeout, self.tmp = 30.0, None
+            from pathlib import Path
+            self.console = Path("/nonexistent")
+
+        def start(self):
+            self.starts += 1
+            self.proc = type("P", (), {"poll": lambda s: None, "stdin": object()})()
+
+        def stop(self):
+            self.proc = None
+
+        def _send(self, line):
+            pass
+
+        def _read_frame(self, timeout, what):
+            return self.answers.pop(0)
+
+    g = Fake()
+    out = g.run(Case(files=(), exec=Exec(path=b"/x", argv=(b"x",), envp=())))
+    assert out == {"outcome": "error", "errno": "ENOENT"} and g.starts == 2
