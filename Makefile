@@ -29,6 +29,8 @@ test: setup
 # the Debian kernel is fetched into build/kernels with a private apt state.
 # Its KTAP, JUnit and summary land in build/results/; the kernel's own
 # kunit_parser must read the KTAP with the run's counts.
+# GUEST: debian-5.10, debian-6.1, debian-6.12, debian-7.2, debian-7.3,
+# debian:SUITE, a bzImage path or a built kernel tree.
 test-guest: setup
 	mkdir -p build/results
 	EXECSPEC_REQUIRE_TARGET=1 EXECSPEC_PROFILE=$${EXECSPEC_PROFILE:-ci-guest} \

@@ -34,7 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="where cases run: sandbox (host kernel, default), docker, qemu, uml, sim:NAME or model")
     g.addoption("--kernel", default=None,
                 help="sandbox/model: the model profile (e.g. 6.18, 5.10.223+dcd46d897adb); "
-                     "qemu: the kernel (debian-5.10, debian-6.1, debian-6.12, a bzImage or a built kernel tree)")
+                     "qemu: the kernel (debian-5.10 ... debian-7.3, debian:SUITE, a bzImage or a built kernel tree)")
     g.addoption("--profile", default=None,
                 help="model profile to compare against (default: the target's kernel, adjusted by detected features)")
     g.addoption("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree for a custom image")

@@ -1,7 +1,7 @@
 """Per-kernel figures for QEMU guests: boot to first outcome, cases/s inside
 the guest, and the time of one argument-space case (6 MiB of argv).
 
-    python bench/guests.py [--kernels debian-5.10,debian-6.1,debian-6.12,uml:debian-uml] [--cases N]
+    python bench/guests.py [--kernels debian-5.10,debian-6.1,debian-6.12,debian-7.2,debian-7.3,uml:debian-uml] [--cases N]
 
 Kernels are fetched on first use (harness/qemu/fetch-kernel.sh); guests run
 one after another so the figures do not compete for the CPU.  A measurement
@@ -37,7 +37,7 @@ def measure(spec: str, cases: list[Case]) -> dict:
         g: Guest = UmlGuest(linux, module)
     else:
         vmlinuz, module = resolve_kernel(spec)
-        g = Guest(vmlinuz, module, machine="microvm")
+        g = Guest(vmlinuz, module, machine="microvm")  # the Debian kernels and debian:SUITE
     try:
         t0 = time.perf_counter()
         g.start()
@@ -58,7 +58,7 @@ def measure(spec: str, cases: list[Case]) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kernels", default="debian-5.10,debian-6.1,debian-6.12,uml:debian-uml")
+    ap.add_argument("--kernels", default="debian-5.10,debian-6.1,debian-6.12,debian-7.2,debian-7.3,uml:debian-uml")
     ap.add_argument("--cases", type=int, default=200)
     args = ap.parse_args()
     cases = corpus(args.cases)

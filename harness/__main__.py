@@ -79,10 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--target", default="sandbox", help="sandbox, model, qemu or qemu:IMAGE")
     r.add_argument("--kernel", default=None,
                    help="model: the profile, e.g. 6.18, 5.10.223, 6.12+543841d18060; "
-                        "qemu: the image, debian-5.10|debian-6.1|debian-6.12 or a bzImage path")
+                        "qemu: the image, debian-5.10|debian-6.1|debian-6.12|debian-7.2|debian-7.3|debian:SUITE or a bzImage path")
     r.add_argument("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree for a custom image")
     r.set_defaults(func=cmd_run)
-    from . import diff, features, report, repro
+    from . import backports, diff, features, report, repro
+    backports.add_parser(sub)
     diff.add_parser(sub)
     report.add_parser(sub)
     features.add_parser(sub)

@@ -82,6 +82,24 @@ def spec_for(base: Profile, rows: list[tuple[str, str, int]]) -> str:
     return base.name + "".join(mods)
 
 
+def disagreements(base: Profile, rows: list[tuple[str, str, int]]) -> list[str]:
+    """"+commit" for a feature the kernel has and its profile lacks, "-commit" the reverse."""
+    out = []
+    for commit, v, _ in rows:
+        word = v.split()[0]
+        if word in ("present", "absent") and (word == "present") != base.has(commit):
+            out.append(("+" if word == "present" else "-") + commit)
+    return out
+
+
+def flag_line(kernel: str, base: Profile, rows: list[tuple[str, str, int]]) -> str:
+    diff = disagreements(base, rows)
+    if not diff:
+        return f"agrees: kernel {kernel} has what profile {base.name} says"
+    return (f"FLAG: kernel {kernel} disagrees with its version's profile {base.name} on "
+            f"{' '.join(diff)} (stable bounds: model/backports.json, `python -m harness backports`)")
+
+
 def cmd_features(args: argparse.Namespace) -> int:
     try:
         target = get_target(args.target, args.kernel, args.modules)
@@ -89,7 +107,8 @@ def cmd_features(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 3
     try:
-        base = model.profile(args.profile or target.kernel)
+        kernel = target.kernel
+        base = model.profile(args.profile or kernel)
         print(f"# {target.describe()}; base profile {base.name}")
         try:
             rows = detect(target, base)
@@ -106,6 +125,7 @@ def cmd_features(args: argparse.Namespace) -> int:
             else "   <- differs from the version's default"
         print(f"{commit}  {v:<12} (version default: {expected}; {n} case(s))  {f.title}{mark}")
     print(f"profile: {spec_for(base, rows)}")
+    print(flag_line(kernel, base, rows))
     return 0
 
 

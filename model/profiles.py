@@ -8,8 +8,10 @@ backports, so a version number alone is never the whole story.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -49,33 +51,32 @@ FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("6ec7c96bee30", (7, 3), "binfmt_misc: let a 'B' entry bind its interpreters"),
 )}
 
-# Named profiles the suite knows; "newest" follows mainline.
-NAMED = {"5.10": (5, 10), "6.1": (6, 1), "6.12": (6, 12), "6.18": (6, 18), "newest": (99, 0)}
+# The newest mainline version the model knows (7.3: Debian's trixie-backports
+# and experimental); a version at or past it has every feature.
+NEWEST: tuple[int, int] = max([(7, 3), *(f.since for f in FEATURES.values())])
 
-# Stable backports verified on a real kernel: (major, minor) -> [(min patch, commit)].
-KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = {
-    # Debian's 5.10.223 injects "" for argc == 0 (see the brief; checked on a guest in issue 5).
-    # e7850f4d844e (F opens the interpreter before the name lookup) reached the
-    # 5.10.22-5.10.24 stable batch (stable push of 2021-03-20); .24 is the safe bound.
-    # 2347961b11d4 (AT_FLAGS_PRESERVE_ARGV0 for P): Debian 5.10.262 sets it (QEMU guest).
-    (5, 10): [(24, "e7850f4d844e"), (223, "dcd46d897adb"), (262, "2347961b11d4")],
-    # Debian's 6.1.192 names comm after the dentry for execveat(fd, "", AT_EMPTY_PATH)
-    # (seen on a QEMU guest: comm "probe", not "3"); first 6.1.y with it unverified.
-    # 8e85d50ba111 (7.2, marked for stable): a P/O/C/F delimiter is refused.
-    # Seen on 6.1.192, 6.12.107/.117 and the 6.18.44 host, not on 5.10.262;
-    # the first patch level of each branch is unverified: these are the first seen.
-    (6, 1): [(176, "543841d18060"),  # UML 6.1.176 has it too
-             (192, "8e85d50ba111"),
-             # and the main-program half of the 6.7 ELF loader series but not the
-             # interpreter half (QEMU guest: a read-only bss on the program exits,
-             # an interpreter ending mid-page on a read-only page gets SIGSEGV).
-             (192, "585a018627b4"), (192, "f9c0a39d9530")],
-    # Debian's 6.12.107 too (QEMU guest, same cases).  "-" marks a backported
-    # revert: 3b832035387f (6.13) undid 2a010c412853 in 6.11.11 and 6.12.2.
-    (6, 11): [(11, "-2a010c412853")],
-    (6, 12): [(2, "-2a010c412853"), (107, "543841d18060"), (107, "8e85d50ba111")],
-    (6, 18): [(44, "8e85d50ba111")],
-}
+# Named profiles the suite knows; "newest" is the newest version known.
+NAMED = {"5.10": (5, 10), "6.1": (6, 1), "6.12": (6, 12), "6.18": (6, 18), "7.2": (7, 2), "7.3": (7, 3),
+         "newest": NEWEST}
+
+# Stable backports: (major, minor) -> [(first patch level, commit)], "-" marking
+# a backported revert.  From model/backports.json, which `python -m harness
+# backports` derives from Debian's linux changelogs (the upstream stable
+# updates each Debian release took), CVE records and, where neither says,
+# real-kernel observations; every entry there cites its source.
+BACKPORTS_TABLE = Path(__file__).with_name("backports.json")
+
+
+def load_backports(path: Path = BACKPORTS_TABLE) -> dict[tuple[int, int], list[tuple[int, str]]]:
+    out: dict[tuple[int, int], list[tuple[int, str]]] = {}
+    for key, row in json.loads(path.read_text())["features"].items():
+        for series, r in row["series"].items():
+            major, minor = (int(x) for x in series.split("."))
+            out.setdefault((major, minor), []).append((int(r["first"].split(".")[2]), key))
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+KNOWN_BACKPORTS: dict[tuple[int, int], list[tuple[int, str]]] = load_backports()
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ _VER = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?")
 
 def parse_version(s: str) -> tuple[int, int, int]:
     if s == "newest":
-        return (99, 0, 0)
+        return (*NEWEST, 0)
     m = _VER.match(s)
     if not m:
         raise ValueError(f"not a kernel version: {s!r} (expected e.g. 6.18, 5.10.223, newest)")

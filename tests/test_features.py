@@ -46,3 +46,13 @@ def test_backported_revert_removes_a_feature():
     assert not profile("6.12.2").has("2a010c412853")
     assert profile("6.11.10").has("2a010c412853") and not profile("6.11.11").has("2a010c412853")
     assert not profile("6.13").has("2a010c412853") and not profile("6.10").has("2a010c412853")
+
+
+def test_flag_line():
+    from harness.features import flag_line
+    base = model.profile("6.12.95")
+    rows = [("543841d18060", "present", 2), ("8e85d50ba111", "absent", 1), ("a5874fde3c08", "undetermined (x)", 1)]
+    assert flag_line("6.12.95", base, rows).startswith("agrees")
+    rows = [("543841d18060", "absent", 2), ("8e85d50ba111", "present", 1)]
+    line = flag_line("6.12.95", base, rows)
+    assert line.startswith("FLAG: kernel 6.12.95 disagrees") and "-543841d18060 +8e85d50ba111" in line

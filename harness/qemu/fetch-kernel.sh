@@ -2,44 +2,138 @@
 # Downloads a Debian kernel image package (and extracts vmlinuz + modules)
 # into the project's cache, with apt pointed at a private sources list and
 # state directory: the machine's own apt state and packages are untouched
-# (no upgrade, nothing installed).
+# (no upgrade, nothing installed; `apt-get download` only).
 #
-#   harness/qemu/fetch-kernel.sh SUITE   # bullseye (5.10), bookworm (6.1), trixie (6.12)
+#   harness/qemu/fetch-kernel.sh SUITE   # bullseye (5.10), bookworm (6.1), trixie (6.12),
+#                                        # sid (7.2), trixie-backports (7.3), experimental, ...
 #   harness/qemu/fetch-kernel.sh SUITE PACKAGE   # another package, e.g. user-mode-linux
-# prints the directory holding boot/vmlinuz-* and lib/modules/* (or the package's tree).
+# prints the directory holding the package trees: the image as boot/vmlinuz-*
+# (Debian <= 7.1) or usr/lib/modules/VER/vmlinuz (7.x's linux-binary-*), the
+# modules under lib/modules or usr/lib/modules.
+#
+# The mirror is the machine's own: the first Debian archive URI in
+# /etc/apt/sources.list, /etc/apt/sources.list.d/*.list and *.sources
+# (deb822), so a local mirror or proxy works; EXECSPEC_DEBIAN_MIRROR (and
+# EXECSPEC_DEBIAN_SECURITY_MIRROR) override it; deb.debian.org when none.
 set -euo pipefail
-suite=${1:?usage: fetch-kernel.sh bullseye|bookworm|trixie [PACKAGE]}
+suite=${1:?usage: fetch-kernel.sh SUITE [PACKAGE]   (SUITE: bullseye, bookworm, trixie, sid, trixie-backports, ...)}
 package=${2:-}
 flavour=${package:-${EXECSPEC_KERNEL_FLAVOUR:-cloud-amd64}}
 cache=${EXECSPEC_CACHE:-$(cd "$(dirname "$0")/../.." && pwd)/build/kernels}
 apt_dir=$cache/apt-$suite
 out=$cache/$suite-$flavour
-if [ -e "$out/.ok" ]; then echo "$out"; exit 0; fi
+has_kernel() {  # a tree counts as complete only with a kernel image in it
+    [ -n "$package" ] && return 0
+    compgen -G "$1/boot/vmlinuz-*" >/dev/null || compgen -G "$1/usr/lib/modules/*/vmlinuz" >/dev/null \
+        || compgen -G "$1/lib/modules/*/vmlinuz" >/dev/null
+}
+
+# Debian archive URIs from the machine's apt sources: "MAIN SECURITY" (either may be empty).
+apt_mirrors() {
+    local files=() f etc=${EXECSPEC_APT_ETC:-/etc/apt}
+    [ -f "$etc/sources.list" ] && files+=("$etc/sources.list")
+    for f in "$etc"/sources.list.d/*.list "$etc"/sources.list.d/*.sources; do
+        [ -f "$f" ] && files+=("$f")
+    done
+    [ ${#files[@]} -gt 0 ] || { echo " "; return; }
+    awk '
+    # a Debian suite: a release codename or alias, with an optional -updates/-security/-backports tail
+    function debian_suite(s) {
+        sub(/\/.*/, "", s); sub(/-(updates|security|backports|backports-sloppy|proposed-updates)$/, "", s)
+        return s ~ /^(buzz|rex|bo|hamm|slink|potato|woody|sarge|etch|lenny|squeeze|wheezy|jessie|stretch|buster|bullseye|bookworm|trixie|forky|duke|sid|experimental|stable|oldstable|oldoldstable|testing|unstable)$/
+    }
+    function take(uri, s) {
+        if (uri !~ /^(https?|ftp|file|mirror\+[a-z]+):/ || !debian_suite(s)) return
+        sub(/\/+$/, "", uri)
+        if (s ~ /-security$/ || uri ~ /debian-security$/) { if (sec == "") sec = uri }
+        else if (main == "") main = uri
+    }
+    function flush(   n, u, s, i, j) {
+        if (types ~ /(^|[ \t])deb([ \t]|$)/ && enabled !~ /^[ \t]*no/) {
+            n = split(uris, u, /[ \t]+/); m = split(suites, s, /[ \t]+/)
+            for (i = 1; i <= n; i++) for (j = 1; j <= m; j++) if (u[i] != "" && s[j] != "") take(u[i], s[j])
+        }
+        types = uris = suites = enabled = ""
+    }
+    FNR == 1 { flush(); deb822 = FILENAME ~ /\.sources$/ }
+    /^[ \t]*#/ { next }
+    deb822 {
+        if ($0 ~ /^[ \t]*$/) { flush(); next }
+        line = $0; key = tolower(line); sub(/:.*/, "", key); sub(/^[^:]*:[ \t]*/, "", line)
+        if (key == "types") types = line; else if (key == "uris") uris = line
+        else if (key == "suites") suites = line; else if (key == "enabled") enabled = line
+        next
+    }
+    $1 == "deb" {
+        i = 2
+        if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+        take($i, $(i + 1))
+    }
+    END { flush(); print main " " sec }
+    ' "${files[@]}"
+}
+if [ "$suite" = --mirrors ]; then apt_mirrors; exit 0; fi  # what the machine's apt sources say
+if [ -e "$out/.ok" ] && has_kernel "$out"; then echo "$out"; exit 0; fi
+
 # test workers start guests at once: one downloads, the others wait for it
 mkdir -p "$cache"
 exec 9>"$cache/.lock-$suite"
 flock 9
-if [ -e "$out/.ok" ]; then echo "$out"; exit 0; fi
+if [ -e "$out/.ok" ] && has_kernel "$out"; then echo "$out"; exit 0; fi
+rm -rf "$out"  # an incomplete tree (interrupted, or an image-less meta package) is fetched again
 mkdir -p "$apt_dir/state/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/etc" "$out"
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-printf 'deb [signed-by=%s] http://deb.debian.org/debian %s main\n' "$keyring" "$suite" > "$apt_dir/etc/sources.list"
-if [ "$suite" != trixie ]; then
-    printf 'deb [signed-by=%s] http://deb.debian.org/debian-security %s-security main\n' "$keyring" "$suite" >> "$apt_dir/etc/sources.list"
+read -r found_main found_sec <<<"$(apt_mirrors) "
+mirror=${EXECSPEC_DEBIAN_MIRROR:-${found_main:-http://deb.debian.org/debian}}
+if [ -n "${EXECSPEC_DEBIAN_SECURITY_MIRROR:-}" ]; then security=$EXECSPEC_DEBIAN_SECURITY_MIRROR
+elif [ -n "$found_sec" ]; then security=$found_sec
+elif [[ $mirror == */debian ]]; then security=${mirror}-security
+else security=http://deb.debian.org/debian-security
 fi
-apt_opts=(-o "Dir::State=$apt_dir/state" -o "Dir::Cache=$apt_dir/cache"
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+case $suite in  # a -security suite alone (e.g. for a package's newest changelog)
+    *-security) printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$security" "$suite" ;;
+    *) printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$mirror" "$suite" ;;
+esac > "$apt_dir/etc/sources.list"
+# Security updates exist for the released codenames only: not for sid,
+# experimental or a backports suite (which `apt-get download` needs alone:
+# nothing is installed, so no dependency is resolved against the base suite).
+# trixie keeps its point-release kernel (the 6.12 the project was built on).
+case $suite in
+    *-*|sid|unstable|experimental|testing|trixie) ;;
+    *) printf 'deb [signed-by=%s] %s %s-security main\n' "$keyring" "$security" "$suite" >> "$apt_dir/etc/sources.list" ;;
+esac
+echo "fetch-kernel: $suite from $(tr '\n' ' ' < "$apt_dir/etc/sources.list")" >&2
+# an empty dpkg status of our own: the machine's installed packages must not
+# become the candidates (an installed linux-libc-dev would win over the suite's)
+touch "$apt_dir/state/status"
+apt_opts=(-o "Dir::State=$apt_dir/state" -o "Dir::State::status=$apt_dir/state/status" -o "Dir::Cache=$apt_dir/cache"
           -o "Dir::Etc::SourceList=$apt_dir/etc/sources.list" -o "Dir::Etc::SourceParts=/nonexistent"
           -o "Dir::Etc::Preferences=/nonexistent" -o "Dir::Etc::PreferencesParts=/nonexistent"
-          -o "APT::Get::List-Cleanup=0" -o "Debug::NoLocking=1")
-apt-get "${apt_opts[@]}" update -qq >&2
-# the meta package depends on the current ABI's image package
+          -o "APT::Get::List-Cleanup=0" -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
+apt-get "${apt_opts[@]}" update -qq 2> >(grep -v 'nonexistent' >&2) >&2
+# the meta package depends on the current ABI's image package; from 7.x on
+# that one is empty too and depends on linux-binary-ABI (the image, under
+# usr/lib/modules/VER/) and linux-modules-ABI
 if [ -n "$package" ]; then
-    pkg=$package
+    pkgs=("$package")
 else
-    pkg=$(apt-cache "${apt_opts[@]}" depends "linux-image-$flavour" | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+    pkg=$(apt-cache "${apt_opts[@]}" depends "linux-image-$flavour" 2>/dev/null \
+          | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+    [ -n "$pkg" ] || { echo "no linux-image-$flavour in $suite" >&2; exit 1; }
+    pkgs=("$pkg")
+    while read -r dep; do pkgs+=("$dep"); done < <(apt-cache "${apt_opts[@]}" depends "$pkg" 2>/dev/null \
+        | awk '$1 == "Depends:" && $2 ~ /^linux-(binary|modules)-[0-9]/ {print $2}' | sort -u)
 fi
-[ -n "$pkg" ] || { echo "no linux-image-$flavour in $suite" >&2; exit 1; }
-(cd "$apt_dir/cache/archives" && apt-get "${apt_opts[@]}" download "$pkg" >&2)
-deb=$(ls "$apt_dir"/cache/archives/"$pkg"_*.deb | head -1)
-dpkg-deb -x "$deb" "$out"
+for p in "${pkgs[@]}"; do
+    (cd "$apt_dir/cache/archives" && apt-get "${apt_opts[@]}" download "$p" 2> >(grep -v 'nonexistent' >&2) >&2)
+    ver=$(apt-cache "${apt_opts[@]}" show "$p" 2>/dev/null | awk '/^Version:/ {print $2; exit}')
+    deb=$(ls "$apt_dir"/cache/archives/"$p"_"${ver//:/%3a}"_*.deb 2>/dev/null | head -1)
+    [ -n "$deb" ] || deb=$(ls -t "$apt_dir"/cache/archives/"$p"_*.deb | head -1)
+    dpkg-deb -x "$deb" "$out"
+done
+if ! has_kernel "$out"; then
+    echo "fetch-kernel: ${pkgs[*]} from $suite hold no kernel image (boot/vmlinuz-* or usr/lib/modules/*/vmlinuz)" >&2
+    exit 1
+fi
 touch "$out/.ok"
 echo "$out"

@@ -1,6 +1,8 @@
 """Target `qemu`: a kernel image booted under QEMU, cases over a serial line.
 
-    --target qemu --kernel debian-5.10|debian-6.1|debian-6.12|PATH/TO/bzImage|KERNEL_TREE
+    --target qemu --kernel debian-5.10|debian-6.1|debian-6.12|debian-7.2|debian-7.3|PATH/TO/bzImage|KERNEL_TREE
+    --target qemu --kernel debian:SUITE      (the cloud kernel of any suite: sid, bookworm,
+                                              trixie-backports, experimental, ...)
     [--modules DIR_OR_binfmt_misc.ko]
 
 KERNEL_TREE is a built checkout (arch/x86/boot/bzImage, and fs/binfmt_misc.ko
@@ -26,7 +28,29 @@ from harness.qemu.initramfs import find_module
 from .base import Target, TargetBroken, TargetUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
-DEBIAN = {"debian-5.10": "bullseye", "debian-6.1": "bookworm", "debian-6.12": "trixie"}
+# debian-7.2: sid; debian-7.3: trixie-backports (experimental may carry the next -rc)
+DEBIAN = {"debian-5.10": "bullseye", "debian-6.1": "bookworm", "debian-6.12": "trixie",
+          "debian-7.2": "sid", "debian-7.3": "trixie-backports"}
+_SUITE = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def debian_suite(spec: str) -> str | None:
+    """The Debian suite a --kernel shorthand names: debian-7.3 or debian:SUITE."""
+    if spec in DEBIAN:
+        return DEBIAN[spec]
+    if spec.startswith("debian:") and _SUITE.match(spec[7:]):
+        return spec[7:]
+    return None
+
+
+def kernel_image(tree: Path) -> Path | None:
+    """The image in an extracted Debian package tree: boot/vmlinuz-* up to
+    Debian's 7.1 packaging, usr/lib/modules/VER/vmlinuz in 7.x's linux-binary-*."""
+    for pattern in ("boot/vmlinuz-*", "usr/lib/modules/*/vmlinuz", "lib/modules/*/vmlinuz"):
+        images = sorted(tree.glob(pattern))
+        if images:
+            return images[0]
+    return None
 
 
 def _apt_error(stderr: str) -> str:
@@ -43,7 +67,7 @@ def fetch_debian(spec: str, package: str | None = None) -> Path:
     """The extracted tree of a Debian kernel package, fetched once into the
     cache by fetch-kernel.sh; progress lines while it downloads."""
     from harness.runinfo import say
-    suite = DEBIAN.get(spec, "bookworm")
+    suite = debian_suite(spec) or "bookworm"
     flavour = package or os.environ.get("EXECSPEC_KERNEL_FLAVOUR", "cloud-amd64")
     cache = Path(os.environ.get("EXECSPEC_CACHE", ROOT / "build" / "kernels"))
     cached = (cache / f"{suite}-{flavour}" / ".ok").exists()
@@ -79,14 +103,14 @@ def build_tree(path: Path) -> tuple[Path, Path | None] | None:
 
 
 def resolve_kernel(spec: str, modules: str | None = None) -> tuple[Path, Path | None]:
-    """(vmlinuz, binfmt_misc module or None) for a shorthand, an image path
-    or a kernel build tree."""
-    if spec in DEBIAN:
+    """(vmlinuz, binfmt_misc module or None) for a shorthand (debian-7.3,
+    debian:SUITE), an image path or a kernel build tree."""
+    if debian_suite(spec):
         tree = fetch_debian(spec)
-        images = sorted((tree / "boot").glob("vmlinuz-*"))
-        if not images:
-            raise TargetUnavailable(f"{tree}: no boot/vmlinuz-*")
-        return images[0], find_module(tree)
+        image = kernel_image(tree)
+        if image is None:
+            raise TargetUnavailable(f"{tree}: no boot/vmlinuz-* nor usr/lib/modules/*/vmlinuz")
+        return image, find_module(tree)
     image = Path(spec)
     module = None
     if modules:
@@ -99,7 +123,7 @@ def resolve_kernel(spec: str, modules: str | None = None) -> tuple[Path, Path | 
         return built[0], module or built[1]
     if not image.is_file():
         raise TargetUnavailable(f"kernel image {spec!r} not found (give a bzImage, a built kernel tree, "
-                                f"or one of {', '.join(DEBIAN)})")
+                                f"or one of {', '.join(DEBIAN)}, debian:SUITE)")
     return image, module
 
 
@@ -114,7 +138,7 @@ def preflight(spec: str | None, modules: str | None = None) -> None:
     the whole run (the kernel fetched here; the workers find it cached)."""
     if not spec:
         raise TargetUnavailable("the qemu target needs --kernel (debian-5.10, debian-6.1, debian-6.12, "
-                                "a bzImage or a kernel build tree)")
+                                "debian-7.2, debian-7.3, debian:SUITE, a bzImage or a kernel build tree)")
     need_qemu()
     resolve_kernel(spec, modules or os.environ.get("EXECSPEC_QEMU_MODULES"))
 
@@ -135,14 +159,14 @@ class QemuTarget(Target):
     def __init__(self, spec: str | None, modules: str | None = None):
         if not spec:
             raise TargetUnavailable("the qemu target needs --kernel (debian-5.10, debian-6.1, debian-6.12, "
-                                    "a bzImage or a kernel build tree)")
+                                    "debian-7.2, debian-7.3, debian:SUITE, a bzImage or a kernel build tree)")
         self.spec = spec
         need_qemu()
         vmlinuz, module = resolve_kernel(spec, modules or os.environ.get("EXECSPEC_QEMU_MODULES"))
         try:
             # Debian's cloud kernels boot on microvm; a custom image gets a PC
             from harness.runinfo import say
-            self.guest = Guest(vmlinuz, module, machine="microvm" if spec in DEBIAN else "pc")
+            self.guest = Guest(vmlinuz, module, machine="microvm" if debian_suite(spec) else "pc")
             say(f"booting {spec} under qemu ({self.guest.accel}, {self.guest.machine}) ...")
             self.guest.start()
             say(f"guest {spec} up in {self.guest.boot_seconds:.1f} s: {self.guest.hello.get('K', '?')}")
