@@ -198,11 +198,9 @@ def for_image(image: Path) -> Path | None:
             return c
     if (image.parent / "config").is_file():
         return image.parent / "config"
-    for up in (image.parent, *image.parents):
+    for up in list(image.parents)[:4]:  # arch/x86/boot/bzImage -> the tree's top
         if (up / ".config").is_file() and (up / "Makefile").is_file():
             return up / ".config"
-        if up.name == "boot" or len(up.parts) <= 2:
-            break
     return None
 
 

@@ -30,6 +30,8 @@ class SandboxTarget(Target):
         self.release = os.uname().release
         self.kernel = kernel or self.release
         self.per_userns_binfmt_misc = parse_version(self.release)[:2] >= (6, 7)
+        from model import kconfig
+        self.kernel_config = kconfig.host()
         self.executor = self._executor()
         self.pool: list[Executor] = []  # extra executors for run_many
 
@@ -37,6 +39,8 @@ class SandboxTarget(Target):
         return Executor(mode="userns")
 
     def skip_reason(self, case: Case) -> str | None:
+        if case.binfmt_misc and self.config_lacks_misc():
+            return self.config_lacks_misc()
         if case.binfmt_misc and not self.per_userns_binfmt_misc:
             return (f"host kernel {self.release} < 6.7 has no per-user-namespace binfmt_misc "
                     "(21ca59b365c0): registering would touch the host's global instance")
