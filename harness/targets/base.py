@@ -57,6 +57,9 @@ class Target:
 
     def skip_reason(self, case: Case) -> str | None:
         """Why this target cannot run `case` honestly, or None."""
+        if case.exec.syscall == "search":
+            return (f"{self.describe()}: runs no userspace caller (search cases need the sandbox target, "
+                    "whose executor carries glibc's launcher and Debian's shells)")
         if case.binfmt_misc:
             return self.config_lacks_misc()
         return None

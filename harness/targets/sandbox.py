@@ -65,7 +65,23 @@ class SandboxTarget(Target):
         reason = self.skip_reason(case)
         if reason:
             return {"outcome": "skip", "reason": reason}
+        if case.exec.syscall == "search":
+            return self.run_search(case)
         return self.executor.run(case)
+
+    _search_executor: Executor | None = None
+
+    def run_search(self, case: Case) -> dict:
+        """A "search" case: its caller (glibc's execvp, a shell, ...) runs
+        in the case root as the case's program (harness/userspace), in an
+        executor that also carries those programs as probe variants."""
+        from harness import userspace
+        if self._search_executor is None:
+            try:
+                self._search_executor = Executor(mode="userns", all_probes=True)
+            except userspace.ShellsUnavailable as e:
+                return {"outcome": "skip", "reason": str(e)}
+        return userspace.lift(self._search_executor.run(userspace.lower(case)), case.exec.via)
 
     def run_many(self, cases: list[Case], workers: int | None = None) -> list[dict]:
         """One pipelined executor per CPU, each taking an interleaved share."""
@@ -85,6 +101,10 @@ class SandboxTarget(Target):
         # thread that forked it (PR_SET_PDEATHSIG is per thread).
         for e in executors:
             e._ensure_started()
+        search = [i for i in todo if cases[i].exec.syscall == "search"]
+        for i in search:
+            out[i] = self.run_search(cases[i])
+        todo = [i for i in todo if cases[i].exec.syscall != "search"]
         if n == 1:
             for i, o in zip(todo, self.executor.run_many([cases[i] for i in todo])):
                 out[i] = o
@@ -109,5 +129,7 @@ class SandboxTarget(Target):
 
     def close(self) -> None:
         self.executor.close()
+        if self._search_executor is not None:
+            self._search_executor.close()
         for e in self.pool:
             e.close()
