@@ -92,7 +92,7 @@ def _profile_option(config: pytest.Config) -> str | None:
 @pytest.fixture(scope="session")
 def profile(request: pytest.FixtureRequest, target):
     import model
-    p = model.profile(_profile_option(request.config) or target.kernel)
+    p = model.profile(_profile_option(request.config) or target.kernel, config=getattr(target, "kernel_config", None))
     _info["profile"] = p.name
     return p
 

@@ -35,7 +35,13 @@ AUXV_TYPES = frozenset({
     "AT_RSEQ_FEATURE_SIZE", "AT_RSEQ_ALIGN", "AT_HWCAP3", "AT_HWCAP4", "AT_EXECFN", "AT_MINSIGSTKSZ"})
 DEFAULT_RLIMIT_STACK = 8 << 20
 RLIM_INFINITY = -1
-PROBE_VARIANTS = ("static", "pie")  # harness.build.PROBES must list the same names
+# harness.build.PROBES lists the first two (every executor loads them); the
+# rest are the userspace callers of "search" cases and what they need
+# (harness/userspace), loaded only by the executors that run those.
+CORE_PROBE_VARIANTS = ("static", "pie")
+PROBE_VARIANTS = CORE_PROBE_VARIANTS + ("fallback", "dash", "bash", "busybox", "ld.so", "libc", "libtinfo")
+# exec.via of a "search" case: who looks exec.path up in PATH (model/userspace.py)
+SEARCH_VIAS = ("execvp", "execvpe", "posix_spawnp", "dash", "bash", "busybox")
 
 
 def _limits() -> dict[str, int]:
@@ -86,6 +92,8 @@ class Exec:
     dirfd_cloexec: bool = False
     dirfd_opath: bool = False
     rlimit_stack: int = DEFAULT_RLIMIT_STACK  # RLIM_INFINITY (-1) for unlimited
+    via: str | None = None  # syscall "search": the caller (SEARCH_VIAS)
+    search_path: bytes | None = None  # syscall "search": PATH in the caller's environment (None: unset)
 
     @property
     def flag_bits(self) -> int:
@@ -244,15 +252,32 @@ def _file(d: Any, where: str) -> File:
 def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
-             "dirfd_opath", "rlimit_stack")
+             "dirfd_opath", "rlimit_stack", "via", "PATH")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
             raise CaseError(f"{where}.{k}", "missing")
     path = None if d["path"] is None else decode_bytes(d["path"], f"{where}.path")
     syscall = d.get("syscall", "execve")
-    if syscall not in ("execve", "execveat"):
-        raise CaseError(f"{where}.syscall", f"expected \"execve\" or \"execveat\", got {syscall!r}")
+    if syscall not in ("execve", "execveat", "search"):
+        raise CaseError(f"{where}.syscall", f"expected \"execve\", \"execveat\" or \"search\", got {syscall!r}")
+    via, search_path = None, None
+    if syscall == "search":
+        via = d.get("via")
+        if via not in SEARCH_VIAS:
+            raise CaseError(f"{where}.via", f"a search names its caller: one of {', '.join(SEARCH_VIAS)}, got {via!r}")
+        if path is None:
+            raise CaseError(f"{where}.path", "a search needs a name (it is a C string to every caller)")
+        if d["argv"] is None:
+            raise CaseError(f"{where}.argv", "a search passes argv to a library or a shell: a list, not null")
+        if d["envp"] is None:
+            raise CaseError(f"{where}.envp", "a search's caller has an environment: a list, not null")
+        if "PATH" in d and d["PATH"] is not None:
+            search_path = decode_bytes(d["PATH"], f"{where}.PATH")
+    else:
+        for k in ("via", "PATH"):
+            if k in d:
+                raise CaseError(f"{where}.{k}", "only meaningful with \"syscall\": \"search\"")
     dirfd: bytes | int | None = None
     flags: tuple[str, ...] = ()
     if syscall == "execveat":
@@ -302,7 +327,7 @@ def _exec(d: Any, where: str) -> Exec:
     return Exec(path=path, argv=_vector(d["argv"], f"{where}.argv"),
                 envp=_vector(d["envp"], f"{where}.envp"), cwd=cwd, syscall=syscall,
                 dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
-                dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl)
+                dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl, via=via, search_path=search_path)
 
 
 def _is_int(s: str) -> bool:
@@ -416,6 +441,11 @@ def case_to_json(c: Case) -> dict:
             ex["dirfd_cloexec"] = True
         if e.dirfd_opath:
             ex["dirfd_opath"] = True
+    if e.syscall == "search":
+        ex["syscall"] = "search"
+        ex["via"] = e.via
+        if e.search_path is not None:
+            ex["PATH"] = encode_bytes(e.search_path)
     if e.rlimit_stack != DEFAULT_RLIMIT_STACK:
         ex["rlimit_stack"] = "unlimited" if e.rlimit_stack == RLIM_INFINITY else e.rlimit_stack
     out: dict[str, Any] = {}

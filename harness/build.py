@@ -33,6 +33,8 @@ PROGRAMS: dict[str, tuple[str, list[str]]] = {
     "init": ("init.c", ["-static", "-O2", "-Wall"]),
     # makes one case's exec call inside a simulator (harness/targets/simulator.py)
     "launch": ("launch.c", ["-static", "-O2", "-Wall"]),
+    # glibc's execvp/execvpe/posix_spawnp inside a case root (harness/userspace.py)
+    "fallback": ("fallback.c", ["-static", "-O2", "-Wall"]),
 }
 
 
@@ -64,9 +66,16 @@ def build_dir() -> Path:
 PROBES = {"static": "probe", "pie": "probe_pie"}
 
 
-def probe_paths() -> list[Path]:
-    from contract.case import PROBE_VARIANTS
-    return [native(PROBES[v]) for v in PROBE_VARIANTS]
+def probe_paths(all_variants: bool = False) -> list[Path]:
+    """The executor's --probe images, in contract.case.PROBE_VARIANTS order:
+    the core probes, or with `all_variants` also the userspace callers of
+    "search" cases (harness/userspace: fetches Debian's shells once)."""
+    from contract.case import CORE_PROBE_VARIANTS, PROBE_VARIANTS
+    out = [native(PROBES[v]) for v in CORE_PROBE_VARIANTS]
+    if all_variants:
+        from .userspace import image
+        out += [image(v) for v in PROBE_VARIANTS[len(CORE_PROBE_VARIANTS):]]
+    return out
 
 
 def native(name: str) -> Path:

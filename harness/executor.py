@@ -27,11 +27,12 @@ class Executor:
     """A long-lived executor; one per test worker, restarted if it dies."""
 
     def __init__(self, argv_prefix: Sequence[str] = (), mode: str = "userns",
-                 scratch: str = "/tmp", timeout_ms: int = 10000, argv: Sequence[str] | None = None):
+                 scratch: str = "/tmp", timeout_ms: int = 10000, argv: Sequence[str] | None = None,
+                 all_probes: bool = False):
         """`argv`: the whole command, for an executor that lives elsewhere
         (e.g. `docker exec -i CONTAINER /executor ...`)."""
         if argv is None:
-            probes = [a for p in build.probe_paths() for a in ("--probe", str(p))]
+            probes = [a for p in build.probe_paths(all_probes) for a in ("--probe", str(p))]
             argv = [*argv_prefix, str(build.native("executor")), *probes, "--mode", mode, "--scratch", scratch]
         self.argv = list(argv)
         self.timeout_ms = timeout_ms

@@ -100,6 +100,16 @@ def flag_line(kernel: str, base: Profile, rows: list[tuple[str, str, int]]) -> s
             f"{' '.join(diff)} (stable bounds: model/backports.json, `python -m harness backports`)")
 
 
+def print_config(target, base: Profile) -> None:
+    """The kernel configuration options exec depends on, and where they came from."""
+    cfg = base.config
+    src = cfg.source if target.kernel_config is not None else \
+        "not found (no /proc/config.gz, no config beside the image): " + cfg.source
+    print(f"# kernel configuration: {src}")
+    for line in cfg.describe():
+        print(f"  {line}")
+
+
 def cmd_features(args: argparse.Namespace) -> int:
     try:
         target = get_target(args.target, args.kernel, args.modules)
@@ -108,8 +118,9 @@ def cmd_features(args: argparse.Namespace) -> int:
         return 3
     try:
         kernel = target.kernel
-        base = model.profile(args.profile or kernel)
+        base = model.profile(args.profile or kernel, config=target.kernel_config)
         print(f"# {target.describe()}; base profile {base.name}")
+        print_config(target, base)
         try:
             rows = detect(target, base)
         except CaseError as e:

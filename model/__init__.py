@@ -22,6 +22,9 @@ def predict(case: Case, kernel: "str | Profile" = "newest") -> dict:
     """Predicted outcome; InvalidCase if the case can't be set up as written."""
     prof = kernel if isinstance(kernel, Profile) else profile(kernel)
     try:
+        if case.exec.syscall == "search":  # the userspace caller, then the kernel
+            from .userspace import predict as search_predict
+            return search_predict(case, prof)
         return _predict(case, prof)
     except NotModelled as e:
         return {"outcome": "unmodelled", "reason": str(e)}

@@ -187,12 +187,25 @@ def load_elf_phdrs(h: Handler, eh: Ehdr, data: bytes, one_page_limit: bool) -> l
 
 def load_elf_binary(bprm: "Bprm", buf: bytes) -> dict:
     """The native handler, then the compat (ia32) one: their machine checks
-    are disjoint, so whichever is asked first the other answers ENOEXEC."""
+    are disjoint, so whichever is asked first the other answers ENOEXEC.
+    (model.exec asks them separately, as the kernel's config registers them.)"""
     try:
         return _load(bprm, buf, NATIVE)
     except Errno as e:
         if e.name != "ENOEXEC":
             raise
+    return _load(bprm, buf, COMPAT)
+
+
+def load_native_elf(bprm: "Bprm", buf: bytes) -> dict:
+    """fs/binfmt_elf.c (CONFIG_BINFMT_ELF)."""
+    return _load(bprm, buf, NATIVE)
+
+
+def load_compat_elf(bprm: "Bprm", buf: bytes) -> dict:
+    """fs/compat_binfmt_elf.c (CONFIG_COMPAT_BINFMT_ELF): its elf_check_arch
+    is compat_elf_check_arch(), which also asks ia32_enabled() (6.7+:
+    ia32_emulation= on the command line); off, every ia32 file is ENOEXEC."""
     return _load(bprm, buf, COMPAT)
 
 

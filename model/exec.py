@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 
 from contract.case import Case, EXEC_FLAGS, RLIM_INFINITY
 
-from . import binfmt_elf, binfmt_misc, binfmt_script
+from . import binfmt_elf, binfmt_misc, binfmt_other, binfmt_script
 from .errors import Errno, InvalidCase
 from .namei import FS, PIPE, Node, deny_write_access, getname, may_open_exec
 from .profiles import Profile
@@ -197,6 +197,12 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
         raise InvalidCase("exec.cwd is not a directory")
 
     misc = binfmt_misc.Instance()
+    if case.binfmt_misc and not profile.config.binfmt_misc:
+        # no instance to mount: the targets cannot run such a case (executor: skip)
+        return {"outcome": "skip", "reason": f"no binfmt_misc in this kernel (CONFIG_BINFMT_MISC="
+                                             f"{profile.config.get('BINFMT_MISC')}"
+                                             + (", module not loaded" if profile.config.get("BINFMT_MISC") == "m" else "")
+                                             + "): rules cannot be registered"}
     for i, op in enumerate(case.binfmt_misc):  # registrations and control writes, in order
         try:
             binfmt_misc.apply(misc, op, fs, cwd=fs.root, profile=profile)
@@ -244,7 +250,15 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
     return exec_binprm(bprm)
 
 
-HANDLERS = (binfmt_misc.load_misc_binary, binfmt_script.load_script, binfmt_elf.load_elf_binary)
+HANDLERS = {"misc": binfmt_misc.load_misc_binary, "script": binfmt_script.load_script,
+            "elf": binfmt_elf.load_native_elf, "compat_elf": binfmt_elf.load_compat_elf,
+            "elf_fdpic": binfmt_other.load_elf_fdpic, "flat": binfmt_other.load_flat_binary,
+            "aout": binfmt_other.load_aout_binary, "em86": binfmt_other.load_em86}
+
+
+def handlers(profile: Profile) -> list:
+    """The formats list of this kernel, in search order (model/kconfig.py)."""
+    return [HANDLERS[n] for n in profile.config.formats()]
 
 
 def exec_binprm(bprm: Bprm) -> dict:
@@ -267,7 +281,7 @@ def exec_binprm(bprm: Bprm) -> dict:
 
 def search_binary_handler(bprm: Bprm) -> dict:
     buf = bprm_buf(bprm.file, bprm.profile.binprm_buf_size, bprm.fs)
-    for handler in HANDLERS:
+    for handler in handlers(bprm.profile):
         try:
             return handler(bprm, buf)
         except Errno as e:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .kconfig import DEFAULT as DEFAULT_CONFIG, KernelConfig, apply_spec
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ class Profile:
     name: str
     version: tuple[int, int]
     features: frozenset[str]
+    # which binary formats exist (model/kconfig.py); not part of equality of
+    # the feature set, but of the profile
+    config: KernelConfig = field(default=DEFAULT_CONFIG)
 
     def has(self, commit: str) -> bool:
         return commit in self.features
@@ -105,11 +110,17 @@ def parse_version(s: str) -> tuple[int, int, int]:
     return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
 
 
-def profile(spec: str) -> Profile:
-    """Profile for a version string with optional +commit/-commit overrides.
+def profile(spec: str, config: KernelConfig | None = None) -> Profile:
+    """Profile for a version string with optional +commit/-commit overrides,
+    then optional ';'-separated kernel configuration (model/kconfig.py):
+    "6.12+543841d18060;COMPAT_BINFMT_ELF=n" or "6.1;@build/linux/.config".
+    `config` is the kernel's configuration as read by a target; the spec's
+    items apply on top of it.
 
     Accepts uname -r strings too ("6.18.44-fc-v657" → 6.18.44).
     """
+    spec, *cfg_items = spec.split(";")
+    cfg = apply_spec(config or DEFAULT_CONFIG, cfg_items)
     base, *mods = re.split(r"(?=[+-][0-9a-f]{12}\b)", spec.strip())
     major, minor, patch = parse_version(base)
     ver = (major, minor)
@@ -125,4 +136,8 @@ def profile(spec: str) -> Profile:
         if commit not in FEATURES:
             raise ValueError(f"unknown feature {commit!r}; known: {', '.join(FEATURES)}")
         (feats.add if m[0] == "+" else feats.discard)(commit)
-    return Profile(name=spec, version=ver, features=frozenset(feats))
+    name = spec.strip() + "".join(";" + i.strip() for i in cfg_items if i.strip())
+    if config is not None and not cfg_items:  # a target's config: the name replays it
+        from .kconfig import spec_items
+        name += spec_items(cfg)
+    return Profile(name=name, version=ver, features=frozenset(feats), config=cfg)

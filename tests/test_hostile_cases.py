@@ -160,24 +160,20 @@ def test_inherited_descriptors_do_not_confuse_the_executor(tmp_path):
     from harness.protocol import decode_response, encode_case
     from generators.common import probe
     import struct
-    import sys
     ok, why = userns_available()
     if not ok:
         pytest.skip(why)
-    fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(3)]
-    try:
-        keep = []
+    null = os.open(os.devnull, os.O_RDONLY)
+
+    def occupy() -> None:  # in the child only: this worker's own fds (xdist's channel among them) stay
         for target_fd in (3, 100, 199):
-            os.dup2(fds[0], target_fd, inheritable=True)
-            keep.append(target_fd)
-        argv = [str(build.native("executor")), *[a for p in build.probe_paths() for a in ("--probe", str(p))]]
-        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=keep)
+            os.dup2(null, target_fd, inheritable=True)
+    argv = [str(build.native("executor")), *[a for p in build.probe_paths() for a in ("--probe", str(p))]]
+    try:
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=False,
+                             preexec_fn=occupy)
     finally:
-        for fd in [*fds, 3, 100, 199]:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        os.close(null)
     try:
         def frame() -> bytes:
             (n,) = struct.unpack("<I", p.stdout.read(4))

@@ -70,7 +70,7 @@ def test_a_frame_without_an_outcome_reruns_the_case_on_a_fresh_guest():
     lost frame: stopped, restarted and the case run once more."""
     import struct
 
-    from harness.case import Case, Exec
+    from contract.case import Case, Exec
     from harness.qemu.guest import Guest
 
     class Fake(Guest):

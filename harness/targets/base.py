@@ -30,10 +30,24 @@ class Target:
     # user namespace, Linux >= 6.7) or a disposable guest.  A target that
     # cannot declares False; suites then skip whole tests (lacks()).
     per_userns_binfmt_misc = True
+    # The kernel's configuration (model/kconfig.py), read where the target
+    # can: /proc/config.gz, the image's package or build tree.  None: unknown
+    # (the model then assumes x86-64 defaults).
+    kernel_config = None
+
+    def config_lacks_misc(self) -> str | None:
+        cfg = self.kernel_config
+        if cfg is not None and not cfg.binfmt_misc:
+            v = cfg.get("BINFMT_MISC")
+            return (f"{self.describe()}: no binfmt_misc (CONFIG_BINFMT_MISC={v}"
+                    + (", and the module is not loaded" if v == "m" else "") + f", from {cfg.source})")
+        return None
 
     def lacks(self, need: str) -> str | None:
         """Why this target cannot run any case of a test marked
         @pytest.mark.needs(need) ("binfmt_misc", "crafted_elf"), or None."""
+        if need == "binfmt_misc" and self.config_lacks_misc():
+            return self.config_lacks_misc()
         if need == "binfmt_misc" and not self.per_userns_binfmt_misc:
             return (f"{self.describe()}: no private binfmt_misc instance (per user namespace only from "
                     "Linux 6.7, 21ca59b365c0); the host's global instance is never touched")
@@ -43,6 +57,11 @@ class Target:
 
     def skip_reason(self, case: Case) -> str | None:
         """Why this target cannot run `case` honestly, or None."""
+        if case.exec.syscall == "search":
+            return (f"{self.describe()}: runs no userspace caller (search cases need the sandbox target, "
+                    "whose executor carries glibc's launcher and Debian's shells)")
+        if case.binfmt_misc:
+            return self.config_lacks_misc()
         return None
 
     def detect_feature(self, commit: str) -> str | None:

@@ -83,6 +83,8 @@ class DockerTarget(SandboxTarget):
         self.start_seconds = time.monotonic() - t1
         self.release = self.client.info().get("KernelVersion", os.uname().release)
         self.kernel = kernel or self.release
+        from model import kconfig  # the container runs on the host's kernel
+        self.kernel_config = kconfig.host()
         self.per_userns_binfmt_misc = parse_version(self.release)[:2] >= (6, 7)
         self.executor = self._executor()
         self.pool: list[Executor] = []

@@ -127,6 +127,26 @@ def resolve_kernel(spec: str, modules: str | None = None) -> tuple[Path, Path | 
     return image, module
 
 
+def guest_config(spec_path: Path, vmlinuz: Path, module: Path | None, append: str = ""):
+    """The guest kernel's configuration: its package's boot/config-VER (or
+    usr/lib/modules/VER/config), or the build tree's .config; whether the
+    harness loads binfmt_misc.ko; ia32_emulation= from the command line."""
+    from model import kconfig
+    path = None
+    if spec_path.is_dir():
+        path = kconfig.find_in_tree(spec_path)
+    path = path or kconfig.for_image(vmlinuz)
+    if path is None:
+        return None
+    cfg = kconfig.load(path)
+    if cfg.get("BINFMT_MISC") == "m":
+        cfg = kconfig.apply_spec(cfg, [f"binfmt_misc.ko={1 if module is not None else 0}"])
+    m = re.search(r"\bia32_emulation=(\S+)", append)
+    if m:
+        cfg = kconfig.apply_spec(cfg, [f"ia32_emulation={m.group(1)}"])
+    return cfg
+
+
 def need_qemu() -> None:
     if shutil.which("qemu-system-x86_64") is None:
         raise TargetUnavailable("qemu-system-x86_64 not found on PATH "
@@ -166,13 +186,18 @@ class QemuTarget(Target):
         try:
             # Debian's cloud kernels boot on microvm; a custom image gets a PC
             from harness.runinfo import say
-            self.guest = Guest(vmlinuz, module, machine="microvm" if debian_suite(spec) else "pc")
+            # EXECSPEC_QEMU_APPEND: extra kernel parameters (e.g. ia32_emulation=0 on 6.7+)
+            self.append = os.environ.get("EXECSPEC_QEMU_APPEND", "")
+            self.guest = Guest(vmlinuz, module, machine="microvm" if debian_suite(spec) else "pc",
+                               extra_cmdline=self.append)
             say(f"booting {spec} under qemu ({self.guest.accel}, {self.guest.machine}) ...")
             self.guest.start()
             say(f"guest {spec} up in {self.guest.boot_seconds:.1f} s: {self.guest.hello.get('K', '?')}")
         except GuestError as e:
             raise TargetBroken(f"qemu guest {spec} did not boot: {e}") from None
         self.kernel = kernel_version(self.guest.hello)
+        self.kernel_config = guest_config(Path(spec) if spec not in DEBIAN else vmlinuz, vmlinuz, module,
+                                          self.append)
 
     def describe(self) -> str:
         return (f"qemu:{self.spec} (kernel {self.kernel}, {self.guest.accel}, {self.guest.machine}, "

@@ -30,6 +30,8 @@ class SandboxTarget(Target):
         self.release = os.uname().release
         self.kernel = kernel or self.release
         self.per_userns_binfmt_misc = parse_version(self.release)[:2] >= (6, 7)
+        from model import kconfig
+        self.kernel_config = kconfig.host()
         self.executor = self._executor()
         self.pool: list[Executor] = []  # extra executors for run_many
 
@@ -37,6 +39,8 @@ class SandboxTarget(Target):
         return Executor(mode="userns")
 
     def skip_reason(self, case: Case) -> str | None:
+        if case.binfmt_misc and self.config_lacks_misc():
+            return self.config_lacks_misc()
         if case.binfmt_misc and not self.per_userns_binfmt_misc:
             return (f"host kernel {self.release} < 6.7 has no per-user-namespace binfmt_misc "
                     "(21ca59b365c0): registering would touch the host's global instance")
@@ -61,7 +65,23 @@ class SandboxTarget(Target):
         reason = self.skip_reason(case)
         if reason:
             return {"outcome": "skip", "reason": reason}
+        if case.exec.syscall == "search":
+            return self.run_search(case)
         return self.executor.run(case)
+
+    _search_executor: Executor | None = None
+
+    def run_search(self, case: Case) -> dict:
+        """A "search" case: its caller (glibc's execvp, a shell, ...) runs
+        in the case root as the case's program (harness/userspace), in an
+        executor that also carries those programs as probe variants."""
+        from harness import userspace
+        if self._search_executor is None:
+            try:
+                self._search_executor = Executor(mode="userns", all_probes=True)
+            except userspace.ShellsUnavailable as e:
+                return {"outcome": "skip", "reason": str(e)}
+        return userspace.lift(self._search_executor.run(userspace.lower(case)), case.exec.via)
 
     def run_many(self, cases: list[Case], workers: int | None = None) -> list[dict]:
         """One pipelined executor per CPU, each taking an interleaved share."""
@@ -81,6 +101,10 @@ class SandboxTarget(Target):
         # thread that forked it (PR_SET_PDEATHSIG is per thread).
         for e in executors:
             e._ensure_started()
+        search = [i for i in todo if cases[i].exec.syscall == "search"]
+        for i in search:
+            out[i] = self.run_search(cases[i])
+        todo = [i for i in todo if cases[i].exec.syscall != "search"]
         if n == 1:
             for i, o in zip(todo, self.executor.run_many([cases[i] for i in todo])):
                 out[i] = o
@@ -105,5 +129,7 @@ class SandboxTarget(Target):
 
     def close(self) -> None:
         self.executor.close()
+        if self._search_executor is not None:
+            self._search_executor.close()
         for e in self.pool:
             e.close()
