@@ -227,7 +227,7 @@ class Guest:
             tail = self.console_tail()
             self.stop()  # restarted by the next run()
             raise GuestError(f"{e}\n(guest restarted; console tail:\n{tail})") from None
-        return decode_response(body)
+        return decode_response(body, case)
 
 
 class _Watchdog:

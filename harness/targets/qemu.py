@@ -23,7 +23,7 @@ from harness.case import Case
 from harness.qemu.guest import Guest, GuestError
 from harness.qemu.initramfs import find_module
 
-from .base import Target, TargetBroken, TargetUnavailable
+from .base import EXECUTOR_EXTENSIONS, EXECUTOR_FIELDS, Target, TargetBroken, TargetUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 DEBIAN = {"debian-5.10": "bullseye", "debian-6.1": "bookworm", "debian-6.12": "trixie"}
@@ -131,6 +131,8 @@ def kernel_version(hello: dict[str, str]) -> str:
 
 class QemuTarget(Target):
     name = "qemu"
+    observable = EXECUTOR_FIELDS
+    extensions = EXECUTOR_EXTENSIONS
 
     def __init__(self, spec: str | None, modules: str | None = None):
         if not spec:

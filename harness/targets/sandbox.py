@@ -17,11 +17,13 @@ from harness.case import Case
 from harness.executor import Executor, userns_available
 from model.profiles import parse_version
 
-from .base import Target, TargetUnavailable
+from .base import EXECUTOR_EXTENSIONS, EXECUTOR_FIELDS, Target, TargetUnavailable, case_unsupported
 
 
 class SandboxTarget(Target):
     name = "sandbox"
+    observable = EXECUTOR_FIELDS
+    extensions = EXECUTOR_EXTENSIONS
 
     def __init__(self, kernel: str | None = None):
         ok, why = userns_available()
@@ -37,6 +39,8 @@ class SandboxTarget(Target):
         return Executor(mode="userns")
 
     def skip_reason(self, case: Case) -> str | None:
+        if case_unsupported(self, case):
+            return case_unsupported(self, case)
         if case.binfmt_misc and not self.per_userns_binfmt_misc:
             return (f"host kernel {self.release} < 6.7 has no per-user-namespace binfmt_misc "
                     "(21ca59b365c0): registering would touch the host's global instance")
