@@ -95,6 +95,9 @@ class Exec:
     gid: int | None = None
     groups: tuple[int, ...] | None = None
     no_new_privs: bool = False
+    # done by the case's root after the dirfd is opened, before the call:
+    # ("unlink", path, b""), ("rename", from, to), ("rmdir", path, b"")
+    after_open: tuple[tuple[str, bytes, bytes], ...] = ()
 
     @property
     def has_identity(self) -> bool:
@@ -286,7 +289,7 @@ def _id(v: Any, where: str) -> int:
 def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
-             "dirfd_opath", "rlimit_stack", "uid", "gid", "groups", "no_new_privs")
+             "dirfd_opath", "rlimit_stack", "uid", "gid", "groups", "no_new_privs", "after_open")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
@@ -353,11 +356,31 @@ def _exec(d: Any, where: str) -> Exec:
     nnp = d.get("no_new_privs", False)
     if not isinstance(nnp, bool):
         raise CaseError(f"{where}.no_new_privs", f"expected true or false, got {nnp!r}")
+    ops = []
+    raw_ops = d.get("after_open", [])
+    if not isinstance(raw_ops, list) or len(raw_ops) > 8:
+        raise CaseError(f"{where}.after_open", "expected a list of at most 8 operations")
+    for i, op in enumerate(raw_ops):
+        w = f"{where}.after_open[{i}]"
+        op = _obj(op, w)
+        if len(op) != 1 or next(iter(op)) not in ("unlink", "rename", "rmdir"):
+            raise CaseError(w, "expected {\"unlink\": PATH}, {\"rename\": [FROM, TO]} or {\"rmdir\": PATH}")
+        kind, v = next(iter(op.items()))
+        if kind == "rename":
+            if not isinstance(v, list) or len(v) != 2:
+                raise CaseError(f"{w}.rename", "expected [FROM, TO]")
+            a, b = (decode_bytes(x, f"{w}.rename[{j}]") for j, x in enumerate(v))
+        else:
+            a, b = decode_bytes(v, f"{w}.{kind}"), b""
+        for x in (a, b) if kind == "rename" else (a,):
+            if not x.startswith(b"/") or len(x) >= LIMITS["MAX_PATH"]:
+                raise CaseError(f"{w}.{kind}", "expected an absolute path shorter than PATH_MAX")
+        ops.append((kind, a, b))
     return Exec(path=path, argv=_vector(d["argv"], f"{where}.argv"),
                 envp=_vector(d["envp"], f"{where}.envp"), cwd=cwd, syscall=syscall,
                 dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
                 dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl,
-                uid=uid, gid=gid, groups=groups, no_new_privs=nnp)
+                uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops))
 
 
 def _is_int(s: str) -> bool:
@@ -556,6 +579,9 @@ def case_to_json(c: Case) -> dict:
         ex["groups"] = list(e.groups)
     if e.no_new_privs:
         ex["no_new_privs"] = True
+    if e.after_open:
+        ex["after_open"] = [{k: [encode_bytes(a), encode_bytes(b)]} if k == "rename" else {k: encode_bytes(a)}
+                            for k, a, b in e.after_open]
     out: dict[str, Any] = {}
     if c.name is not None:
         out["name"] = c.name

@@ -78,6 +78,8 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
         _rec(out, b"I", struct.pack(f"<II{len(groups)}I", e.uid or 0, e.gid or 0, *groups))
     if e.no_new_privs:
         _rec(out, b"P")
+    for k, a, b in e.after_open:  # u8 op, u32 len(a), a, b
+        _rec(out, b"Q", {"unlink": b"u", "rename": b"r", "rmdir": b"d"}[k] + struct.pack("<I", len(a)) + a + b)
     _rec(out, b"r", struct.pack("<Q", 0xFFFFFFFFFFFFFFFF if e.rlimit_stack < 0 else e.rlimit_stack))
     _rec(out, b"t", struct.pack("<I", timeout_ms))
     return b"".join(out)
@@ -166,8 +168,10 @@ def _setup_field(idx: int, step: str) -> str:
         return "exec.uid/gid/groups/no_new_privs"
     if idx == -7:
         return "mounts"
-    if idx <= -8:
-        return f"files (open_for_write #{-8 - idx})"
+    if idx == -9:
+        return "exec.after_open"
+    if idx <= -10:
+        return f"files (open_for_write #{-10 - idx})"
     if step == "chdir cwd":
         return "exec.cwd"
     return "(target setup)"

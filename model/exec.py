@@ -106,6 +106,8 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
     e = case.exec
     if e.dirfd is None or e.dirfd == AT_FDCWD:
         return None
+    if getattr(fs, "fdnode", None) is not None:  # opened before exec.after_open
+        return fs.fdnode
     if isinstance(e.dirfd, int):
         if e.dirfd in (0, 1, 2):
             return PIPE
@@ -217,6 +219,11 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
         return {**out, "binfmt_misc_entries": misc.read_all(case.binfmt_misc_read)}
 
     e = case.exec
+    if e.after_open:
+        if e.syscall == "execveat" and isinstance(e.dirfd, bytes):
+            fs.fdnode = _fd_node(fs, cwd, case)
+        for kind, a, b in e.after_open:
+            fs.after_open(kind, a, b)
     if e.has_identity or e.no_new_privs:
         fs.cred = creds.caller(e)
     is_at = e.syscall == "execveat"

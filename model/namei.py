@@ -47,7 +47,7 @@ MAXSYMLINKS = 40
 
 class Node:
     __slots__ = ("kind", "mode", "data", "tag", "children", "parent", "name", "path", "writers", "uid", "gid",
-                 "mnt_flags")
+                 "mnt_flags", "dead")
 
     def __init__(self, kind: str, mode: int, parent: "Node | None", name: bytes,
                  data: bytes = b"", tag: str | None = None, path: bytes = b""):
@@ -63,6 +63,7 @@ class Node:
         self.uid = 0
         self.gid = 0
         self.mnt_flags: tuple[str, ...] = ()  # flags of the mount it lives on
+        self.dead = False  # a removed directory: names in it are never found (ENOENT)
 
     @property
     def is_probe(self) -> bool:
@@ -135,6 +136,42 @@ class FS:
             n.uid, n.gid = getattr(f, "uid", 0), getattr(f, "gid", 0)
         n.mnt_flags = _mount_of(self.mounts, p or b"/").flags
 
+    # ------------------------------------------------------------ changes after the open
+
+    def after_open(self, kind: str, a: bytes, b: bytes) -> None:
+        """unlink/rename/rmdir by the case's root, once the dirfd is open: a
+        node already reached (an open file, the dirfd) keeps existing; an
+        unlinked file's exe link reads "PATH (deleted)" (d_path), a renamed
+        one's its new path; names in a removed directory are ENOENT."""
+        from dataclasses import replace
+        try:
+            node = self.lookup(self.root, a, follow=False)
+        except Errno as e:
+            raise InvalidCase(f"exec.after_open: {kind} {a!r} ({e.name})") from None
+        if node is self.root or (kind == "rmdir") != (node.kind == "dir"):
+            raise InvalidCase(f"exec.after_open: {kind} {a!r} is not possible on a {node.kind}")
+        old = node.path
+        if kind == "rmdir" and any(p.startswith(old + b"/") for p in (*self.files, *self.implicit)):
+            raise InvalidCase(f"exec.after_open: rmdir {a!r}: not empty")
+        node.parent.children.pop(node.name, None)
+        f = self.files.pop(old, None)
+        self.implicit.discard(old)
+        if kind == "rename":
+            parent_path, _, name = b.rstrip(b"/").rpartition(b"/")
+            try:
+                parent = self.lookup(self.root, parent_path or b"/", follow=True)
+            except Errno as e:
+                raise InvalidCase(f"exec.after_open: rename to {b!r} ({e.name})") from None
+            if parent.kind != "dir" or self.child(parent, name) is not None or not name:
+                raise InvalidCase(f"exec.after_open: rename to {b!r}: not a new name in a directory")
+            node.parent, node.name, node.path = parent, name, parent.path + b"/" + name
+            if f is not None:
+                self.files[node.path] = replace(f, path=node.path)
+            parent.children[name] = node
+        else:
+            node.path = old + b" (deleted)"
+            node.dead = kind == "rmdir"
+
     def may_lookup(self, d: Node) -> None:
         """may_lookup(): search permission on a directory, for the caller."""
         if self.cred is not None:
@@ -144,6 +181,7 @@ class FS:
 
     # ------------------------------------------------------------ lookup
 
+    fdnode = None  # the dirfd's node, when exec.after_open needs it resolved first
     racy_eloop = False  # see the module docstring: set by a lookup near the link budget
 
     def lookup(self, start: Node, path: bytes, follow: bool) -> Node:
@@ -168,7 +206,7 @@ class FS:
             if c == b"..":
                 cur = cur.parent
                 continue
-            nxt = cur.children.get(c) or self.child(cur, c)
+            nxt = None if cur.dead else cur.children.get(c) or self.child(cur, c)
             if nxt is None:
                 raise Errno("ENAMETOOLONG" if len(c) > NAME_MAX else "ENOENT")
             if nxt.kind == "lnk":
@@ -182,7 +220,7 @@ class FS:
             return cur
         if last == b"..":
             return cur.parent
-        nxt = cur.children.get(last) or self.child(cur, last)
+        nxt = None if cur.dead else cur.children.get(last) or self.child(cur, last)
         if nxt is None:
             raise Errno("ENAMETOOLONG" if len(last) > NAME_MAX else "ENOENT")
         if nxt.kind == "lnk" and (follow or trailing):

@@ -85,6 +85,8 @@ struct ccase {
 	struct { unsigned bits; char *path; } mnts[MAX_MOUNTS]; int nmnts;
 	/* the identity that makes the exec call, and no_new_privs */
 	int have_ident, nnp; uint32_t uid, gid, ngroups; uint32_t groups[MAX_GROUPS];
+	/* unlink/rename/rmdir after the dirfd is opened: op, path, second path */
+	struct { char op; char *a, *b; } after[8]; int nafter;
 };
 
 static int hex_mode;
@@ -289,6 +291,8 @@ static void free_case(struct ccase *c)
 	c->argc = c->envc = 0;
 	for (int i = 0; i < c->nmnts; i++) free(c->mnts[i].path);
 	c->nmnts = 0;
+	for (int i = 0; i < c->nafter; i++) { free(c->after[i].a); free(c->after[i].b); }
+	c->nafter = 0;
 }
 
 /* The payload of a fixed-size record must be exactly that size. */
@@ -400,6 +404,16 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			for (uint32_t i = 0; i < c->ngroups; i++) if (c->groups[i] >= ID_COUNT) goto bad;
 			break;
 		case 'P': NEED(0); c->nnp = 1; break;
+		case 'Q': {
+			if (l < 5 || c->nafter == 8) goto bad;
+			uint32_t al = get32(p + 1);
+			if (al > l - 5 || al >= MAX_PATH || l - 5 - al >= MAX_PATH) goto bad;
+			if (p[0] != 'u' && p[0] != 'r' && p[0] != 'd') goto bad;
+			c->after[c->nafter].op = p[0];
+			c->after[c->nafter].a = dupz(p + 5, al);
+			c->after[c->nafter++].b = dupz(p + 5 + al, l - 5 - al);
+			break;
+		}
 		case 'r': NEED(8); c->have_rlimit = 1; memcpy(&c->rlimit_stack, p, 8); break;
 		case 't': NEED(4); c->timeout_ms = get32(p); if (c->timeout_ms > MAX_TIMEOUT_MS) c->timeout_ms = MAX_TIMEOUT_MS; break;
 		default: *why = "unknown record type"; goto bad;
@@ -421,6 +435,8 @@ bad:
 	c->cwd = c->path = c->dirfd_path = NULL;
 	for (int i = 0; i < c->nmnts; i++) free(c->mnts[i].path);
 	c->nmnts = 0;
+	for (int i = 0; i < c->nafter; i++) { free(c->after[i].a); free(c->after[i].b); }
+	c->nafter = 0;
 	return -1;
 }
 
@@ -671,7 +687,7 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 		char *p = dupz(c->wopen[i], c->wlen[i]);
 		int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0 || (fd != WRITE_FD + i && dup3(fd, WRITE_FD + i, O_CLOEXEC) < 0))
-			fail(sfd, 's', -8 - i, errno, "open for write");
+			fail(sfd, 's', -10 - i, errno, "open for write");
 		if (fd != WRITE_FD + i) close(fd);
 		free(p);
 	}
@@ -735,6 +751,12 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 		dirfd = 3;
 	} else if (c->have_dirfd_num) {
 		dirfd = c->dirfd_num;
+	}
+	/* What happens between the open and the exec (execveat.c, LTP execveat03). */
+	for (int i = 0; i < c->nafter; i++) {
+		int r = c->after[i].op == 'u' ? unlink(c->after[i].a)
+		      : c->after[i].op == 'd' ? rmdir(c->after[i].a) : rename(c->after[i].a, c->after[i].b);
+		if (r) fail(sfd, 's', -9, errno, "after_open");
 	}
 	if (dup2(infd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0) fail(sfd, 's', -1, errno, "dup stdio");
 	int first = c->dirfd_path ? 4 : 3;

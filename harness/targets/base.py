@@ -13,6 +13,7 @@ ALL_FIELDS = frozenset({"outcome", "tag", "argv", "envp", "execfn", "comm", "exe
 EXTENSIONS = {
     "creds": "an identity, file ownership, set-id bits or no_new_privs",
     "mounts": "mounts in the case root",
+    "after_open": "unlink/rename/rmdir between the open and the exec",
 }
 
 
@@ -20,6 +21,8 @@ def case_extensions(case: Case) -> set[str]:
     out = set()
     if case.mounts:
         out.add("mounts")
+    if case.exec.after_open:
+        out.add("after_open")
     if uses_creds(case) and (case.exec.has_identity or case.exec.no_new_privs
                              or any(f.uid or f.gid or f.mode & 0o6000 for f in case.files)):
         out.add("creds")
