@@ -40,15 +40,23 @@ def _fill(target: bytes, argv: list[bytes], envp: list[bytes], total: int, nfill
 
 @st.composite
 def arg_floor_cases(draw) -> Case:
-    rlimit = draw(st.sampled_from([256 << 10, 384 << 10, 512 << 10, (512 << 10) + 4, 300 << 10]))
+    """The total at the limit, +-: at the 128 KiB floor (256/384 KiB stacks),
+    at a quarter of the stack exactly (512 KiB), at the 6 MiB cap
+    (unlimited, 32 MiB); with argc == 0 too (counted as one pointer and an
+    empty argv[0] on current kernels)."""
+    rlimit = draw(st.sampled_from([256 << 10, 384 << 10, 512 << 10, (512 << 10) + 4, 300 << 10, -1, 32 << 20]))
     target = draw(st.sampled_from([b"/bin/probe", b"/s"]))
-    argv = [b"a0"]
+    argc0 = target == b"/bin/probe" and draw(st.integers(0, 2)) == 0
+    argv = [] if argc0 else [b"a0"]
     envp = [b"K=V"]
-    nfill = draw(st.integers(1, 3))
-    ptrs = (len(argv) + len(envp) + nfill) * 8
-    used = len(target) + 1 + sum(len(s) + 1 for s in argv + envp) + ptrs
+    nfill = draw(st.integers(1, 3)) if rlimit in (-1, 32 << 20) else draw(st.integers(1, 3))
+    if rlimit in (-1, 32 << 20):
+        nfill = max(nfill, 64)  # 6 MiB in strings of at most MAX_ARG_STRLEN
+    in_argv = not argc0 and draw(st.booleans())
+    ptrs = (max(len(argv) + (nfill if in_argv else 0), 1) + len(envp) + (0 if in_argv else nfill)) * 8
+    used = len(target) + 1 + sum(len(s) + 1 for s in argv + envp) + ptrs + (1 if argc0 else 0)
     delta = draw(st.sampled_from([0, 1, -1, 2, 8, -8, 4096]))
-    argv, envp = _fill(target, argv, envp, arg_space(rlimit) - used + delta, nfill, draw(st.booleans()))
+    argv, envp = _fill(target, argv, envp, arg_space(rlimit) - used + delta, nfill, in_argv)
     return Case(files=FILES, exec=Exec(path=target, argv=tuple(argv), envp=tuple(envp), rlimit_stack=rlimit))
 
 
