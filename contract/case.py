@@ -78,6 +78,8 @@ class File:
     # held open O_WRONLY by the target from before the binfmt_misc writes
     # until the exec, so deny_write_access() sees i_writecount > 0 (ETXTBSY)
     open_for_write: bool = False
+    uid: int = 0  # owner inside the case's user namespace (0..ID_COUNT-1)
+    gid: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,20 @@ class Exec:
     rlimit_stack: int = DEFAULT_RLIMIT_STACK  # RLIM_INFINITY (-1) for unlimited
     via: str | None = None  # syscall "search": the caller (SEARCH_VIAS)
     search_path: bytes | None = None  # syscall "search": PATH in the caller's environment (None: unset)
+    # The identity that makes the call (real = effective = saved), set after
+    # the cwd, the dirfd and the writers are opened as the case's root; None
+    # keeps that root (uid 0, gid 0, no supplementary groups).
+    uid: int | None = None
+    gid: int | None = None
+    groups: tuple[int, ...] | None = None
+    no_new_privs: bool = False
+    # done by the case's root after the dirfd is opened, before the call:
+    # ("unlink", path, b""), ("rename", from, to), ("rmdir", path, b"")
+    after_open: tuple[tuple[str, bytes, bytes], ...] = ()
+
+    @property
+    def has_identity(self) -> bool:
+        return self.uid is not None or self.gid is not None or self.groups is not None
 
     @property
     def flag_bits(self) -> int:
@@ -116,6 +132,19 @@ class MiscUnlink:
     file: bytes
 
 
+MOUNT_FLAGS = ("ro", "nosuid", "noexec")
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A mount in the case's root: "/" is the root mount itself (flags only);
+    any other path is a fresh tmpfs mounted there before the files are made
+    (so the files under it live on it); the flags are applied once every
+    file exists (MS_REMOUNT|MS_BIND)."""
+    path: bytes
+    flags: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Case:
     files: tuple[File, ...]
@@ -123,6 +152,7 @@ class Case:
     binfmt_misc: tuple["bytes | MiscWrite | MiscUnlink", ...] = ()  # registrations, control writes, unlinks
     name: str | None = None
     binfmt_misc_read: tuple[bytes, ...] = ()  # entries whose text the outcome reports
+    mounts: tuple[Mount, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -194,7 +224,8 @@ def _vector(v: Any, where: str) -> tuple[bytes, ...] | None:
 
 def _file(d: Any, where: str) -> File:
     d = _obj(d, where)
-    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target", "variant", "open_for_write"), where)
+    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target", "variant", "open_for_write", "uid", "gid"),
+                where)
     if "path" not in d:
         raise CaseError(f"{where}.path", "missing")
     path = decode_bytes(d["path"], f"{where}.path")
@@ -246,13 +277,27 @@ def _file(d: Any, where: str) -> File:
         raise CaseError(f"{where}.open_for_write", f"expected true or false, got {ofw!r}")
     if ofw and t not in ("file", "probe"):
         raise CaseError(f"{where}.open_for_write", "only a regular file (file or probe) can be held open for writing")
-    return File(path=path, type=t, mode=mode, data=data, tag=tag, variant=variant, open_for_write=ofw)
+    uid, gid = _id(d.get("uid", 0), f"{where}.uid"), _id(d.get("gid", 0), f"{where}.gid")
+    return File(path=path, type=t, mode=mode, data=data, tag=tag, variant=variant, open_for_write=ofw,
+                uid=uid, gid=gid)
+
+
+MAX_GROUPS = 32
+
+
+def _id(v: Any, where: str) -> int:
+    """A uid or gid inside the case's user namespace: the targets map
+    0..ID_COUNT-1 (harness/native/caselimits.h), nothing else."""
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < LIMITS["ID_COUNT"]:
+        raise CaseError(where, f"expected an id 0..{LIMITS['ID_COUNT'] - 1} (the ids a case's user "
+                               f"namespace maps), got {v!r}")
+    return v
 
 
 def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
-             "dirfd_opath", "rlimit_stack", "via", "PATH")
+             "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
@@ -324,10 +369,43 @@ def _exec(d: Any, where: str) -> Exec:
     elif not isinstance(rl, int) or isinstance(rl, bool) or not 0 <= rl < 2**64 - 1:
         raise CaseError(f"{where}.rlimit_stack", "expected a byte count below 2**64 - 1 (RLIM_INFINITY) "
                                                  "or \"unlimited\"")
+    uid = None if "uid" not in d else _id(d["uid"], f"{where}.uid")
+    gid = None if "gid" not in d else _id(d["gid"], f"{where}.gid")
+    groups = None
+    if "groups" in d:
+        if not isinstance(d["groups"], list):
+            raise CaseError(f"{where}.groups", "expected a list of gids")
+        if len(d["groups"]) > MAX_GROUPS:
+            raise CaseError(f"{where}.groups", f"{len(d['groups'])} groups; at most {MAX_GROUPS}")
+        groups = tuple(_id(g, f"{where}.groups[{i}]") for i, g in enumerate(d["groups"]))
+    nnp = d.get("no_new_privs", False)
+    if not isinstance(nnp, bool):
+        raise CaseError(f"{where}.no_new_privs", f"expected true or false, got {nnp!r}")
+    ops = []
+    raw_ops = d.get("after_open", [])
+    if not isinstance(raw_ops, list) or len(raw_ops) > 8:
+        raise CaseError(f"{where}.after_open", "expected a list of at most 8 operations")
+    for i, op in enumerate(raw_ops):
+        w = f"{where}.after_open[{i}]"
+        op = _obj(op, w)
+        if len(op) != 1 or next(iter(op)) not in ("unlink", "rename", "rmdir"):
+            raise CaseError(w, "expected {\"unlink\": PATH}, {\"rename\": [FROM, TO]} or {\"rmdir\": PATH}")
+        kind, v = next(iter(op.items()))
+        if kind == "rename":
+            if not isinstance(v, list) or len(v) != 2:
+                raise CaseError(f"{w}.rename", "expected [FROM, TO]")
+            a, b = (decode_bytes(x, f"{w}.rename[{j}]") for j, x in enumerate(v))
+        else:
+            a, b = decode_bytes(v, f"{w}.{kind}"), b""
+        for x in (a, b) if kind == "rename" else (a,):
+            if not x.startswith(b"/") or len(x) >= LIMITS["MAX_PATH"]:
+                raise CaseError(f"{w}.{kind}", "expected an absolute path shorter than PATH_MAX")
+        ops.append((kind, a, b))
     return Exec(path=path, argv=_vector(d["argv"], f"{where}.argv"),
                 envp=_vector(d["envp"], f"{where}.envp"), cwd=cwd, syscall=syscall,
                 dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
-                dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl, via=via, search_path=search_path)
+                dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl, via=via, search_path=search_path,
+                uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops))
 
 
 def _is_int(s: str) -> bool:
@@ -340,7 +418,7 @@ def _is_int(s: str) -> bool:
 
 def case_from_json(d: Any, where: str = "case") -> Case:
     d = _obj(d, where)
-    _no_unknown(d, ("name", "files", "binfmt_misc", "binfmt_misc_read", "exec", "tags"), where)
+    _no_unknown(d, ("name", "files", "binfmt_misc", "binfmt_misc_read", "exec", "tags", "mounts"), where)
     files = d.get("files", [])
     if not isinstance(files, list):
         raise CaseError(f"{where}.files", "expected a list")
@@ -386,8 +464,79 @@ def case_from_json(d: Any, where: str = "case") -> Case:
     if name is not None and not isinstance(name, str):
         raise CaseError(f"{where}.name", "expected a string")
     extra = {"tags": d["tags"]} if "tags" in d else {}
+    mounts = _mounts(d.get("mounts", []), kinds, f"{where}.mounts")
+    for i, f in enumerate(fs):
+        if f.open_for_write and "ro" in _mount_of(mounts, f.path).flags:
+            raise CaseError(f"{where}.files[{i}].open_for_write", "the file is on a read-only mount (EROFS)")
     return Case(files=fs, exec=_exec(d["exec"], f"{where}.exec"), binfmt_misc=bm, name=name, extra=extra,
-                binfmt_misc_read=rd)
+                binfmt_misc_read=rd, mounts=mounts)
+
+
+MAX_MOUNTS = 16
+_ROOT_MOUNT = Mount(path=b"/")
+
+
+def _mount_of(mounts: "tuple[Mount, ...]", path: bytes) -> Mount:
+    """The mount a file of the case lives on: the last listed whose path is
+    the file's or one of its parents' (mounts nest in list order)."""
+    p = path.rstrip(b"/") or b"/"
+    found = _ROOT_MOUNT
+    for m in mounts:
+        if m.path == b"/" or p == m.path or p.startswith(m.path + b"/"):
+            found = m
+    return found
+
+
+def _mounts(v: Any, kinds: dict, where: str) -> "tuple[Mount, ...]":
+    if not isinstance(v, list):
+        raise CaseError(where, "expected a list of {\"path\": DIR, \"flags\": [...]}")
+    if len(v) > MAX_MOUNTS:
+        raise CaseError(where, f"{len(v)} mounts; at most {MAX_MOUNTS}")
+    out: list[Mount] = []
+    for i, m in enumerate(v):
+        w = f"{where}[{i}]"
+        m = _obj(m, w)
+        _no_unknown(m, ("path", "flags"), w)
+        if "path" not in m:
+            raise CaseError(f"{w}.path", "missing")
+        path = decode_bytes(m["path"], f"{w}.path")
+        if not path.startswith(b"/") or (path != b"/" and (path.endswith(b"/") or any(
+                c in (b"", b".", b"..") for c in path[1:].split(b"/")))):
+            raise CaseError(f"{w}.path", "expected a normalised absolute directory path (\"/\" is the root mount)")
+        if len(path) >= LIMITS["MAX_PATH"] or any(len(c) > LIMITS["MAX_NAME"] for c in path.split(b"/")):
+            raise CaseError(f"{w}.path", "too long for a directory the target creates")
+        parts = path.split(b"/")
+        for k in range(2, len(parts) + 1):
+            q = b"/".join(parts[:k])
+            if kinds.get(q, "dir") != "dir":
+                raise CaseError(f"{w}.path", f"{q.decode(errors='replace')} is a {kinds[q]}, not a directory")
+        if any(o.path == path for o in out):
+            raise CaseError(f"{w}.path", "mounted twice")
+        if path == b"/" and out:
+            raise CaseError(f"{w}.path", "the root mount (\"/\") must come first")
+        for o in out:
+            if o.path != b"/" and o.path.startswith(path + b"/"):
+                raise CaseError(f"{w}.path", f"an earlier mount ({o.path.decode(errors='replace')}) lies under it; "
+                                             "list outer mounts first")
+        fl = m.get("flags", [])
+        if not isinstance(fl, list) or any(f not in MOUNT_FLAGS for f in fl) or len(set(fl)) != len(fl):
+            raise CaseError(f"{w}.flags", f"expected a list of distinct names from {', '.join(MOUNT_FLAGS)}")
+        out.append(Mount(path=path, flags=tuple(fl)))
+    return tuple(out)
+
+
+def uses_creds(c: Case) -> bool:
+    """Whether the case's `exec` outcomes carry the credential fields
+    (CRED_FIELDS): it uses an identity, no_new_privs, file ownership,
+    a set-id mode bit or a mount."""
+    e = c.exec
+    return bool(e.has_identity or e.no_new_privs or c.mounts
+                or any(f.uid or f.gid or f.mode & 0o6000 for f in c.files))
+
+
+# What the program runs with (getresuid/getresgid, capget's effective set,
+# AT_SECURE): reported only for a case that uses_creds().
+CRED_FIELDS = ("uid", "euid", "suid", "gid", "egid", "sgid", "cap_eff", "at_secure")
 
 
 def _misc_op(v: Any, where: str) -> "bytes | MiscWrite | MiscUnlink":
@@ -423,6 +572,10 @@ def case_to_json(c: Case) -> dict:
                 o["variant"] = f.variant
         if f.open_for_write:
             o["open_for_write"] = True
+        if f.uid:
+            o["uid"] = f.uid
+        if f.gid:
+            o["gid"] = f.gid
         files.append(o)
     e = c.exec
     ex: dict[str, Any] = {
@@ -448,6 +601,17 @@ def case_to_json(c: Case) -> dict:
             ex["PATH"] = encode_bytes(e.search_path)
     if e.rlimit_stack != DEFAULT_RLIMIT_STACK:
         ex["rlimit_stack"] = "unlimited" if e.rlimit_stack == RLIM_INFINITY else e.rlimit_stack
+    if e.uid is not None:
+        ex["uid"] = e.uid
+    if e.gid is not None:
+        ex["gid"] = e.gid
+    if e.groups is not None:
+        ex["groups"] = list(e.groups)
+    if e.no_new_privs:
+        ex["no_new_privs"] = True
+    if e.after_open:
+        ex["after_open"] = [{k: [encode_bytes(a), encode_bytes(b)]} if k == "rename" else {k: encode_bytes(a)}
+                            for k, a, b in e.after_open]
     out: dict[str, Any] = {}
     if c.name is not None:
         out["name"] = c.name
@@ -459,6 +623,9 @@ def case_to_json(c: Case) -> dict:
                               {"write": encode_bytes(r.file), "data": encode_bytes(r.data)} for r in c.binfmt_misc]
     if c.binfmt_misc_read:
         out["binfmt_misc_read"] = [encode_bytes(r) for r in c.binfmt_misc_read]
+    if c.mounts:
+        out["mounts"] = [{"path": encode_bytes(m.path), **({"flags": list(m.flags)} if m.flags else {})}
+                         for m in c.mounts]
     out["exec"] = ex
     return out
 

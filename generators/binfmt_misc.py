@@ -143,9 +143,26 @@ def _exec(path: bytes, argv=(b"f", b"a"), **kw) -> Exec:
 
 @st.composite
 def registration_cases(draw) -> Case:
-    """One or two registrations, then an exec of a file a valid rule would match."""
-    regs = [draw(registration())]
-    if draw(st.integers(0, 4)) == 0:
+    """One or two registrations, then an exec of a file a valid rule would
+    match.  One case in four is aimed at a grammar rule that changed: a
+    flag character (P, O, C, F) as the delimiter (8e85d50ba111 refuses it),
+    or a second registration of an existing name whose F flag opens a bad
+    interpreter (e7850f4d844e opens it before the name lookup)."""
+    aim = draw(st.integers(0, 7))
+    if aim == 0:
+        delim = draw(st.sampled_from([b"P", b"O", b"C", b"F"]))
+        kind = draw(st.sampled_from([b"E", b"M"]))
+        fields = draw(_fields(kind, delim))
+        regs = [delim + delim.join(fields) + draw(st.sampled_from([b"", b"\n"]))]
+    elif aim == 1:
+        name = draw(st.sampled_from(VALID_NAMES[:4]))
+        regs = [draw(registration(name=name)),
+                draw(registration(name=name, interp=draw(st.sampled_from(WILD_INTERPS + [INTERP]))))]
+        if b"F" not in regs[1].split(regs[1][:1])[-1]:
+            regs[1] = regs[1].rstrip(b"\n") + b"F"
+    else:
+        regs = [draw(registration())]
+    if aim > 1 and draw(st.integers(0, 4)) == 0:
         regs.append(draw(registration()))
     files = interp_files() + [script(b"/f.xyz", draw(st.sampled_from([b"MZ data", b"#!/bin/interp\n", b"\x7fELF"]))),
                               File(path=b"/a.b", type="file", mode=0o755, data=b"MZ")]

@@ -45,3 +45,35 @@ def execveat_cases(draw) -> Case:
     return Case(files=FILES, exec=Exec(path=path, argv=argv, envp=(b"K=V",), cwd=cwd, syscall="execveat",
                                        dirfd=None if dirfd == "AT_FDCWD" else dirfd, flags=tuple(flags),
                                        dirfd_cloexec=cloexec, dirfd_opath=opath))
+
+
+CHANGED_FILES = (
+    File(path=b"/d", type="dir", mode=0o755),
+    probe(b"/d/p", "P"),
+    script(b"/d/s", b"#!/d/p -s\n"),
+    File(path=b"/d/e", type="dir", mode=0o755),
+)
+
+
+@st.composite
+def changed_cases(draw) -> Case:
+    """execveat through a descriptor whose file was unlinked or renamed, or
+    whose directory was removed, after the open (kselftest execveat.c, LTP
+    execveat03): the fd still names the file; names in a removed directory
+    are gone; the exe link of an unlinked file says "(deleted)"."""
+    ops = []
+    for choices in ([None, ("unlink", b"/d/p", b""), ("rename", b"/d/p", b"/d/q"), ("rename", b"/d/p", b"/q")],
+                    [None, ("unlink", b"/d/s", b""), ("rename", b"/d/s", b"/d/t")],
+                    [None, ("rmdir", b"/d/e", b"")]):
+        op = draw(st.sampled_from(choices))
+        if op is not None:
+            ops.append(op)
+    dirfd = draw(st.sampled_from([b"/d", b"/d/p", b"/d/s", b"/d/e"]))
+    if draw(st.booleans()):
+        path, flags = b"", ("AT_EMPTY_PATH",)
+    else:
+        path = draw(st.sampled_from([b"p", b"s", b"q", b"t", b"../p", b"/d/q", b"/q", b"..", b"../d/t"]))
+        flags = ()
+    return Case(files=CHANGED_FILES, exec=Exec(
+        path=path, argv=(b"x",), envp=(), syscall="execveat", dirfd=dirfd, flags=flags,
+        dirfd_cloexec=draw(st.booleans()), after_open=tuple(ops)))

@@ -63,6 +63,10 @@ def _run_chunk(target, cases: list[Case]) -> list[dict]:
     case that kills a target costs only its own line."""
     if not cases:
         return []
+    from .targets.base import case_unsupported
+    if any(case_unsupported(target, c) for c in cases):  # extensions the target would ignore
+        return [{"outcome": "skip", "reason": case_unsupported(target, c)} if case_unsupported(target, c)
+                else _run_chunk(target, [c])[0] for c in cases]
     try:
         return target.run_many(cases) if len(cases) > 1 else [target.run(cases[0])]
     except (ProtocolError, OSError) as e:

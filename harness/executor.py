@@ -82,7 +82,7 @@ class Executor:
             except (BrokenPipeError, ProtocolError):
                 self.close()
                 raise
-        return decode_response(body)
+        return decode_response(body, case)
 
     def run_many(self, cases: Sequence[Case]) -> list[dict]:
         """Pipelined: a writer thread keeps frames queued while responses are
@@ -120,7 +120,7 @@ class Executor:
             w.start()
             try:
                 for i in sent:
-                    out[i] = decode_response(self._read())
+                    out[i] = decode_response(self._read(), cases[i])
             except (BrokenPipeError, ProtocolError):
                 self.close()
                 if err:

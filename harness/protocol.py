@@ -10,8 +10,9 @@ import signal as signal_mod
 import re
 import struct
 
-from contract.case import PROBE_VARIANTS, Case, MiscUnlink, MiscWrite
+from contract.case import PROBE_VARIANTS, Case, MiscUnlink, MiscWrite, uses_creds
 
+MOUNT_BITS = {"ro": 1, "nosuid": 2, "noexec": 4}  # executor.c: struct cmount
 KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i"}
 _REC = struct.Struct("<cI")
 
@@ -27,6 +28,12 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
         data = bytes([PROBE_VARIANTS.index(f.variant)]) + f.tag.encode() if f.type == "probe" else f.data
         _rec(out, b"f", KIND[f.type] + struct.pack("<II", f.mode, len(f.path)) + f.path
              + struct.pack("<I", len(data)) + data)
+    for i, f in enumerate(c.files):
+        if f.uid or f.gid:
+            _rec(out, b"o", struct.pack("<III", i, f.uid, f.gid))
+    for m in c.mounts:
+        bits = sum(MOUNT_BITS[x] for x in m.flags)
+        _rec(out, b"M", struct.pack("<I", bits) + m.path)
     for f in c.files:
         if f.open_for_write:
             _rec(out, b"W", f.path)
@@ -66,6 +73,13 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
         if e.dirfd_opath:
             _rec(out, b"O")
         _rec(out, b"F", struct.pack("<I", e.flag_bits & 0xFFFFFFFF))
+    if e.has_identity:
+        groups = e.groups or ()
+        _rec(out, b"I", struct.pack(f"<II{len(groups)}I", e.uid or 0, e.gid or 0, *groups))
+    if e.no_new_privs:
+        _rec(out, b"P")
+    for k, a, b in e.after_open:  # u8 op, u32 len(a), a, b
+        _rec(out, b"Q", {"unlink": b"u", "rename": b"r", "rmdir": b"d"}[k] + struct.pack("<I", len(a)) + a + b)
     _rec(out, b"r", struct.pack("<Q", 0xFFFFFFFFFFFFFFFF if e.rlimit_stack < 0 else e.rlimit_stack))
     _rec(out, b"t", struct.pack("<I", timeout_ms))
     return b"".join(out)
@@ -100,8 +114,9 @@ def signal_name(n: int) -> str:
         return str(n)
 
 
-def parse_report(data: bytes) -> dict | None:
-    """The probe's report as an `exec` outcome, or None if it isn't a complete one."""
+def parse_report(data: bytes, creds: bool = False) -> dict | None:
+    """The probe's report as an `exec` outcome, or None if it isn't a complete one.
+    `creds`: add the credential fields (case.CRED_FIELDS) the probe reports."""
     try:
         recs = records(data)
     except (struct.error, ProtocolError):
@@ -130,6 +145,12 @@ def parse_report(data: bytes) -> dict | None:
             o["at_flags"] = struct.unpack("<Q", p)[0]
         elif t == b"L":  # /proc/self/exe, where the target gives the probe a procfs
             o["exe"] = p
+        elif t == b"U" and len(p) == 24 and creds:  # getresuid, getresgid
+            o.update(zip(("uid", "euid", "suid", "gid", "egid", "sgid"), struct.unpack("<6I", p)))
+        elif t == b"K" and len(p) == 8 and creds:  # capget: the effective set
+            o["cap_eff"] = struct.unpack("<Q", p)[0]
+        elif t == b"S" and len(p) == 8 and creds:  # AT_SECURE
+            o["at_secure"] = struct.unpack("<Q", p)[0]
     if variant:  # only probe variants report it, so older outcomes keep their shape
         o["at_base"] = at_base != 0
     return o
@@ -143,17 +164,24 @@ def _setup_field(idx: int, step: str) -> str:
         return "exec.rlimit_stack"
     if idx == -4:
         return "exec.dirfd"
-    if idx <= -5:
-        return f"files (open_for_write #{-5 - idx})"
+    if idx == -6:
+        return "exec.uid/gid/groups/no_new_privs"
+    if idx == -7:
+        return "mounts"
+    if idx == -9:
+        return "exec.after_open"
+    if idx <= -10:
+        return f"files (open_for_write #{-10 - idx})"
     if step == "chdir cwd":
         return "exec.cwd"
     return "(target setup)"
 
 
-def decode_response(body: bytes) -> dict:
-    """Executor response → outcome dict (internal form, bytes for byte strings)."""
+def decode_response(body: bytes, case: Case | None = None) -> dict:
+    """Executor response → outcome dict (internal form, bytes for byte strings).
+    With the case: the credential fields when it uses_creds()."""
     recs = records(body)
-    o = _decode(recs)
+    o = _decode(recs, creds=case is not None and uses_creds(case))
     entries: dict = {}
     name = b""
     for t, p in recs:  # binfmt_misc entry texts read back before the exec
@@ -168,7 +196,7 @@ def decode_response(body: bytes) -> dict:
     return o
 
 
-def _decode(recs: list[tuple[bytes, bytes]]) -> dict:
+def _decode(recs: list[tuple[bytes, bytes]], creds: bool = False) -> dict:
     kind, vals, msg, report = b"", (0, 0), "", b""
     for t, p in recs:
         if t == b"o":
@@ -188,7 +216,7 @@ def _decode(recs: list[tuple[bytes, bytes]]) -> dict:
         if st & 0x7F == 0:  # WIFEXITED
             code = (st >> 8) & 0xFF
             if code == 0:
-                rep = parse_report(report)
+                rep = parse_report(report, creds)
                 if rep is not None:
                     return rep
             return {"outcome": "exit", "status": code}

@@ -202,6 +202,10 @@ def _wrap(items: list[str], width: int = 900) -> str:
 def case_data(case: Case, prof: Profile) -> str:
     """The C declarations repro.c expects: the case, the model's outcomes, the names."""
     e = case.exec
+    from .targets.base import EXTENSIONS, case_extensions
+    if case_extensions(case):
+        raise CaseError("case", "the reproducer does not express " + ", ".join(
+            EXTENSIONS[x] for x in sorted(case_extensions(case))) + " yet")
     preds = predictions(case, prof)
     if preds[0][1]["outcome"] == "unmodelled":
         raise CaseError("case", f"the model does not model it: {preds[0][1]['reason']}")

@@ -26,15 +26,20 @@ Order of events (do_execveat_common, alloc_bprm, bprm_execve, exec_binprm):
    passes to the next, anything else ends the exec.
 9. begin_new_exec(): comm is kbasename(bprm->filename) (15 bytes); with
    543841d18060 (6.14) an AT_EMPTY_PATH exec takes the name of the dentry of
-   the file finally executed instead.
+   the file finally executed instead.  bprm_creds_from_file() computes the
+   new credentials from that last file (model/creds.py).
+10. The cwd, the dirfd and the binfmt_misc writes are the case root's; the
+   exec call itself is made by the case's identity (exec.uid/gid/groups):
+   its lookups check directory search permission and its opens execute
+   permission (model/namei.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from contract.case import Case, EXEC_FLAGS, RLIM_INFINITY
+from contract.case import Case, EXEC_FLAGS, RLIM_INFINITY, uses_creds
 
-from . import binfmt_elf, binfmt_misc, binfmt_other, binfmt_script
+from . import binfmt_elf, binfmt_misc, binfmt_other, binfmt_script, creds
 from .errors import Errno, InvalidCase
 from .namei import FS, PIPE, Node, deny_write_access, getname, may_open_exec
 from .profiles import Profile
@@ -71,6 +76,7 @@ class Bprm:
     executable: Node | None = None  # the file handed over as AT_EXECFD
     interpreter: Node | None = None
     misc: "binfmt_misc.Instance | None" = None
+    want_creds: bool = False  # the outcome carries the credential fields (contract.case.uses_creds)
 
     def push_string(self, s: bytes) -> None:
         """copy_string_kernel(): E2BIG for an over-long string or a full stack."""
@@ -100,6 +106,8 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
     e = case.exec
     if e.dirfd is None or e.dirfd == AT_FDCWD:
         return None
+    if getattr(fs, "fdnode", None) is not None:  # opened before exec.after_open
+        return fs.fdnode
     if isinstance(e.dirfd, int):
         if e.dirfd in (0, 1, 2):
             return PIPE
@@ -107,10 +115,13 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
         raise Errno("EBADF")
     if not e.dirfd:
         raise InvalidCase("exec.dirfd is an empty path")
+    cred, fs.cred = fs.cred, None  # opened by the case's root, before the identity changes
     try:  # opened O_RDONLY by the target before the exec
         return fs.lookup(cwd, e.dirfd, follow=True)
     except Errno as err:
         raise InvalidCase(f"exec.dirfd {e.dirfd!r} cannot be opened ({err.name})") from None
+    finally:
+        fs.cred = cred
 
 
 def open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
@@ -135,7 +146,7 @@ def open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
         node = start
     else:
         node = fs.lookup(start, path, follow=not flags & EXEC_FLAGS["AT_SYMLINK_NOFOLLOW"])
-    may_open_exec(node)
+    may_open_exec(node, fs.cred)
     deny_write_access(node, profile)
     return node
 
@@ -187,7 +198,7 @@ def predict(case: Case, profile: Profile) -> dict:
 
 
 def _predict(case: Case, profile: Profile, made: list) -> dict:
-    fs = FS(case.files)
+    fs = FS(case.files, case.mounts)
     made.append(fs)
     try:
         cwd = fs.lookup(fs.root, case.exec.cwd, follow=True)
@@ -214,6 +225,13 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
         return {**out, "binfmt_misc_entries": misc.read_all(case.binfmt_misc_read)}
 
     e = case.exec
+    if e.after_open:
+        if e.syscall == "execveat" and isinstance(e.dirfd, bytes):
+            fs.fdnode = _fd_node(fs, cwd, case)
+        for kind, a, b in e.after_open:
+            fs.after_open(kind, a, b)
+    if e.has_identity or e.no_new_privs:
+        fs.cred = creds.caller(e)
     is_at = e.syscall == "execveat"
     bits = e.flag_bits if is_at else 0
     getname(e.path, allow_empty=bool(bits & EXEC_FLAGS["AT_EMPTY_PATH"]))
@@ -225,7 +243,7 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
     file = open_execat(fs, cwd, case, profile) if open_first else None
 
     bprm = Bprm(fs=fs, cwd=cwd, profile=profile, filename=filename, interp=filename,
-                file=file or fs.root, argv=[], envp=envp, misc=misc)
+                file=file or fs.root, argv=[], envp=envp, misc=misc, want_creds=uses_creds(case))
     bprm.limit = stack_limit(case, len(argv), len(envp), profile)
     bprm.stack_rlimit = e.rlimit_stack
     bprm.push_string(filename)
@@ -332,6 +350,12 @@ def new_program(bprm: Bprm, runner: Node | None = None) -> dict:
         comm = ident.name
     else:
         comm = bprm.filename.rsplit(b"/", 1)[-1]
-    return {"outcome": "exec", "tag": (runner or bprm.file).tag, "argv": list(bprm.argv), "envp": list(bprm.envp),
-            "execfn": bprm.filename, "comm": comm[:TASK_COMM_LEN - 1], "execfd": bprm.execfd,
-            "exe": ident.path, "at_flags": at_flags(bprm)}
+    out = {"outcome": "exec", "tag": (runner or bprm.file).tag, "argv": list(bprm.argv), "envp": list(bprm.envp),
+           "execfd": bprm.execfd, "execfn": bprm.filename, "comm": comm[:TASK_COMM_LEN - 1],
+           "exe": ident.path, "at_flags": at_flags(bprm)}
+    if bprm.want_creds:
+        if bprm.misc is not None and any("C" in m.flags for m in bprm.misc.entries):
+            # bprm->execfd_creds: the creds come from the binary, not the interpreter
+            raise binfmt_misc.NotModelled("credentials with a binfmt_misc C entry")
+        out.update(creds.exec_creds(bprm.file, bprm.fs.cred or creds.ROOT))
+    return out

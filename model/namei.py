@@ -1,8 +1,15 @@
 """The case's file system and path lookup, mirroring fs/namei.c.
 
 Only what exec can observe is modelled: a tree of directories, regular
-files, symlinks and FIFOs on one tmpfs, looked up by the case's root user
-(CAP_DAC_OVERRIDE: directory search permission never fails).
+files, symlinks and FIFOs on tmpfs mounts, looked up by the case's root
+user (CAP_DAC_OVERRIDE: directory search permission never fails) or, for
+the exec call itself, by the case's identity (exec.uid/gid/groups, see
+model/creds.py): then may_lookup() needs search permission on every
+directory a component is looked up in (EACCES), "." and ".." included.
+Mounts (case `mounts`): each node lives on the innermost mount whose path
+is its own or a parent's; may_open() refuses MAY_EXEC of a regular file on
+a noexec mount (path_noexec: EACCES), and bprm_fill_uid ignores set-id bits
+on a nosuid one.
 Rules (checked on the host kernel by suites/test_paths.py):
 - getname: an empty name is ENOENT unless the caller allows it (LOOKUP_EMPTY);
   a name of PATH_MAX (4096) bytes or more is ENAMETOOLONG.
@@ -39,7 +46,8 @@ MAXSYMLINKS = 40
 
 
 class Node:
-    __slots__ = ("kind", "mode", "data", "tag", "children", "parent", "name", "path", "writers")
+    __slots__ = ("kind", "mode", "data", "tag", "children", "parent", "name", "path", "writers", "uid", "gid",
+                 "mnt_flags", "dead")
 
     def __init__(self, kind: str, mode: int, parent: "Node | None", name: bytes,
                  data: bytes = b"", tag: str | None = None, path: bytes = b""):
@@ -52,6 +60,10 @@ class Node:
         self.name = name  # the dentry name
         self.path = path  # "" for the root
         self.writers = 0  # open write descriptors (inode->i_writecount > 0)
+        self.uid = 0
+        self.gid = 0
+        self.mnt_flags: tuple[str, ...] = ()  # flags of the mount it lives on
+        self.dead = False  # a removed directory: names in it are never found (ENOENT)
 
     @property
     def is_probe(self) -> bool:
@@ -67,9 +79,17 @@ class FS:
     """The case's files, indexed by path; nodes are made when a lookup
     reaches them (most cases touch a few of their files)."""
 
-    def __init__(self, files: Iterable) -> None:
+    def __init__(self, files: Iterable, mounts: tuple = ()) -> None:
+        from contract.case import File
         self.files: dict[bytes, object] = {}
+        self.mounts = tuple(mounts)
+        self.cred = None  # who looks up: None is the case's root (no search checks)
         implicit: set[bytes] = set()  # parents created by mkdir -p
+        files = list(files)
+        listed = {f.path.rstrip(b"/") for f in files}
+        for m in self.mounts:  # a mount point is made like a parent directory
+            if m.path != b"/" and m.path not in listed:
+                files.append(File(path=m.path, type="dir", mode=0o755))
         for f in files:
             p = f.path.rstrip(b"/")
             if p in self.files:
@@ -91,6 +111,7 @@ class FS:
         if root is not None and root.type != "dir":
             raise InvalidCase("only a directory can be /")
         self.root = Node("dir", root.mode if root is not None else 0o755, None, b"/")
+        self._attrs(self.root, root, b"/")
 
     def child(self, d: Node, name: bytes) -> Node | None:
         n = d.children.get(name)
@@ -105,11 +126,62 @@ class FS:
             n = Node("dir", 0o755, d, name, path=p)
         else:
             return None
+        self._attrs(n, f, p)
         d.children[name] = n
         return n
 
+    def _attrs(self, n: Node, f, p: bytes) -> None:
+        from contract.case import _mount_of
+        if f is not None:
+            n.uid, n.gid = getattr(f, "uid", 0), getattr(f, "gid", 0)
+        n.mnt_flags = _mount_of(self.mounts, p or b"/").flags
+
+    # ------------------------------------------------------------ changes after the open
+
+    def after_open(self, kind: str, a: bytes, b: bytes) -> None:
+        """unlink/rename/rmdir by the case's root, once the dirfd is open: a
+        node already reached (an open file, the dirfd) keeps existing; an
+        unlinked file's exe link reads "PATH (deleted)" (d_path), a renamed
+        one's its new path; names in a removed directory are ENOENT."""
+        from dataclasses import replace
+        try:
+            node = self.lookup(self.root, a, follow=False)
+        except Errno as e:
+            raise InvalidCase(f"exec.after_open: {kind} {a!r} ({e.name})") from None
+        if node is self.root or (kind == "rmdir") != (node.kind == "dir"):
+            raise InvalidCase(f"exec.after_open: {kind} {a!r} is not possible on a {node.kind}")
+        old = node.path
+        if kind == "rmdir" and any(p.startswith(old + b"/") for p in (*self.files, *self.implicit)):
+            raise InvalidCase(f"exec.after_open: rmdir {a!r}: not empty")
+        node.parent.children.pop(node.name, None)
+        f = self.files.pop(old, None)
+        self.implicit.discard(old)
+        if kind == "rename":
+            parent_path, _, name = b.rstrip(b"/").rpartition(b"/")
+            try:
+                parent = self.lookup(self.root, parent_path or b"/", follow=True)
+            except Errno as e:
+                raise InvalidCase(f"exec.after_open: rename to {b!r} ({e.name})") from None
+            if parent.kind != "dir" or self.child(parent, name) is not None or not name:
+                raise InvalidCase(f"exec.after_open: rename to {b!r}: not a new name in a directory")
+            node.parent, node.name, node.path = parent, name, parent.path + b"/" + name
+            if f is not None:
+                self.files[node.path] = replace(f, path=node.path)
+            parent.children[name] = node
+        else:
+            node.path = old + b" (deleted)"
+            node.dead = kind == "rmdir"
+
+    def may_lookup(self, d: Node) -> None:
+        """may_lookup(): search permission on a directory, for the caller."""
+        if self.cred is not None:
+            from .creds import permission
+            if not permission(d, self.cred):
+                raise Errno("EACCES")
+
     # ------------------------------------------------------------ lookup
 
+    fdnode = None  # the dirfd's node, when exec.after_open needs it resolved first
     racy_eloop = False  # see the module docstring: set by a lookup near the link budget
 
     def lookup(self, start: Node, path: bytes, follow: bool) -> Node:
@@ -128,12 +200,13 @@ class FS:
             return cur
         last = parts.pop()
         for c in parts:  # link_path_walk: every component but the last
+            self.may_lookup(cur)
             if c == b".":
                 continue
             if c == b"..":
                 cur = cur.parent
                 continue
-            nxt = cur.children.get(c) or self.child(cur, c)
+            nxt = None if cur.dead else cur.children.get(c) or self.child(cur, c)
             if nxt is None:
                 raise Errno("ENAMETOOLONG" if len(c) > NAME_MAX else "ENOENT")
             if nxt.kind == "lnk":
@@ -142,11 +215,12 @@ class FS:
                 raise Errno("ENOTDIR")
             cur = nxt
         trailing = path.endswith(b"/")
+        self.may_lookup(cur)
         if last == b".":
             return cur
         if last == b"..":
             return cur.parent
-        nxt = cur.children.get(last) or self.child(cur, last)
+        nxt = None if cur.dead else cur.children.get(last) or self.child(cur, last)
         if nxt is None:
             raise Errno("ENAMETOOLONG" if len(last) > NAME_MAX else "ENOENT")
         if nxt.kind == "lnk" and (follow or trailing):
@@ -192,16 +266,25 @@ def open_exec(fs: FS, cwd: Node, name: bytes, profile) -> Node:
     if len(name) >= PATH_MAX:
         raise Errno("ENAMETOOLONG")
     node = fs.lookup(cwd, name, follow=True) if name else cwd
-    may_open_exec(node)
+    may_open_exec(node, fs.cred)
     deny_write_access(node, profile)
     return node
 
 
-def may_open_exec(node: Node) -> None:
-    """may_open(MAY_EXEC|MAY_OPEN) for the case's root user."""
+def may_open_exec(node: Node, cred=None) -> None:
+    """may_open(MAY_EXEC|MAY_OPEN): the type, path_noexec() for a regular
+    file, then inode_permission() -- for the case's root (cred None) at
+    least one x bit, else model/creds.py permission()."""
     if node.kind == "lnk":
         raise Errno("ELOOP")
     if node.kind != "reg":
         raise Errno("EACCES")  # directory, FIFO, pipe
-    if not node.mode & 0o111:  # root needs at least one x bit
+    if "noexec" in node.mnt_flags:
+        raise Errno("EACCES")
+    if cred is None:
+        if not node.mode & 0o111:  # root needs at least one x bit
+            raise Errno("EACCES")
+        return
+    from .creds import permission
+    if not permission(node, cred):
         raise Errno("EACCES")

@@ -19,6 +19,7 @@ import model
 from contract.case import Case, case_from_json, case_to_json, diff_outcomes, dumps_outcome
 from harness.minimise import minimise
 from harness.targets import Target
+from harness.targets.base import case_unsupported
 
 FAILURES = Path(os.environ.get("EXECSPEC_FAILURES", Path(__file__).resolve().parent.parent / "failures"))
 
@@ -36,7 +37,7 @@ class Checker:
         # What runs is what a saved file replays: generated cases go through
         # the case format's own validation.
         case = case_from_json(case_to_json(case))
-        reason = self.target.skip_reason(case)
+        reason = self.target.skip_reason(case) or case_unsupported(self.target, case)
         if reason:
             if pinned:
                 pytest.skip(reason)

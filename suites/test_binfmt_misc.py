@@ -16,7 +16,7 @@ from contract.case import case_from_json
 pytestmark = pytest.mark.needs("binfmt_misc")
 
 
-@settings(max_examples=400)
+@settings(max_examples=max(400, settings().max_examples))  # scales with the profile
 @given(registration_cases())
 def test_registration_grammar(conform, case):
     conform(case)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from hypothesis import given
 
-from generators.execveat import execveat_cases
+from generators.execveat import changed_cases, execveat_cases
 
 
 @given(execveat_cases())
 def test_execveat(conform, case):
+    conform(case)
+
+
+@given(changed_cases())
+def test_changed_after_open(conform, case):
     conform(case)

@@ -123,3 +123,30 @@ def test_open_for_write_only_on_regular_files_and_round_trips():
     d = _with("files.0.open_for_write", True)
     assert case_to_json(case_from_json(d))["files"][0]["open_for_write"] is True
     assert "open_for_write" not in case_to_json(case_from_json(BASE))["files"][0]
+
+
+def test_cred_and_mount_fields_round_trip_and_name_the_field():
+    d = {"files": [{"path": "/m/p", "type": "probe", "tag": "P", "mode": "4755", "uid": 1000, "gid": 5}],
+         "mounts": [{"path": "/", "flags": ["nosuid"]}, {"path": "/m", "flags": ["noexec", "ro"]}],
+         "exec": {"path": "/m/p", "argv": ["p"], "envp": [], "uid": 1000, "gid": 2000, "groups": [5],
+                  "no_new_privs": True}}
+    c = case_from_json(d)
+    assert case_from_json(case_to_json(c)) == c and case_to_json(c)["mounts"] == d["mounts"]
+    bad = [({"uid": 65536}, "case.exec.uid"), ({"groups": [1, "x"]}, "case.exec.groups[1]"),
+           ({"no_new_privs": 1}, "case.exec.no_new_privs")]
+    for extra, field in bad:
+        with pytest.raises(CaseError) as e:
+            case_from_json({**d, "exec": {**d["exec"], **extra}})
+        assert e.value.field == field
+    for mounts, field in ([{"path": "/m/"}], "case.mounts[0].path"), ([{"path": "/m", "flags": ["nodev"]}],
+                                                                     "case.mounts[0].flags"), \
+            ([{"path": "/m"}, {"path": "/"}], "case.mounts[1].path"), ([{"path": "/m/p"}], "case.mounts[0].path"):
+        with pytest.raises(CaseError) as e:
+            case_from_json({**d, "mounts": mounts})
+        assert e.value.field == field
+    with pytest.raises(CaseError) as e:
+        case_from_json({**d, "files": [{**d["files"][0], "gid": -1}]})
+    assert e.value.field == "case.files[0].gid"
+    with pytest.raises(CaseError) as e:
+        case_from_json({**d, "files": [{**d["files"][0], "open_for_write": True}]})
+    assert e.value.field == "case.files[0].open_for_write"

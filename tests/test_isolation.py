@@ -30,7 +30,10 @@ def host_state(marker: bytes | None = None) -> dict:
     """What a leak would change: mounts, binfmt_misc entries, executor processes
     (with `marker`, only those of the run whose environment carries it: the
     other xdist worker starts executors of its own at any time)."""
-    mounts = sorted(line.split(" ", 4)[4] for line in Path("/proc/self/mountinfo").read_text().splitlines())
+    # only mounts our executors could make (a docker test on the other worker
+    # adds the engine's overlay mounts at any time: not ours to count)
+    mounts = sorted(m for m in (line.split(" ", 4)[4] for line in Path("/proc/self/mountinfo").read_text().splitlines())
+                    if "execspec" in m or "binfmt_misc" in m or m.split(" ", 1)[0].startswith("/tmp"))
     entries = sorted(os.listdir(BM)) if (BM / "status").exists() else None
     exe = str(build.native("executor"))
     procs = []

@@ -59,7 +59,13 @@
 struct buf { unsigned char *p; size_t len, cap; };
 
 struct cfile { char kind; unsigned mode; const unsigned char *path; uint32_t plen;
-	       const unsigned char *data; uint32_t dlen; };
+	       const unsigned char *data; uint32_t dlen; uint32_t uid, gid; };
+
+#define MAX_MOUNTS 16
+#define MAX_GROUPS 32
+#define MNT_RO 1
+#define MNT_NOSUID 2
+#define MNT_NOEXEC 4
 
 struct ccase {
 	struct cfile files[MAX_FILES]; int nfiles;
@@ -75,6 +81,12 @@ struct ccase {
 	unsigned flags;
 	int have_rlimit; uint64_t rlimit_stack;
 	uint32_t timeout_ms;
+	/* mounts in the case root (path "/" is the root mount itself) */
+	struct { unsigned bits; char *path; } mnts[MAX_MOUNTS]; int nmnts;
+	/* the identity that makes the exec call, and no_new_privs */
+	int have_ident, nnp; uint32_t uid, gid, ngroups; uint32_t groups[MAX_GROUPS];
+	/* unlink/rename/rmdir after the dirfd is opened: op, path, second path */
+	struct { char op; char *a, *b; } after[8]; int nafter;
 };
 
 static int hex_mode;
@@ -277,6 +289,10 @@ static void free_case(struct ccase *c)
 	free(c->argv); free(c->envp); free(c->cwd); free(c->path); free(c->dirfd_path);
 	c->argv = c->envp = NULL; c->cwd = c->path = c->dirfd_path = NULL;
 	c->argc = c->envc = 0;
+	for (int i = 0; i < c->nmnts; i++) free(c->mnts[i].path);
+	c->nmnts = 0;
+	for (int i = 0; i < c->nafter; i++) { free(c->after[i].a); free(c->after[i].b); }
+	c->nafter = 0;
 }
 
 /* The payload of a fixed-size record must be exactly that size. */
@@ -365,6 +381,39 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			break;
 		}
 		case 'F': NEED(4); c->flags = get32(p); break;
+		case 'o': { /* owner of files[idx] (case's user namespace ids) */
+			NEED(12);
+			uint32_t idx = get32(p);
+			if (idx >= (uint32_t)c->nfiles) goto bad;
+			c->files[idx].uid = get32(p + 4); c->files[idx].gid = get32(p + 8);
+			if (c->files[idx].uid >= ID_COUNT || c->files[idx].gid >= ID_COUNT) goto bad;
+			break;
+		}
+		case 'M':
+			if (l < 5 || l >= MAX_PATH || c->nmnts == MAX_MOUNTS) goto bad;
+			if (p[4] != '/' || memchr(p + 4, 0, l - 4)) goto bad;
+			c->mnts[c->nmnts].bits = get32(p);
+			if (c->mnts[c->nmnts].bits & ~7u) goto bad;
+			c->mnts[c->nmnts++].path = dupz(p + 4, l - 4);
+			break;
+		case 'I':
+			if (l < 8 || l % 4 || (l - 8) / 4 > MAX_GROUPS || c->have_ident) goto bad;
+			c->have_ident = 1; c->uid = get32(p); c->gid = get32(p + 4); c->ngroups = (l - 8) / 4;
+			for (uint32_t i = 0; i < c->ngroups; i++) c->groups[i] = get32(p + 8 + 4 * i);
+			if (c->uid >= ID_COUNT || c->gid >= ID_COUNT) goto bad;
+			for (uint32_t i = 0; i < c->ngroups; i++) if (c->groups[i] >= ID_COUNT) goto bad;
+			break;
+		case 'P': NEED(0); c->nnp = 1; break;
+		case 'Q': {
+			if (l < 5 || c->nafter == 8) goto bad;
+			uint32_t al = get32(p + 1);
+			if (al > l - 5 || al >= MAX_PATH || l - 5 - al >= MAX_PATH) goto bad;
+			if (p[0] != 'u' && p[0] != 'r' && p[0] != 'd') goto bad;
+			c->after[c->nafter].op = p[0];
+			c->after[c->nafter].a = dupz(p + 5, al);
+			c->after[c->nafter++].b = dupz(p + 5 + al, l - 5 - al);
+			break;
+		}
 		case 'r': NEED(8); c->have_rlimit = 1; memcpy(&c->rlimit_stack, p, 8); break;
 		case 't': NEED(4); c->timeout_ms = get32(p); if (c->timeout_ms > MAX_TIMEOUT_MS) c->timeout_ms = MAX_TIMEOUT_MS; break;
 		default: *why = "unknown record type"; goto bad;
@@ -384,6 +433,10 @@ bad:
 	c->argc = c->envc = 0;
 	free(c->cwd); free(c->path); free(c->dirfd_path);
 	c->cwd = c->path = c->dirfd_path = NULL;
+	for (int i = 0; i < c->nmnts; i++) free(c->mnts[i].path);
+	c->nmnts = 0;
+	for (int i = 0; i < c->nafter; i++) { free(c->after[i].a); free(c->after[i].b); }
+	c->nafter = 0;
 	return -1;
 }
 
@@ -410,6 +463,18 @@ static int write_file_at(int dirfd, const char *name, const char *s)
 
 /* Setup failures name what failed; `a` is the index of the file (or of
  * the dirfd/cwd step: -1) so harness/protocol.py can name the case field. */
+/* files[i]'s owner, before its mode (chown clears set-id bits).  An id the
+ * user namespace does not map (an unprivileged executor maps only 0) is a
+ * skip: the case cannot be run honestly here. */
+static void own(int rootfd, const char *rel, int fd, const struct cfile *f, int sfd, int i, int flags)
+{
+	if (!f->uid && !f->gid) return;
+	int r = fd >= 0 ? fchown(fd, f->uid, f->gid) : fchownat(rootfd, *rel ? rel : ".", f->uid, f->gid, flags);
+	if (r == 0) return;
+	if (errno == EINVAL) fail(sfd, 'k', 0, errno, "file owner not mapped here (an unprivileged executor maps only id 0)");
+	fail(sfd, 's', i, errno, "chown");
+}
+
 static void mkparents(int rootfd, char *rel, int sfd, int idx)
 {
 	for (char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
@@ -439,11 +504,13 @@ static void materialise(struct ccase *c, int rootfd, int sfd)
 		case 'l': {
 			char *t = dupz(f->data, f->dlen);
 			if (symlinkat(t, rootfd, rel)) fail(sfd, 's', i, errno, "symlink");
+			own(rootfd, rel, -1, f, sfd, i, AT_SYMLINK_NOFOLLOW);
 			free(t);
 			break;
 		}
 		case 'i':
 			if (mknodat(rootfd, rel, S_IFIFO | 0600, 0)) fail(sfd, 's', i, errno, "mkfifo");
+			own(rootfd, rel, -1, f, sfd, i, AT_SYMLINK_NOFOLLOW);
 			if (fchmodat(rootfd, rel, f->mode & 07777, AT_SYMLINK_NOFOLLOW) && errno != EOPNOTSUPP)
 				fail(sfd, 's', i, errno, "chmod");
 			break;
@@ -464,6 +531,7 @@ static void materialise(struct ccase *c, int rootfd, int sfd)
 				    write_full(fd, img + off + sizeof tag, len - off - sizeof tag))
 					fail(sfd, 's', i, errno, "write probe");
 			}
+			own(rootfd, rel, fd, f, sfd, i, 0);
 			if (fchmod(fd, f->mode & 07777)) fail(sfd, 's', i, errno, "chmod");
 			close(fd);
 			break;
@@ -477,6 +545,7 @@ static void materialise(struct ccase *c, int rootfd, int sfd)
 		if (f->kind != 'd') continue;
 		char *path = dupz(f->path, f->plen), *rel = path;
 		while (*rel == '/') rel++;
+		own(rootfd, rel, -1, f, sfd, i, 0);
 		if (fchmodat(rootfd, *rel ? rel : ".", f->mode & 07777, 0)) fail(sfd, 's', i, errno, "chmod dir");
 		free(path);
 	}
@@ -553,7 +622,26 @@ static void case_init(struct ccase *c, int sfd, int syncfd, int outfd, int infd)
 	umask(0);
 	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0) fail(sfd, 's', -1, errno, "open root");
+	/* Mounts in the case root: a fresh tmpfs at each path but "/" before
+	 * the files are made (so they land on it), flags once they exist. */
+	for (int i = 0; i < c->nmnts; i++) {
+		char *rel = c->mnts[i].path;
+		while (*rel == '/') rel++;
+		if (!*rel) continue;
+		char *tmp = strdup(rel);
+		if (!tmp) fail(sfd, 's', -7, ENOMEM, "mount path");
+		mkparents(rootfd, tmp, sfd, -7);
+		free(tmp);
+		if (mkdirat(rootfd, rel, 0755) && errno != EEXIST) fail(sfd, 's', -7, errno, "mkdir mount point");
+		if (mount("execspec", c->mnts[i].path, "tmpfs", 0, "mode=0755")) fail(sfd, 's', -7, errno, "mount tmpfs");
+	}
 	materialise(c, rootfd, sfd);
+	for (int i = 0; i < c->nmnts; i++) {
+		unsigned b = c->mnts[i].bits;
+		unsigned long fl = (b & MNT_RO ? MS_RDONLY : 0) | (b & MNT_NOSUID ? MS_NOSUID : 0) | (b & MNT_NOEXEC ? MS_NOEXEC : 0);
+		if (fl && mount(NULL, c->mnts[i].path, NULL, MS_REMOUNT | MS_BIND | fl, NULL))
+			fail(sfd, 's', -7, errno, "remount with flags");
+	}
 	close(rootfd);
 
 	pid_t pid = fork();
@@ -599,7 +687,7 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 		char *p = dupz(c->wopen[i], c->wlen[i]);
 		int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0 || (fd != WRITE_FD + i && dup3(fd, WRITE_FD + i, O_CLOEXEC) < 0))
-			fail(sfd, 's', -5 - i, errno, "open for write");
+			fail(sfd, 's', -10 - i, errno, "open for write");
 		if (fd != WRITE_FD + i) close(fd);
 		free(p);
 	}
@@ -664,6 +752,12 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 	} else if (c->have_dirfd_num) {
 		dirfd = c->dirfd_num;
 	}
+	/* What happens between the open and the exec (execveat.c, LTP execveat03). */
+	for (int i = 0; i < c->nafter; i++) {
+		int r = c->after[i].op == 'u' ? unlink(c->after[i].a)
+		      : c->after[i].op == 'd' ? rmdir(c->after[i].a) : rename(c->after[i].a, c->after[i].b);
+		if (r) fail(sfd, 's', -9, errno, "after_open");
+	}
 	if (dup2(infd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0) fail(sfd, 's', -1, errno, "dup stdio");
 	int first = c->dirfd_path ? 4 : 3;
 	/* Everything else closes; the status pipe and the writers stay,
@@ -681,9 +775,30 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 	 * CAP_SYS_RAWIO lets mmap go below vm.mmap_min_addr (cap_mmap_addr).
 	 * A sandbox case runs as a user namespace's root, which lacks it in
 	 * init_user_ns: drop it from the bounding set so the new program's
-	 * credentials (committed before binfmt_elf maps anything) match. */
-	if (plain && prctl(PR_CAPBSET_DROP, 17 /* CAP_SYS_RAWIO */, 0, 0, 0))
+	 * credentials (committed before binfmt_elf maps anything) match.  The
+	 * user namespace's root drops it too, so that a root program's
+	 * capability sets (bounding set | inheritable) are the same
+	 * everywhere: all of CAP_LAST_CAP but CAP_SYS_RAWIO. */
+	if (prctl(PR_CAPBSET_DROP, 17 /* CAP_SYS_RAWIO */, 0, 0, 0))
 		fail(sfd, 's', -1, errno, "drop CAP_SYS_RAWIO");
+
+	/* The identity that makes the call, after everything opened as root.
+	 * Ids beyond what the user namespace maps (an unprivileged executor
+	 * maps only 0) make the case a skip, never a different identity. */
+	if (c->have_ident) {
+		gid_t gs[MAX_GROUPS];
+		for (uint32_t i = 0; i < c->ngroups; i++) gs[i] = c->groups[i];
+		if (setgroups(c->ngroups, gs)) {
+			if (errno == EPERM && !plain && c->ngroups)
+				fail(sfd, 'k', 0, errno, "supplementary groups: this user namespace denies setgroups (unprivileged executor)");
+			if (errno != EPERM || plain) fail(sfd, 's', -6, errno, "setgroups");
+		}
+		if (setresgid(c->gid, c->gid, c->gid) || setresuid(c->uid, c->uid, c->uid)) {
+			if (errno == EINVAL) fail(sfd, 'k', 0, errno, "exec.uid/gid not mapped here (an unprivileged executor maps only id 0)");
+			fail(sfd, 's', -6, errno, "setresuid");
+		}
+	}
+	if (c->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) fail(sfd, 's', -6, errno, "no_new_privs");
 
 	char **argv = c->argv_null ? NULL : c->argv;
 	char **envp = c->envp_null ? NULL : c->envp;

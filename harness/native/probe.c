@@ -11,7 +11,9 @@
  *        'F' AT_FLAGS (u64), 'C' comm, 'V' variant name (only in variants
  *        built with -DPROBE_VARIANT, e.g. the static-pie one), 'L' the
  *        target of /proc/self/exe (only when the target gave the program a
- *        procfs directory at fd PROC_FD), 'Z' end.
+ *        procfs directory at fd PROC_FD), 'U' getresuid + getresgid (6 x u32),
+ *        'K' the effective capability set (capget, u64), 'S' AT_SECURE (u64),
+ *        'H' AT_PHDR, 'Y' AT_ENTRY (u64 each), 'Z' end.
  */
 typedef unsigned long u64;
 typedef unsigned int u32;
@@ -21,6 +23,9 @@ typedef unsigned int u32;
 #define AT_BASE 7
 #define AT_FLAGS 8
 #define AT_EXECFN 31
+#define AT_PHDR 3
+#define AT_ENTRY 9
+#define AT_SECURE 23
 #define PR_GET_NAME 16
 /* The target's executor leaves an O_PATH directory fd of a procfs at
  * PROC_FD (caselimits.h; not close-on-exec): the exe link is read through
@@ -128,6 +133,9 @@ __attribute__((used)) void probe_main(long *sp)
 		case AT_EXECFD: record_u64('D', av[1]); break;
 		case AT_BASE: record_u64('B', av[1]); break;
 		case AT_FLAGS: record_u64('F', av[1]); break;
+		case AT_SECURE: record_u64('S', av[1]); break;
+		case AT_PHDR: record_u64('H', av[1]); break;
+		case AT_ENTRY: record_u64('Y', av[1]); break;
 		}
 	}
 	for (int i = 0; i < 17; i++)
@@ -137,6 +145,14 @@ __attribute__((used)) void probe_main(long *sp)
 	long n = sys4(267 /* readlinkat */, PROC_FD, (long)"self/exe", (long)exe, sizeof exe);
 	if (n >= 0)
 		record('L', exe, (u32)n);
+	u32 ids[6];
+	sys3(118 /* getresuid */, (long)&ids[0], (long)&ids[1], (long)&ids[2]);
+	sys3(120 /* getresgid */, (long)&ids[3], (long)&ids[4], (long)&ids[5]);
+	record('U', ids, sizeof ids);
+	/* capget(_LINUX_CAPABILITY_VERSION_3, pid 0): two 32-bit halves */
+	u32 hdr[2] = { 0x20080522, 0 }, data[6] = { 0, 0, 0, 0, 0, 0 };
+	if (sys3(125 /* capget */, (long)hdr, (long)data, 0) == 0)
+		record_u64('K', (u64)data[0] | (u64)data[3] << 32);
 	record('Z', "", 0);
 	flush();
 	sys3(231 /* exit_group */, 0, 0, 0);

@@ -228,7 +228,7 @@ class Guest:
             self.stop()  # restarted by the next run()
             raise GuestError(f"{e}\n(guest restarted; console tail:\n{tail})") from None
         try:
-            return decode_response(body)
+            return decode_response(body, case)
         except ProtocolError as e:
             if "unexpected executor response kind" not in str(e):
                 raise  # the executor's own verdicts (setup failed, bad frame) stand

@@ -1,13 +1,48 @@
 """The interface every target implements."""
 from __future__ import annotations
 
-from contract.case import Case
+from contract.case import CRED_FIELDS, Case, uses_creds
 
 ALL_FIELDS = frozenset({"outcome", "tag", "argv", "envp", "execfn", "comm", "execfd",
                         "errno", "index", "signal", "status", "value", "binfmt_misc_entries",
                         "at_base", "exe", "at_flags"})
+# Case extensions (docs/case-format-extensions.md) a target runs honestly
+# only when it says so in `extensions`; elsewhere their cases SKIP
+# (case_unsupported), so a target that would ignore the field (a simulator
+# running as the host user) is never compared on it.
+EXTENSIONS = {
+    "creds": "an identity, file ownership, set-id bits or no_new_privs",
+    "mounts": "mounts in the case root",
+    "after_open": "unlink/rename/rmdir between the open and the exec",
+}
+
+
+def case_extensions(case: Case) -> set[str]:
+    out = set()
+    if case.mounts:
+        out.add("mounts")
+    if case.exec.after_open:
+        out.add("after_open")
+    if uses_creds(case) and (case.exec.has_identity or case.exec.no_new_privs
+                             or any(f.uid or f.gid or f.mode & 0o6000 for f in case.files)):
+        out.add("creds")
+    return out
+
+
+def case_unsupported(target: "Target", case: Case) -> str | None:
+    missing = sorted(case_extensions(case) - set(target.extensions))
+    if missing:
+        return (f"{target.describe()} cannot express {', '.join(EXTENSIONS[m] for m in missing)} "
+                "(docs/case-format-extensions.md)")
+    return None
+
+
 # Contract 1.1: `exe` needs the procfs directory the executor leaves at fd 99
 # (harness/native/executor.c); a target without it declares ALL_FIELDS - {"exe"}.
+
+
+EXECUTOR_FIELDS = ALL_FIELDS | frozenset(CRED_FIELDS)
+EXECUTOR_EXTENSIONS = frozenset(EXTENSIONS)
 
 
 class TargetUnavailable(RuntimeError):
@@ -22,7 +57,10 @@ class TargetBroken(RuntimeError):
 class Target:
     name = "?"
     kernel = "newest"  # version string that selects the model profile
+    # The credential fields (contract.case.CRED_FIELDS) are not in ALL_FIELDS:
+    # only targets that run the probe under the executor observe them.
     observable = ALL_FIELDS
+    extensions: frozenset[str] = frozenset()
     # Why crafted ELF programs cannot be run honestly here (suites/test_elf.py
     # then skips as a whole), or None.
     crafted_elf_unsupported: str | None = None
@@ -60,6 +98,9 @@ class Target:
         if case.exec.syscall == "search":
             return (f"{self.describe()}: runs no userspace caller (search cases need the sandbox target, "
                     "whose executor carries glibc's launcher and Debian's shells)")
+        unsupported = case_unsupported(self, case)
+        if unsupported:
+            return unsupported
         if case.binfmt_misc:
             return self.config_lacks_misc()
         return None

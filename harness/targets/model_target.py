@@ -5,11 +5,13 @@ import model
 from model.errors import InvalidCase
 from contract.case import Case
 
-from .base import Target
+from .base import EXECUTOR_EXTENSIONS, EXECUTOR_FIELDS, Target
 
 
 class ModelTarget(Target):
     name = "model"
+    observable = EXECUTOR_FIELDS
+    extensions = EXECUTOR_EXTENSIONS
 
     def __init__(self, kernel: str):
         self.kernel = kernel

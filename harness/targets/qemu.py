@@ -25,7 +25,7 @@ from contract.case import Case
 from harness.qemu.guest import Guest, GuestError
 from harness.qemu.initramfs import find_module
 
-from .base import Target, TargetBroken, TargetUnavailable
+from .base import EXECUTOR_EXTENSIONS, EXECUTOR_FIELDS, Target, TargetBroken, TargetUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 # debian-7.2: sid; debian-7.3: trixie-backports (experimental may carry the next -rc)
@@ -175,6 +175,8 @@ def kernel_version(hello: dict[str, str]) -> str:
 
 class QemuTarget(Target):
     name = "qemu"
+    observable = EXECUTOR_FIELDS
+    extensions = EXECUTOR_EXTENSIONS
 
     def __init__(self, spec: str | None, modules: str | None = None):
         if not spec:

@@ -17,11 +17,13 @@ from contract.case import Case
 from harness.executor import Executor, userns_available
 from model.profiles import parse_version
 
-from .base import Target, TargetUnavailable
+from .base import EXECUTOR_EXTENSIONS, EXECUTOR_FIELDS, Target, TargetUnavailable, case_unsupported
 
 
 class SandboxTarget(Target):
     name = "sandbox"
+    observable = EXECUTOR_FIELDS
+    extensions = EXECUTOR_EXTENSIONS
 
     def __init__(self, kernel: str | None = None):
         ok, why = userns_available()
@@ -39,6 +41,8 @@ class SandboxTarget(Target):
         return Executor(mode="userns")
 
     def skip_reason(self, case: Case) -> str | None:
+        if case_unsupported(self, case):
+            return case_unsupported(self, case)
         if case.binfmt_misc and self.config_lacks_misc():
             return self.config_lacks_misc()
         if case.binfmt_misc and not self.per_userns_binfmt_misc:

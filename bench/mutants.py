@@ -1,0 +1,230 @@
+"""Mutation check of the generated properties: does the suite notice when
+the model is wrong?
+
+    .venv/bin/python bench/mutants.py [--target sandbox] [--profile dev] [--seed 0] [-k SUBSTR] [--list]
+
+Each mutant is one textual change to a file of model/ (MUTANTS below: the
+file, the exact text, its replacement, what rule it breaks).  For each, the
+project is copied to a temporary directory (git's tracked files, plus a
+link to build/ for the compiled executor and probes), the change applied
+there -- never in the checkout -- and the generated properties run against
+the target (pytest suites, without the pinned cases and the corpus, -x,
+one worker, a fixed Hypothesis seed).  A failing run kills the mutant.
+Mutants marked equivalent=True cannot be told apart from the model by any
+exec outcome and are left out of the score.  Prints one line per mutant and
+the kill rate of the non-equivalent ones.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    file: str
+    old: str
+    new: str
+    why: str
+    equivalent: bool = False
+
+
+M = Mutant
+MUTANTS = [
+    # ---- fs/exec.c: bprm_stack_limits, copy_strings, get_arg_page
+    M("arg-max-floor", "model/exec.py", "limit = max(limit, ARG_MAX)", "limit = max(limit, ARG_MAX // 2)",
+      "the 128 KiB floor of the argument space"),
+    M("arg-max-floor-gone", "model/exec.py", "limit = max(limit, ARG_MAX)", "limit = limit",
+      "no floor at all"),
+    M("stk-lim-3-4", "model/exec.py", "limit = STK_LIM // 4 * 3", "limit = STK_LIM // 2",
+      "the 6 MiB cap (3/4 of _STK_LIM)"),
+    M("rlimit-quarter", "model/exec.py", "limit = min(limit, rl // 4)", "limit = min(limit, rl // 3)",
+      "a quarter of RLIMIT_STACK"),
+    M("argc-min-1", "model/exec.py", "ptrs = (max(argc, 1) if", "ptrs = (argc if",
+      "argc counted as at least one pointer (dcd46d897adb)"),
+    M("ptr-limit-le", "model/exec.py", "if limit <= ptr_size:", "if limit < ptr_size:",
+      "E2BIG when the pointers fill the space exactly"),
+    M("strlen-limit", "model/exec.py", "if n > MAX_ARG_STRLEN:", "if n >= MAX_ARG_STRLEN:",
+      "MAX_ARG_STRLEN counts the NUL"),
+    M("used-gt-limit", "model/exec.py", "if self.used > self.limit:", "if self.used >= self.limit:",
+      "the strings may fill the space exactly"),
+    M("page-8-plus-used", "model/exec.py", "pages = -(-(8 + self.used) // PAGE_SIZE)",
+      "pages = -(-(self.used) // PAGE_SIZE)", "the stack page's top 8 bytes"),
+    M("first-page-free", "model/exec.py", "pages > 1 and pages * PAGE_SIZE", "pages > 0 and pages * PAGE_SIZE",
+      "the first stack page needs no growth"),
+    M("empty-argv0", "model/exec.py", "if not argv and profile.has(\"dcd46d897adb\"):", "if False:",
+      "argc == 0 gets an empty argv[0]"),
+    M("open-first", "model/exec.py", "open_first = profile.has(\"978ffcbf00d8\")", "open_first = False",
+      "6.8 opens the file before copying strings"),
+    M("depth-5", "model/exec.py", "if depth > 5:", "if depth > 4:", "five rewrites at most"),
+    M("fd-name", "model/exec.py", "return b\"/dev/fd/%d/\" % fd + path, True, False",
+      "return b\"/dev/fd/%d\" % fd + path, True, False", "the /dev/fd/N/path name"),
+    M("cloexec-inaccessible", "model/exec.py", "if from_fd and e.dirfd_cloexec:", "if False:",
+      "a close-on-exec dirfd name is inaccessible to interpreters"),
+    M("comm-15", "model/exec.py", "comm[:TASK_COMM_LEN - 1]", "comm[:TASK_COMM_LEN]", "comm holds 15 bytes"),
+    M("unknown-flags", "model/exec.py", "if flags & ~allowed:", "if flags & ~allowed & ~0x8000:",
+      "EINVAL for unknown execveat flags"),
+    # ---- fs/namei.c
+    M("path-max", "model/namei.py", "if len(path) >= PATH_MAX:", "if len(path) > PATH_MAX:",
+      "PATH_MAX counts the NUL"),
+    M("name-max-middle", "model/namei.py",
+      "                raise Errno(\"ENAMETOOLONG\" if len(c) > NAME_MAX else \"ENOENT\")",
+      "                raise Errno(\"ENOENT\")", "NAME_MAX on a missing middle component"),
+    M("name-max-last", "model/namei.py",
+      "            raise Errno(\"ENAMETOOLONG\" if len(last) > NAME_MAX else \"ENOENT\")",
+      "            raise Errno(\"ENOENT\")", "NAME_MAX on a missing last component"),
+    M("maxsymlinks", "model/namei.py", "if self._links > MAXSYMLINKS:", "if self._links >= MAXSYMLINKS:",
+      "40 links may be followed"),
+    M("trailing-follow", "model/namei.py", "if nxt.kind == \"lnk\" and (follow or trailing):",
+      "if nxt.kind == \"lnk\" and follow:", "a trailing slash follows a final symlink"),
+    M("trailing-notdir", "model/namei.py", "        if trailing and nxt.kind != \"dir\":\n            raise Errno(\"ENOTDIR\")",
+      "        if False:\n            pass", "a trailing slash needs a directory"),
+    M("dotdot-last", "model/namei.py", "        if last == b\"..\":\n            return cur.parent",
+      "        if last == b\"..\":\n            return cur", "a path ending in .."),
+    M("middle-notdir", "model/namei.py", "            if nxt.kind != \"dir\":\n                raise Errno(\"ENOTDIR\")",
+      "            if nxt.kind not in (\"dir\", \"reg\"):\n                raise Errno(\"ENOTDIR\")",
+      "a regular file as a middle component"),
+    M("nofollow-eloop", "model/namei.py", "    if node.kind == \"lnk\":\n        raise Errno(\"ELOOP\")",
+      "    if node.kind == \"lnk\":\n        raise Errno(\"EACCES\")", "may_open of a symlink is ELOOP"),
+    M("root-needs-x", "model/namei.py", "if not node.mode & 0o111:  # root needs at least one x bit",
+      "if not node.mode & 0o100:  # root needs at least one x bit", "root needs any x bit, not the owner's"),
+    M("noexec", "model/namei.py", "    if \"noexec\" in node.mnt_flags:\n        raise Errno(\"EACCES\")",
+      "    if False:\n        pass", "path_noexec"),
+    M("search-perm", "model/namei.py", "            if not permission(d, self.cred):\n                raise Errno(\"EACCES\")",
+      "            pass", "may_lookup: search permission"),
+    M("etxtbsy", "model/namei.py", "if node.writers and not profile.has(\"2a010c412853\"):", "if False:",
+      "deny_write_access"),
+    # ---- model/creds.py: bprm_fill_uid, cap_bprm_creds_from_file, generic_permission
+    M("nosuid", "model/creds.py", "if \"nosuid\" not in node.mnt_flags and not cred.nnp",
+      "if not cred.nnp", "set-id bits ignored on a nosuid mount"),
+    M("nnp-setid", "model/creds.py", "if \"nosuid\" not in node.mnt_flags and not cred.nnp",
+      "if \"nosuid\" not in node.mnt_flags", "no_new_privs ignores set-id bits"),
+    M("sgid-needs-xgrp", "model/creds.py", "if mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP:",
+      "if mode & S_ISGID:", "S_ISGID without S_IXGRP is no setgid"),
+    M("real-root-caps", "model/creds.py", "if euid == 0 or cred.uid == 0:", "if euid == 0:",
+      "a real root keeps the permitted set"),
+    M("eff-only-euid", "model/creds.py", "    if euid == 0:\n        effective = True",
+      "    if euid == 0 or cred.uid == 0:\n        effective = True", "only an effective root gets pE"),
+    M("secure-setid", "model/creds.py", "secure = is_setid or", "secure =", "AT_SECURE for a set-id exec"),
+    M("secure-nonroot", "model/creds.py", "secure = is_setid or (cred.uid != 0 and", "secure = is_setid or (False and",
+      "AT_SECURE for a non-root caller gaining capabilities"),
+    M("setid-vs-real", "model/creds.py", "is_setid = euid != cred.uid or egid != cred.gid", "is_setid = euid != cred.uid",
+      "a setgid exec is setid too"),
+    M("dac-class", "model/creds.py", "    elif cred.in_group(node.gid):\n        bits = mode >> 3",
+      "    elif cred.in_group(node.gid) and mode & 0o010:\n        bits = mode >> 3",
+      "only the caller's class counts (group bits without x deny)"),
+    M("dac-groups", "model/creds.py", "return gid == self.gid or gid in self.groups", "return gid == self.gid",
+      "supplementary groups count"),
+    M("cap-override-x", "model/creds.py", "return node.kind == \"dir\" or bool(mode & 0o111)", "return True",
+      "CAP_DAC_OVERRIDE needs an x bit to execute"),
+    M("bset-rawio", "model/creds.py", "BSET = CAP_FULL & ~(1 << CAP_SYS_RAWIO)", "BSET = CAP_FULL",
+      "the bounding set (the executor drops CAP_SYS_RAWIO)"),
+    # ---- binfmt_script
+    M("script-arg", "model/binfmt_script.py", "new = [name] + ([arg] if arg is not None else []) + [bprm.interp]",
+      "new = [name] + [bprm.interp]", "the #! argument"),
+    M("script-argv0", "model/binfmt_script.py", "    bprm.remove_arg_zero()\n    new", "    new",
+      "argv[0] is replaced"),
+    M("script-blank", "model/binfmt_script.py", "_TERMINATOR = re.compile(rb\"[ \\t\\0]\")",
+      "_TERMINATOR = re.compile(rb\"[ \\0]\")", "tab ends the interpreter name"),
+    # ---- binfmt_elf
+    M("phdr-64k", "model/binfmt_elf.py", "if size == 0 or size > 65536 or", "if size == 0 or size >= 65536 or",
+      "the 64 KiB program-header limit"),
+    M("mmap-min", "model/binfmt_elf.py", "if addr < MMAP_MIN_ADDR or", "if addr <= MMAP_MIN_ADDR or",
+      "a segment exactly at mmap_min_addr"),
+    M("phentsize", "model/binfmt_elf.py", "if eh.phentsize != h.phdr.size:", "if eh.phentsize < h.phdr.size:",
+      "e_phentsize must be exact"),
+]
+
+
+def copy_tree(dst: Path) -> None:
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for rel in files.decode().split("\0"):
+        if not rel or not (ROOT / rel).is_file():
+            continue
+        p = dst / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, p)
+    # the untracked files of the working tree (new suites before a commit)
+    for d in ("model", "generators", "suites", "harness"):
+        for src in (ROOT / d).rglob("*.py"):
+            p = dst / src.relative_to(ROOT)
+            if not p.exists():
+                p.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, p)
+    (dst / "build").symlink_to(ROOT / "build")
+
+
+def run_suite(tree: Path, args) -> tuple[int, float, str]:
+    env = dict(os.environ, EXECSPEC_PROFILE=args.profile, EXECSPEC_FAILURES=str(tree / "failures"))
+    cmd = [sys.executable, "-m", "pytest", "suites", "-p", "no:xdist", "-x", "-q", "-p", "no:cacheprovider",
+           "--ignore=suites/test_pinned_exec.py", "--ignore=suites/test_corpus.py",
+           f"--hypothesis-seed={args.seed}", "--target", args.target]
+    if args.kernel:
+        cmd += ["--kernel", args.kernel]
+    t = time.monotonic()
+    r = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=args.timeout)
+    failed = next((ln for ln in r.stdout.splitlines() if ln.startswith("FAILED")), "")
+    return r.returncode, time.monotonic() - t, failed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--target", default="sandbox")
+    ap.add_argument("--kernel", default=None)
+    ap.add_argument("--profile", default="dev", help="Hypothesis profile (dev, ci, thorough)")
+    ap.add_argument("--seed", default="0")
+    ap.add_argument("--timeout", type=int, default=1800)
+    ap.add_argument("-k", default=None, help="only mutants whose name contains this")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--baseline", action="store_true", help="also run the unmutated model first")
+    args = ap.parse_args()
+    todo = [m for m in MUTANTS if not args.k or args.k in m.name]
+    if args.list:
+        for m in todo:
+            print(f"{m.name:22} {m.file:24} {m.why}{' (equivalent)' if m.equivalent else ''}")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="execspec-mutants-") as tmp:
+        tree = Path(tmp) / "tree"
+        copy_tree(tree)
+        if args.baseline:
+            rc, secs, failed = run_suite(tree, args)
+            print(f"baseline: rc={rc} in {secs:.0f} s {failed}", flush=True)
+            if rc != 0:
+                print("the unmutated model fails: fix that first", file=sys.stderr)
+                return 2
+        killed = survived = 0
+        for m in todo:
+            f = tree / m.file
+            orig = f.read_text()
+            if orig.count(m.old) != 1:
+                print(f"{m.name}: the text to mutate occurs {orig.count(m.old)} times in {m.file}; fix the list",
+                      file=sys.stderr)
+                return 2
+            f.write_text(orig.replace(m.old, m.new))
+            try:
+                rc, secs, failed = run_suite(tree, args)
+            finally:
+                f.write_text(orig)
+            verdict = "killed" if rc == 1 else "SURVIVED" if rc == 0 else f"error rc={rc}"
+            if not m.equivalent:
+                killed += rc == 1
+                survived += rc == 0
+            print(f"{m.name:22} {verdict:9} {secs:5.0f} s  {failed[:110]}", flush=True)
+        total = killed + survived
+        print(f"kill rate: {killed}/{total} = {100 * killed / max(total, 1):.1f} % of non-equivalent mutants "
+              f"(target {args.target}, profile {args.profile}, seed {args.seed})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Credentials on exec: fs/exec.c bprm_fill_uid() and security/commoncap.c
+cap_bprm_creds_from_file(), plus the DAC checks (fs/namei.c
+generic_permission) a caller that is not the case's root meets.
+
+The caller (Cred) is what the targets make (harness/native/executor.c):
+real = effective = saved uid and gid, the supplementary groups the case
+lists, no ambient or inheritable capabilities, and a bounding set of every
+capability up to CAP_LAST_CAP but CAP_SYS_RAWIO (dropped by the executor on
+every target).  uid 0 keeps the full permitted and effective sets of its
+user namespace's root (the setresuid() from root to root changes nothing);
+any other uid has none (setresuid() to all-nonzero ids clears them).
+
+Rules, in my words:
+- generic_permission(): the owner's bits if the fsuid owns the inode, else
+  the group's bits if its gid is the fsgid or a supplementary group, else
+  the others'; only that one class is looked at.  Failing that, a caller
+  with CAP_DAC_OVERRIDE passes, except that a non-directory must have at
+  least one execute bit to be executed; a directory search also passes with
+  CAP_DAC_READ_SEARCH.
+- bprm_fill_uid(file): the new euid/egid start as the caller's.  Nothing
+  changes on a nosuid mount (mnt_may_suid), under no_new_privs, or without
+  a set-id bit.  S_ISUID makes the euid the file's owner; S_ISGID makes the
+  egid the file's group, but only together with S_IXGRP (without it the bit
+  means mandatory locking).  The file is bprm->file when the creds are
+  computed (begin_new_exec), i.e. the last file of the binfmt chain: a
+  script's set-id bits are ignored, its interpreter's count.
+- cap_bprm_creds_from_file(): the new permitted set is cleared
+  (get_file_caps; no file capabilities here), then, unless SECURE_NOROOT,
+  when the new euid or the real uid is the namespace's root it becomes
+  bounding | inheritable, and the effective flag is raised only when the
+  euid is root.  "setid" means the new euid differs from the old real uid
+  or the new egid from the old real gid.  With no_new_privs a setid or
+  capability-gaining exec keeps euid = uid, egid = gid and intersects the
+  permitted set with the old one.  The saved ids follow the effective ones.
+  The effective set is the permitted set when the flag is raised, else the
+  (empty) ambient set.  AT_SECURE is set for a setid exec, or when the real
+  uid is not root and the program gets an effective flag or any permitted
+  capability beyond the ambient set.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CAP_LAST_CAP = 40  # CAP_CHECKPOINT_RESTORE, from 5.9 to 7.3
+CAP_SYS_RAWIO = 17
+CAP_FULL = (1 << (CAP_LAST_CAP + 1)) - 1
+BSET = CAP_FULL & ~(1 << CAP_SYS_RAWIO)  # what the executor leaves in the bounding set
+
+S_ISUID, S_ISGID, S_IXGRP = 0o4000, 0o2000, 0o010
+MAY_EXEC = 1
+
+
+@dataclass(frozen=True)
+class Cred:
+    uid: int = 0
+    gid: int = 0
+    groups: tuple[int, ...] = ()
+    nnp: bool = False
+
+    @property
+    def permitted(self) -> int:
+        return CAP_FULL if self.uid == 0 else 0
+
+    def in_group(self, gid: int) -> bool:
+        return gid == self.gid or gid in self.groups
+
+
+ROOT = Cred()
+
+
+def caller(exec_) -> Cred:
+    """The identity of the exec call (contract.case.Exec)."""
+    return Cred(uid=exec_.uid or 0, gid=exec_.gid or 0, groups=tuple(exec_.groups or ()), nnp=exec_.no_new_privs)
+
+
+def permission(node, cred: Cred) -> bool:
+    """inode_permission(MAY_EXEC): execute for a file, search for a directory."""
+    mode = node.mode
+    if cred.uid == node.uid:
+        bits = mode >> 6
+    elif cred.in_group(node.gid):
+        bits = mode >> 3
+    else:
+        bits = mode
+    if bits & 1:
+        return True
+    if cred.permitted:  # CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH
+        return node.kind == "dir" or bool(mode & 0o111)
+    return False
+
+
+def exec_creds(node, cred: Cred) -> dict:
+    """bprm_fill_uid() + cap_bprm_creds_from_file() for the file `node`:
+    the outcome's credential fields."""
+    euid, egid = cred.uid, cred.gid
+    mode = node.mode
+    if "nosuid" not in node.mnt_flags and not cred.nnp and mode & (S_ISUID | S_ISGID) \
+            and permission(node, cred):
+        if mode & S_ISUID:
+            euid = node.uid
+        if mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP:
+            egid = node.gid
+    permitted, effective = 0, False
+    if euid == 0 or cred.uid == 0:
+        permitted = BSET  # bounding | inheritable (empty)
+    if euid == 0:
+        effective = True
+    is_setid = euid != cred.uid or egid != cred.gid
+    gained = bool(permitted & ~cred.permitted)
+    if (is_setid or gained) and cred.nnp:  # LSM_UNSAFE_NO_NEW_PRIVS
+        euid, egid = cred.uid, cred.gid
+        permitted &= cred.permitted
+    cap_eff = permitted if effective else 0
+    secure = is_setid or (cred.uid != 0 and (effective or bool(permitted)))
+    return {"uid": cred.uid, "euid": euid, "suid": euid, "gid": cred.gid, "egid": egid, "sgid": egid,
+            "cap_eff": cap_eff, "at_secure": int(secure)}
