@@ -32,6 +32,8 @@ PROGRAMS: dict[str, tuple[str, list[str]]] = {
     "init": ("init.c", ["-static", "-O2", "-Wall"]),
     # makes one case's exec call inside a simulator (harness/targets/simulator.py)
     "launch": ("launch.c", ["-static", "-O2", "-Wall"]),
+    # runs a simulator in user+PID+mount namespaces, host read-only (simulator.py)
+    "simjail": ("simjail.c", ["-static", "-O2", "-Wall"]),
 }
 
 
