@@ -11,7 +11,8 @@
  * fd 12 holds the case's file records, read to EOF: u8 type, u32 mode,
  * u32 len + path (relative to the root), u32 len + data, with types
  *   d dir, f file, l symlink (data: target), p fifo,
- *   b a host file bind-mounted read-only at path (data: host path),
+ *   b a host file or directory bind-mounted read-only at path (data: host
+ *     path; a directory with everything mounted under it),
  *   P a procfs of the case's PID namespace at path, T a tmpfs at path,
  *   w the path held open for writing until the simulator ends (ETXTBSY).
  * fd 13 gets the result: 'W' + i32 wait status of CMD, after any number
@@ -185,7 +186,7 @@ static void clone_binds(void)
 		char *data = str(NULL);
 		if (type != 'b') { free(data); continue; }
 		if (nbinds >= MAX_BINDS) fail("too many bind records");
-		int fd = (int)syscall(SYS_open_tree, AT_FDCWD, data, OPEN_TREE_CLONE_ | O_CLOEXEC);
+		int fd = (int)syscall(SYS_open_tree, AT_FDCWD, data, OPEN_TREE_CLONE_ | AT_RECURSIVE | O_CLOEXEC);
 		if (fd < 0) fail("clone %s: %s", data, strerror(errno));
 		binds[nbinds++] = fd;
 		free(data);
@@ -231,10 +232,16 @@ static void materialise(int *wfds, int *nw)
 			if (mkfifo(p, 0600) || chmod(p, mode & 07777)) fail("mkfifo /%s: %s", path, strerror(errno));
 			break;
 		case 'b': {
-			int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
-			if (fd < 0) fail("create /%s: %s", path, strerror(errno));
-			close(fd);
+			struct stat st;
 			if (nbinds >= MAX_BINDS) fail("too many bind records");
+			if (fstat(binds[nbinds], &st)) fail("stat %s: %s", data, strerror(errno));
+			if (S_ISDIR(st.st_mode)) {
+				if (mkdir(p, 0755) && errno != EEXIST) fail("mkdir /%s: %s", path, strerror(errno));
+			} else {
+				int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+				if (fd < 0) fail("create /%s: %s", path, strerror(errno));
+				close(fd);
+			}
 			if (syscall(SYS_move_mount, binds[nbinds++], "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH_))
 				fail("bind %s at /%s: %s", data, path, strerror(errno));
 			break;

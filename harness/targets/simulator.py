@@ -16,9 +16,30 @@ ours changes for a new one.  Fields:
   loader is the first exec; envp is the command's environment).
 - "chroot": run the command chrooted into the case's root (direct mode:
   the simulator then sees the case's paths as they are).
-- "helpers": NAME -> "which:PROGRAM" (a host program), "file:PATH" or
+- "helpers": NAME -> "which:PROGRAM" (a host program), "file:PATH",
+  "native:NAME" (one of ours, harness/build.py, e.g. native:vglaunch) or
   "deb:SUITE:PACKAGE:PATH" (a file of a Debian package, downloaded with the
   project's private apt state, never installed); copied to /.execspec/NAME.
+- "launcher": "static" (default: our static launcher, raw system calls) or
+  "libc" (dynamic, its exec through libc's execve(): for LD_PRELOAD-based
+  simulators such as fakechroot, which never see a raw system call).
+- "root_binds": {PATH_IN_ROOT: HOST_PATH} -- host files or directories
+  bind-mounted read-only into every case's root (e.g. valgrind's tools).
+- "root_mounts": {PATH_IN_ROOT: "proc"|"tmpfs"} -- a procfs (of the jail's
+  PID namespace) or a tmpfs in every case's root, for simulators that need
+  /proc or /tmp inside the root (the case then has them too).
+- "env": {NAME: VALUE} added to the simulator's environment (launcher mode;
+  in direct mode the environment is the case's envp).
+- "timeout": seconds per case (default 10); past it the whole jail is killed
+  and the outcome is {"outcome": "timeout"} (a hang, e.g. on a FIFO).
+- "version": argv printing the simulator's version (run jailed, first line
+  kept for the report's header).
+- "always": declared always-present differences, applied to what the
+  simulator reports before comparing: {"envp_drop": [REGEX, ...]} drops
+  matching environment entries the simulator adds; {"argv0": "path"} says
+  argv[0] is replaced by the program's path (valgrind) -- compared as such,
+  the rest of argv still compared.  They neither multiply classes nor hide
+  other argv/envp differences.
 - "requires": host programs that must exist (else the target SKIPs).
 - "unsupported": {"binfmt_misc"|"execveat"|"argv_null"|"argc0"|"envp_null"|
   "path_null"|"env_without_equals": reason} -- cases the simulator cannot
@@ -44,6 +65,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import fcntl
 import selectors
 import shutil
@@ -58,12 +80,13 @@ from harness import build
 from harness.case import Case, Exec
 from harness.protocol import errno_name, parse_report
 
-from .base import ALL_FIELDS, Target, TargetUnavailable
+from .base import ALL_FIELDS, Target, TargetBroken, TargetUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMULATORS = ROOT / "simulators"
 LAUNCHER = "/.execspec/launch"
 MAX_OUTPUT = build.limit("MAX_OUTPUT")
+MAX_PATH = build.limit("MAX_PATH")
 
 
 def load_description(spec: str) -> dict:
@@ -92,6 +115,8 @@ def _helper(how: str) -> Path:
         if not w:
             raise TargetUnavailable(f"{arg} not found on the host")
         return Path(w)
+    if kind == "native":
+        return build.native(arg)
     if kind == "file":
         if not Path(arg).is_file():
             raise TargetUnavailable(f"{arg}: no such file")
@@ -140,23 +165,27 @@ class SimulatorTarget(Target):
                 raise TargetUnavailable(f"{self.name}: {prog} not found "
                                         f"({self.desc.get('install', 'install it')})")
         self.helpers = {n: _helper(h) for n, h in self.desc.get("helpers", {}).items()}
-        self.launcher = build.native("launch")
+        self.launcher = build.native({"static": "launch", "libc": "launch_libc"}[self.desc.get("launcher", "static")])
         self.jail = build.native("simjail")
         self.kernel = kernel or os.uname().release  # what falls through runs on the host kernel
         self.observable = frozenset(self.desc.get("observable", ALL_FIELDS - {"exe"}))
         self.timeout = float(self.desc.get("timeout", 10))
         self._check_jail()
+        if not os.environ.get("EXECSPEC_SIM_NO_SANITY"):
+            self.sanity()
 
     def _check_jail(self) -> None:
         """The jail must work here, or nothing runs (never unjailed): our
         launcher, chrooted in an empty root, with no call to make."""
         desc, self.desc = self.desc, {"name": self.desc["name"], "command": [LAUNCHER], "mode": "launcher",
                                       "chroot": True}
+        launcher, self.launcher = self.launcher, build.native("launch")
+        helpers, self.helpers = self.helpers, {}
         try:
             o = self._launch(Case(files=(), exec=Exec(path=b"/x", argv=(b"x",), envp=())),
                              Path(tempfile.gettempdir()) / f"execspec-sim-check-{os.getpid()}", None)
         finally:
-            self.desc = desc
+            self.desc, self.launcher, self.helpers = desc, launcher, helpers
         if o.get("outcome") == "skip":
             raise TargetUnavailable(f"{self.name}: cannot isolate a simulator here (user, PID and mount "
                                     f"namespaces, read-only host): {o['reason']}")
@@ -212,10 +241,43 @@ class SimulatorTarget(Target):
         if reason:
             return {"outcome": "skip", "reason": reason}
         tmp = Path(tempfile.mkdtemp(prefix="execspec-sim-"))
+        root = tmp / "root"
         try:
-            return self._launch(case, tmp / "root", tmp)
+            if len(os.fsencode(root)) + max((len(f.path) for f in case.files), default=0) >= MAX_PATH:
+                # the simulator would see root + path: past PATH_MAX on the host
+                return {"outcome": "skip", "reason": f"{self.name}: the case's root ({len(os.fsencode(root))} "
+                        f"bytes) plus its longest path reach PATH_MAX ({MAX_PATH}) on the host"}
+            return self.normalise(case, self._launch(case, root, tmp))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def normalise(self, case: Case, o: dict) -> dict:
+        """The description's declared always-present differences ("always")."""
+        always = self.desc.get("always", {})
+        if o.get("outcome") != "exec" or not always:
+            return o
+        o = dict(o)
+        drops = [re.compile(r.encode()) for r in always.get("envp_drop", ())]
+        if drops and o.get("envp") is not None:
+            o["envp"] = [x for x in o["envp"] if not any(d.search(x) for d in drops)]
+        e = case.exec
+        if (always.get("argv0") == "path" and o.get("argv") and e.argv and e.path
+                and o["argv"][0] == e.path and e.argv[0] != e.path):
+            o["argv"] = [e.argv[0], *o["argv"][1:]]
+        return o
+
+    def sanity(self) -> None:
+        """A description that runs nothing right fails here, loudly, not as
+        a report of results: the simplest case there is (a static ELF, argv
+        and envp of one string each) must run, argv and envp intact."""
+        from generators.common import probe
+        case = Case(files=(probe(b"/bin/probe", "P"),),
+                    exec=Exec(path=b"/bin/probe", argv=(b"probe",), envp=(b"K=V",)))
+        o = self.run(case)
+        if o.get("outcome") != "exec" or o.get("tag") != "P" or o.get("envp") != [b"K=V"]:
+            raise TargetBroken(f"{self.name}: the description looks broken: the simplest case (a static ELF "
+                               f"/bin/probe, argv [probe], envp [K=V]) gives {o} (check its command, "
+                               f"launcher, chroot, root_mounts; 'always' for what the simulator adds)")
 
     def records(self, case: Case) -> bytes:
         """The case's root for harness/native/simjail.c, which makes it inside
@@ -232,6 +294,8 @@ class SimulatorTarget(Target):
         out.append(_rec(b"b", 0o755, LAUNCHER.encode(), os.fsencode(self.launcher)))
         for n, p in self.helpers.items():
             out.append(_rec(b"b", 0o755, f"/.execspec/{n}".encode(), os.fsencode(p)))
+        for where, host in self.desc.get("root_binds", {}).items():
+            out.append(_rec(b"b", 0o755, where.encode(), host.encode()))
         for where, what in self.desc.get("root_mounts", {}).items():
             out.append(_rec(b"P" if what == "proc" else b"T", 0o755, where.encode()))
         out += [_rec(b"w", 0, f.path) for f in case.files if f.open_for_write]
@@ -246,6 +310,7 @@ class SimulatorTarget(Target):
             jail += [b"--chroot", e.cwd or b"/"]
         if direct:
             jail += [b"--rlimit-stack", b"inf" if e.rlimit_stack == -1 else str(e.rlimit_stack).encode()]
+        self.last_output = (b"", b"")
         env = None
         if direct:
             env = dict(x.split(b"=", 1) for x in e.envp or ())
@@ -287,6 +352,7 @@ class SimulatorTarget(Target):
             p.wait()
             status = _read_all(st_r)
             result = _read_all(res_r)
+        self.last_output = (out, err) if limit is None else (b"", b"")
         if limit == "timeout":
             return {"outcome": "timeout"}
         if limit == "output":
@@ -302,6 +368,8 @@ class SimulatorTarget(Target):
         rep = parse_report(out)
         if rep is not None:
             return rep
+        if len(status) not in (0, 4):
+            return {"outcome": "target-error", "message": f"{self.name}: a short status from the launcher"}
         if wait_status is None:
             return {"outcome": "target-error", "message": f"{self.name}: the jail ended without a status "
                                                           f"(exit {p.returncode})"}
