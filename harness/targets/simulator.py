@@ -266,6 +266,19 @@ class SimulatorTarget(Target):
             o["argv"] = [e.argv[0], *o["argv"][1:]]
         return o
 
+    def run_command(self, argv: list[str]) -> tuple[bytes, bytes]:
+        """stdout and stderr of a host command (the simulator's --version),
+        run in the jail like everything of the simulator's."""
+        argv = [str(self.helpers[a[8:-1]]) if a.startswith("{helper:") else a for a in argv]
+        desc, self.desc = self.desc, {"name": self.desc["name"], "command": argv, "mode": "launcher"}
+        tmp = Path(tempfile.mkdtemp(prefix="execspec-sim-"))
+        try:
+            self._launch(Case(files=(), exec=Exec(path=b"/x", argv=(b"x",), envp=())), tmp / "root", tmp)
+            return self.last_output
+        finally:
+            self.desc = desc
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def sanity(self) -> None:
         """A description that runs nothing right fails here, loudly, not as
         a report of results: the simplest case there is (a static ELF, argv
