@@ -33,12 +33,12 @@ def _printf_bytes(b: bytes) -> list[str]:
 
 def reproducer(case: Case, target, profile, expected: dict, observed: dict, host: dict | None, key: str) -> str:
     desc = target.desc
-    lines = ["#!/bin/sh",
+    lines = ["#!/bin/bash",
              f"# execspec: {desc['name']} diverges from Linux: {key}"[:MAX_LINE],
              f"# Linux (the execspec model{', and the host kernel' if host else ''}): "
              f"{json.dumps(outcome_to_json(expected), ensure_ascii=False)}"[:MAX_LINE],
              f"# {desc['name']}: {json.dumps(outcome_to_json(observed), ensure_ascii=False)}"[:MAX_LINE],
-             "# Runs the simulator on the case below; needs sh, cc (static libc), gzip, base64.",
+             "# Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.",
              "# The launcher makes the exec call; if the call returns, its errno is printed; a probe",
              "# (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs."]
     lines += _files_part(case, profile)  # the case's files, as the kernel reproducer writes them
@@ -71,11 +71,12 @@ def reproducer(case: Case, target, profile, expected: dict, observed: dict, host
         run = f"chroot \"$r\" {run}  # (as root; or your simulator's own way into the root)"
     lines += ["cd \"$r\"",
               f"{run} 10<\"$w/spec\" 11>\"$w/status\" > \"$w/out\" 2>\"$w/err\" & pid=$!",
-              f"( sleep {int(target.timeout)}; kill -9 $pid 2>/dev/null ) & wait $pid; st=$?",
+              f"( sleep {int(target.timeout)}; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!",
+              "st=0; wait $pid || st=$?; kill $k 2>/dev/null || :",
               "echo \"exit status: $st\"",
-              "[ -s \"$w/status\" ] && echo \"the call returned, errno: $(od -An -tu4 \"$w/status\")\"",
-              "[ -s \"$w/out\" ] && { echo 'the program ran; its report:'; od -c \"$w/out\" | head -40; }",
-              "[ -s \"$w/err\" ] && { echo 'stderr:'; head -c 2000 \"$w/err\"; }",
+              "if [ -s \"$w/status\" ]; then echo \"the call returned, errno: $(od -An -td4 \"$w/status\")\"; fi",
+              "if [ -s \"$w/out\" ]; then echo 'the program ran; its report:'; od -c \"$w/out\" | head -40; fi",
+              "if [ -s \"$w/err\" ]; then echo 'stderr:'; head -c 2000 \"$w/err\"; fi",
               f"echo 'Linux: {json.dumps(outcome_to_json(expected), ensure_ascii=True)[:800]}'",
               ""]
     return "\n".join(x for x in lines if x is not None)
