@@ -35,6 +35,13 @@ PROGRAMS: dict[str, tuple[str, list[str]]] = {
     "launch": ("launch.c", ["-static", "-O2", "-Wall"]),
     # glibc's execvp/execvpe/posix_spawnp inside a case root (harness/userspace.py)
     "fallback": ("fallback.c", ["-static", "-O2", "-Wall"]),
+    # the same launcher dynamically linked, its exec through libc's execve()
+    # (LD_PRELOAD-based simulators such as fakechroot only see libc calls)
+    "launch_libc": ("launch.c", ["-O2", "-Wall", "-DLIBC_EXEC"]),
+    # a static stand-in for valgrind's launcher (simulators/valgrind.json)
+    "vglaunch": ("vglaunch.c", ["-static", "-O2", "-Wall"]),
+    # runs a simulator in user+PID+mount namespaces, host read-only (simulator.py)
+    "simjail": ("simjail.c", ["-static", "-O2", "-Wall"]),
 }
 
 

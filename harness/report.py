@@ -20,12 +20,16 @@ import sys
 import time
 from pathlib import Path
 
+import os
+import subprocess
+from dataclasses import replace
+
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis.errors import NoSuchExample
 
 import model
 
-from contract.case import Case, case_to_json, diff_outcomes, dumps_outcome, outcome_to_json
+from contract.case import DEFAULT_RLIMIT_STACK, Case, Exec, File, case_to_json, diff_outcomes, dumps_outcome, outcome_to_json
 from .targets import TargetBroken, TargetUnavailable, get_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,12 +62,83 @@ def _kind(o: dict) -> str:
 
 
 def classify(source: str, expected: dict, observed: dict, observable) -> str | None:
-    """A class key, or None when the simulator agrees with the model."""
+    """A class key, or None when the simulator agrees with the model.  The
+    key is what the simulator did (differing fields, outcome kinds), not
+    which generator found it: one cause found by five generators is one
+    class.  (`source` is kept for callers; it no longer splits classes.)"""
     diff = diff_outcomes(expected, observed, observable)
     if not diff:
         return None
     fields = sorted(line.split(":", 1)[0].strip() for line in diff)
-    return f"{source}: {', '.join(fields)} | model {_kind(expected)} -> simulator {_kind(observed)}"
+    return f"{', '.join(fields)} | model {_kind(expected)} -> simulator {_kind(observed)}"
+
+
+def _replace_files(case: Case, fn) -> Case:
+    return replace(case, files=tuple(fn(f) for f in case.files))
+
+
+# One-change edits of a shrunk case: when the simulator agrees with the model
+# after one of them, that edit names the class's cause, and classes with the
+# same cause are one.
+EDITS: list[tuple[str, object]] = [
+    ("files held open for writing (ETXTBSY)",
+     lambda c: _replace_files(c, lambda f: replace(f, open_for_write=False))
+     if any(f.open_for_write for f in c.files) else None),
+    ("NULL argv", lambda c: replace(c, exec=replace(c.exec, argv=())) if c.exec.argv is None else None),
+    ("NULL envp", lambda c: replace(c, exec=replace(c.exec, envp=())) if c.exec.envp is None else None),
+    ("argc 0 (empty argv)", lambda c: replace(c, exec=replace(c.exec, argv=(b"x",))) if c.exec.argv == () else None),
+    ("a FIFO", lambda c: _replace_files(c, lambda f: replace(f, type="file", data=b"") if f.type == "fifo" else f)
+     if any(f.type == "fifo" for f in c.files) else None),
+    ("\\r in a #! line", lambda c: _replace_files(
+        c, lambda f: replace(f, data=f.data.replace(b"\r", b"")) if f.type == "file" and f.data[:2] == b"#!" else f)
+     if any(f.type == "file" and f.data[:2] == b"#!" and b"\r" in f.data.split(b"\n")[0] for f in c.files) else None),
+    ("a raised RLIMIT_STACK", lambda c: replace(c, exec=replace(c.exec, rlimit_stack=DEFAULT_RLIMIT_STACK))
+     if c.exec.rlimit_stack != DEFAULT_RLIMIT_STACK else None),
+    ("execveat() (as execve() it agrees)", lambda c: replace(c, exec=replace(
+        c.exec, syscall="execve", dirfd=None, flags=(), dirfd_cloexec=False, dirfd_opath=False))
+     if c.exec.syscall == "execveat" and c.exec.dirfd is None and c.exec.path else None),
+]
+
+
+def corner_cases() -> list[tuple[str, Case]]:
+    """The fixed corner probes, run before the random search."""
+    from generators.common import exact_path, probe, script
+    P = probe(b"/bin/probe", "P")
+
+    def c(files, path, argv=(b"x",), envp=(b"K=V",), **kw):
+        return Case(files=tuple(files), exec=Exec(path=path, argv=argv, envp=envp, **kw))
+    long_path = exact_path(4095, b"p")
+    return [
+        ("FIFO as the program", c([File(path=b"/f", type="fifo", mode=0o755)], b"/f")),
+        ("NULL argv", c([P], b"/bin/probe", argv=None)),
+        ("argc 0", c([P], b"/bin/probe", argv=())),
+        ("ETXTBSY: the program held open for writing", c([replace(P, open_for_write=True)], b"/bin/probe")),
+        ("ETXTBSY: the #! interpreter held open for writing",
+         c([replace(P, open_for_write=True), script(b"/s", b"#!/bin/probe\n")], b"/s")),
+        ("self-referencing #!", c([script(b"/s", b"#!/s\n")], b"/s")),
+        ("\\r ending the #! interpreter path", c([P, script(b"/s", b"#!/bin/probe\r\n")], b"/s")),
+        ("nested #! (a script as the interpreter)",
+         c([P, script(b"/a", b"#!/bin/probe A\n"), script(b"/b", b"#!/a B\n")], b"/b")),
+        ("a 4095-byte path", c([probe(long_path, "L")], long_path)),
+        ("a 4096-byte path", c([P], b"/" + b"a/" * 2047 + b"b")),
+    ]
+
+
+def shebang_buffer(target, profile) -> str:
+    """The simulator's #! buffer, measured: how much of a long #! argument
+    reaches the interpreter, against the model's (BINPRM_BUF_SIZE 256)."""
+    from generators.common import probe, script
+    case = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe " + b"a" * 600 + b"\n")),
+                exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+    exp, obs = model.predict(case, profile), target.run(case)
+    if exp.get("outcome") != "exec" or obs.get("outcome") != "exec" or len(obs.get("argv") or ()) < 2:
+        return f"not measurable ({_kind(obs)})"
+    n_model, n_sim = len(exp["argv"][1]), len(obs["argv"][1])
+    return f"{256 + n_sim - n_model} bytes (a long #! argument keeps {n_sim} bytes; Linux {n_model}, buffer 256)"
+
+
+class BrokenDescription(RuntimeError):
+    pass
 
 
 class Reporter:
@@ -75,6 +150,19 @@ class Reporter:
         self.classes: dict[str, dict] = {}
         self.cases_run = 0
         self.skipped = 0
+        self.seen: list[tuple[str, str]] = []  # (model kind, simulator kind) of the first cases
+
+    def check_broken(self) -> None:
+        """Every case failing the same way while the model expects varied
+        outcomes is a broken description, not a result."""
+        if len(self.seen) < 20 or len(self.seen) > 200:
+            return
+        sims = {o for _, o in self.seen}
+        if len(sims) == 1 and len({e for e, _ in self.seen}) >= 2 and not sims <= {"exec"}:
+            raise BrokenDescription(f"the first {len(self.seen)} cases all gave '{next(iter(sims))}' on "
+                                    f"{self.target.name} while the model expected "
+                                    f"{sorted({e for e, _ in self.seen})}: the description is broken "
+                                    f"(command, launcher, chroot, root_mounts?), these are not results")
 
     def key(self, source: str, case: Case) -> str | None:
         if self.target.skip_reason(case):
@@ -86,6 +174,9 @@ class Reporter:
         self.cases_run += 1
         if observed.get("outcome") == "skip":
             return None
+        if len(self.seen) <= 200:
+            self.seen.append((expected["outcome"], _kind(observed)))
+            self.check_broken()
         if source == "text-busy" and "ETXTBSY" not in (expected.get("errno"), observed.get("errno")):
             return None  # the writers changed nothing: the other generators' classes cover it
         return classify(source, expected, observed, self.target.observable)
@@ -99,8 +190,10 @@ class Reporter:
                 self.skipped += 1
                 return
             k = self.key(source, case)
-            if k is not None and k not in self.classes:
-                self.classes[k] = {"source": source, "first": case}
+            if k is not None:
+                c = self.classes.setdefault(k, {"source": source, "first": case, "sources": []})
+                if source not in c["sources"]:
+                    c["sources"].append(source)
         run()
 
     def shrink(self, key: str, strat) -> Case:
@@ -112,30 +205,46 @@ class Reporter:
             return self.classes[key]["first"]
 
 
-def write(out: Path, target, rep: Reporter, host, known: list, seconds: float) -> tuple[Path, Path]:
+def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, header: dict | None = None
+          ) -> tuple[Path, Path]:
+    from .simrepro import reproducer
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("class-*.json"):
+    for old in [*out.glob("class-*.json"), *out.glob("class-*.sh")]:
         old.unlink()
+    # one class per cause: shapes whose one-change edit is the same are one
+    groups: dict[str, list[tuple[str, dict]]] = {}
+    for key, c in sorted(rep.classes.items()):
+        groups.setdefault(c.get("cause") and f"cause: {c['cause']}" or key, []).append((key, c))
     rows = []
-    for i, (key, c) in enumerate(sorted(rep.classes.items()), 1):
+    for i, (gkey, members) in enumerate(sorted(groups.items()), 1):
+        members.sort(key=lambda kc: len(json.dumps(case_to_json(kc[1]["case"]))))
+        key, c = members[0]
         case: Case = c["case"]
         path = out / f"class-{i:02d}.json"
         path.write_text(json.dumps(case_to_json(case), ensure_ascii=False, indent=1) + "\n")
-        rows.append({"class": i, "key": key,
-                     "case": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
+        sh = out / f"class-{i:02d}.sh"
+        if hasattr(target, "desc"):
+            sh.write_text(reproducer(case, target, rep.profile, c["expected"], c["observed"], c["host"], gkey))
+            sh.chmod(0o755)
+        rel = (lambda p: str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p))
+        rows.append({"class": i, "key": gkey, "cause": c.get("cause"), "shapes": [k for k, _ in members],
+                     "generators": sorted({s for _, m in members for s in m.get("sources", [m["source"]])}),
+                     "case": rel(path), "reproducer": rel(sh) if sh.exists() else None,
                      "model": outcome_to_json(c["expected"]), "simulator": outcome_to_json(c["observed"]),
                      "host_kernel": outcome_to_json(c["host"]) if c["host"] is not None else None,
                      "host_agrees_with_model": c["host_ok"]})
     label(rows, known)
     data = {"target": target.describe(), "target_name": target.name, "profile": rep.profile.name,
-            "cases_run": rep.cases_run, "skipped": rep.skipped, "seconds": round(seconds, 1), "classes": rows}
+            "header": header or {}, "cases_run": rep.cases_run, "skipped": rep.skipped,
+            "shapes": len(rep.classes), "seconds": round(seconds, 1), "classes": rows}
     return render(out, data)
 
 
 def label(rows: list[dict], known: list) -> None:
     """Known or new, from simulators/known.json's patterns."""
     for r in rows:
-        k = next((e for e in known if re.search(e["pattern"], r["key"])), None)
+        keys = [r["key"], *r.get("shapes", ())]
+        k = next((e for e in known if any(re.search(e["pattern"], x) for x in keys)), None)
         r.update(status="known" if k else "new", description=(k or {}).get("description"),
                  link=(k or {}).get("link"))
 
@@ -145,11 +254,18 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
     name = data.get("target_name", "?")
     j = out / "report.json"
     j.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    h = data.get("header", {})
     md = [f"# Divergence report: {name}", "",
           f"- Target: {data['target']}",
+          f"- Simulator version: {h.get('version', '?')}; measured #! buffer: {h.get('shebang_buffer', '?')}",
+          f"- Host kernel: {h.get('host_kernel', '?')}; execspec commit: {h.get('execspec_commit', '?')}",
           f"- Reference: the model, profile {data['profile']} (the host kernel); every class's case was "
           f"also run on the host kernel (sandbox).",
-          f"- {data['cases_run']} cases run, {data['skipped']} skipped as inexpressible, {len(rows)} classes "
+          f"- Classes are causes: keyed on what the simulator did (not on the generator), shapes merged when "
+          f"the same one-change edit of the shrunk case makes the divergence vanish.  Fixed corner probes "
+          f"(FIFO, NULL argv, argc 0, ETXTBSY, self-#!, \\r, nested #!, 4095/4096-byte paths) ran first.",
+          f"- {data['cases_run']} cases run, {data['skipped']} skipped as inexpressible, "
+          f"{data.get('shapes', len(rows))} shapes, {len(rows)} classes "
           f"({sum(r['status'] == 'new' for r in rows)} new, {sum(r['status'] == 'known' for r in rows)} known), "
           f"{data['seconds']:.0f} s.", ""]
     for r in rows:
@@ -157,12 +273,17 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
         if r["description"]:
             md.append(r["description"] + (f" ({r['link']})" if r["link"] else ""))
             md.append("")
+        if r.get("shapes") and r["shapes"] != [r["key"]]:
+            md.append(f"- shapes: {'; '.join(r['shapes'])}")
+        if r.get("generators"):
+            md.append(f"- found by: {', '.join(r['generators'])}")
         md += [f"- model:     `{json.dumps(r['model'], ensure_ascii=False)}`",
                f"- simulator: `{json.dumps(r['simulator'], ensure_ascii=False)}`",
                f"- host kernel: `{json.dumps(r['host_kernel'], ensure_ascii=False)}`"
                + ("" if r["host_agrees_with_model"] else "  **(the host kernel disagrees with the model too: "
                                                           "a model bug, not the simulator's)**"),
-               f"- case: `{r['case']}`",
+               f"- case: `{r['case']}`"
+               + (f"; reproducer under the simulator: `{r['reproducer']}`" if r.get("reproducer") else ""),
                f"- replay: `python -m harness run {r['case']} --target {name}` "
                f"and `python -m harness run {r['case']} --target sandbox`", ""]
     m = out / "report.md"
@@ -172,6 +293,64 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
 
 def _known(sim: str) -> list:
     return json.loads((ROOT / "simulators" / "known.json").read_text()).get(sim, [])
+
+
+def _header(target, profile) -> dict:
+    """The report's header: simulator version and measured build, host
+    kernel, execspec commit."""
+    version = "unknown (no \"version\" command in its description)"
+    if hasattr(target, "desc") and target.desc.get("version"):
+        out, err = target.run_command(target.desc["version"])
+        text = (out + err).decode("utf-8", "replace")
+        lines = [x.strip() for x in text.splitlines() if re.search(r"\d+\.\d+", x)]
+        m = re.search(r"\d+\.\d+\S*", lines[0]) if lines else None
+        version = (f"{os.path.basename(target.desc['version'][0]).replace('{helper:', '').rstrip('}')} "
+                   f"{m.group(0)}" + (f" ({lines[0][:120]})" if m and m.group(0) != lines[0] else "")) if m else "?"
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--abbrev=12"],
+                                capture_output=True, text=True, timeout=10).stdout.strip() or "?"
+    except (OSError, subprocess.SubprocessError):
+        commit = "?"
+    u = os.uname()
+    return {"version": version, "shebang_buffer": shebang_buffer(target, profile),
+            "host_kernel": f"{u.release} {u.version}", "execspec_commit": commit}
+
+
+def background(rep: Reporter, target) -> frozenset[str]:
+    """Fields the simulator gets wrong on every plain exec (PRoot's execfn,
+    qemu-user's comm): an edit that leaves only these has removed the cause."""
+    from generators.common import probe, script
+    P = probe(b"/bin/probe", "P")
+    plain = [Case(files=(P,), exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=())),
+             Case(files=(P, script(b"/s", b"#!/bin/probe\n")), exec=Exec(path=b"/s", argv=(b"s",), envp=()))]
+    out: set[str] = set()
+    for c in plain:
+        o = target.run(c)
+        if o.get("outcome") == "exec":
+            out |= {line.split(":", 1)[0].strip()
+                    for line in diff_outcomes(model.predict(c, rep.profile), o, target.observable)}
+    return frozenset(out)
+
+
+def _cause(rep: Reporter, target, case: Case) -> str | None:
+    """The first one-change edit after which the simulator agrees with the
+    model (but for its background fields)."""
+    if not hasattr(rep, "background"):
+        rep.background = background(rep, target)
+    for name, edit in EDITS:
+        e = edit(case)
+        if e is None or target.skip_reason(e):
+            continue
+        exp = model.predict(e, rep.profile)
+        if exp["outcome"] == "unmodelled":
+            continue
+        obs = target.run(e)
+        if obs.get("outcome") in ("skip", "target-error"):
+            continue
+        diff = diff_outcomes(exp, obs, target.observable)
+        if {line.split(":", 1)[0].strip() for line in diff} <= rep.background:
+            return name
+    return None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -192,35 +371,50 @@ def cmd_report(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     rep = Reporter(target, args.examples, args.shrink)
     strats = strategies()
+    out = Path(args.out) if args.out else ROOT / "reports" / target.name.replace("sim:", "").replace("/", "_")
     try:
-        for source, strat in strats.items():
-            before = len(rep.classes)
-            rep.explore(source, strat)
-            print(f"# {source}: {len(rep.classes) - before} new classes ({rep.cases_run} cases so far)",
-                  file=sys.stderr, flush=True)
+        header = _header(target, rep.profile)
+        print(f"# {target.name}: {header['version']}; #! buffer {header['shebang_buffer']}", file=sys.stderr)
+        try:
+            for name, case in corner_cases():  # the fixed corner probes first
+                k = rep.key("corner", case)
+                if k is not None:
+                    c = rep.classes.setdefault(k, {"source": "corner", "first": case, "sources": []})
+                    c["sources"].append(f"corner: {name}")
+            print(f"# corner probes: {len(rep.classes)} classes", file=sys.stderr, flush=True)
+            for source, strat in strats.items():
+                before = len(rep.classes)
+                rep.explore(source, strat)
+                print(f"# {source}: {len(rep.classes) - before} new classes ({rep.cases_run} cases so far)",
+                      file=sys.stderr, flush=True)
+        except BrokenDescription as e:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "report.md").write_text(f"# BROKEN DESCRIPTION: {target.name}\n\n{e}\n")
+            print(f"error: BROKEN DESCRIPTION: {e}", file=sys.stderr)
+            return 4
         for key, c in rep.classes.items():
-            case = rep.shrink(key, strats[c["source"]])
+            if c["source"] == "corner":
+                case = c["first"]
+            else:
+                case = rep.shrink(key, strats[c["source"]])
             c["case"] = case
             c["expected"] = model.predict(case, rep.profile)
             c["observed"] = target.run(case)
+            if classify(c["source"], c["expected"], c["observed"], target.observable) != key:
+                case = c["case"] = c["first"]  # the shrunk case changed class: kept as found
+                c["expected"] = model.predict(case, rep.profile)
+                c["observed"] = target.run(case)
             c["host"] = host.run(case)
             c["host_ok"] = not diff_outcomes(c["expected"], c["host"], host.observable)
-            still = classify(c["source"], c["expected"], c["observed"], target.observable) == key
-            print(f"# shrunk: {key}\n#   {dumps_outcome(c['observed'])}"
-                  + ("" if still else "  (the shrunk case changed class: kept as found)"), file=sys.stderr)
-            if not still:
-                c["case"] = c["first"]
-                c["expected"] = model.predict(c["first"], rep.profile)
-                c["observed"] = target.run(c["first"])
-                c["host"] = host.run(c["first"])
-                c["host_ok"] = not diff_outcomes(c["expected"], c["host"], host.observable)
+            c["cause"] = _cause(rep, target, case)
+            print(f"# shrunk: {key}\n#   {dumps_outcome(c['observed'])}  cause: {c['cause']}", file=sys.stderr)
     finally:
         host.close()
         target.close()
     known = _known(target.desc["name"]) if hasattr(target, "desc") else []
-    out = Path(args.out) if args.out else ROOT / "reports" / target.name.replace("sim:", "").replace("/", "_")
-    m, j = write(out, target, rep, host, known, time.monotonic() - t0)
-    print(f"{len(rep.classes)} classes from {rep.cases_run} cases in {time.monotonic() - t0:.0f} s: {m} and {j}")
+    m, j = write(out, target, rep, host, known, time.monotonic() - t0, header)
+    print(f"{len(rep.classes)} shapes, {len(json.loads(j.read_text())['classes'])} classes from {rep.cases_run} "
+          f"cases in {time.monotonic() - t0:.0f} s: {m} and {j}")
     return 0
 
 

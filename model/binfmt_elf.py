@@ -281,9 +281,10 @@ def _load(bprm: "Bprm", buf: bytes, h: Handler) -> dict:
 # ------------------------------------------------------------------ mapping
 
 class Signal(Exception):
-    def __init__(self, name: str = "SIGSEGV"):
+    def __init__(self, name: str = "SIGSEGV", alternatives: tuple[str, ...] = ()):
         super().__init__(name)
         self.name = name
+        self.alternatives = alternatives  # other signals the same fault may give
 
 
 @dataclass
@@ -490,6 +491,12 @@ def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Ph
         if entry >= mm.task_size:
             raise Signal()  # BAD_ADDR(elf_entry): EINVAL
         page = mm.pages.get(_pagestart(entry))
+        if page is None and eh.type == ET_DYN and interp is None:
+            # A static-PIE-like image goes in the mmap region, where the vDSO
+            # and its vvar pages are placed too: with ASLR an entry outside
+            # the image may land on them, and a vvar page faults with SIGBUS
+            # (seen on 6.18 now and then for the same case).
+            raise Signal(alternatives=("SIGBUS",))
         if page is None or not mm.executable(page):
             raise Signal()
         if page.file is not None and page.offset >= _pagealign(len(page.file)):
@@ -499,7 +506,10 @@ def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Ph
             # x86 "00 00" is add %al,(%rax) with rax = 0, a fault at address 0
             raise Signal()
     except Signal as s:
-        return {"outcome": "signal", "signal": s.name}
+        out: dict = {"outcome": "signal", "signal": s.name}
+        if s.alternatives:
+            out["alternatives"] = [{"outcome": "signal", "signal": a} for a in s.alternatives]
+        return out
     if not runner.is_probe:
         return {"outcome": "exit"}
     from .exec import new_program

@@ -187,7 +187,7 @@ def predict(case: Case, profile: Profile) -> dict:
     if made and made[0].racy_eloop and out["outcome"] in ("exec", "error", "signal", "exit") \
             and out.get("errno") != "ELOOP":
         # the RCU-walk retry can spend the link budget twice (namei.py)
-        out["alternatives"] = [{"outcome": "error", "errno": "ELOOP"}]
+        out.setdefault("alternatives", []).append({"outcome": "error", "errno": "ELOOP"})
     if 0 <= case.exec.rlimit_stack < 2 * PAGE_SIZE and out["outcome"] in ("exec", "exit"):
         # Below two pages the new program's first stack fault may need a page
         # the limit refuses (acct_stack_growth): SIGSEGV, depending on where

@@ -10,6 +10,10 @@
  * then strings (u32 length, bytes; length ~0 = NULL): path, cwd,
  * dirfd_path, then u32 argc (~0 = NULL argv) + strings, u32 envc (~0) +
  * strings.  If the call returns, its errno goes to fd 11 (4 bytes).
+ *
+ * Built twice: static with the raw system calls, and dynamic with
+ * -DLIBC_EXEC, its exec through libc's execve()/execveat() wrappers, for
+ * simulators that live in LD_PRELOAD (fakechroot) and see only libc calls.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -81,7 +85,11 @@ int main(void)
 		dirfd = 3;
 	}
 	fcntl(11, F_SETFD, FD_CLOEXEC);
+#ifdef LIBC_EXEC
+	long r = sc == 1 ? execveat(dirfd, path, argv, envp, flags) : execve(path, argv, envp);
+#else
 	long r = sc == 1 ? syscall(SYS_execveat, dirfd, path, argv, envp, flags) : syscall(SYS_execve, path, argv, envp);
+#endif
 	int e = r == 0 ? 0 : errno;
 	if (write(11, &e, 4) < 0) _exit(125);
 	_exit(127);

@@ -1,0 +1,96 @@
+"""A reproducer that runs under the simulator: a shell script that recreates
+a class's case root, builds our launcher (harness/native/launch.c, embedded)
+with the case's exact exec call, runs the simulator's own command on it and
+prints what the simulator did next to what Linux does (the model and the
+host kernel, recorded when the report was made).  Nothing of execspec is
+needed: sh, cc, gzip, base64 and the simulator.  No jail: run it as an
+unprivileged user (it is meant for the simulator's upstream).
+"""
+from __future__ import annotations
+
+import json
+import shlex
+
+from . import build
+from contract.case import Case, outcome_to_json
+from .repro import MAX_LINE, shell
+from .targets.simulator import LAUNCHER, launch_spec
+
+NATIVE = build.NATIVE
+
+
+def _printf_bytes(b: bytes) -> list[str]:
+    out, chunk = [], ""
+    for x in b:
+        chunk += f"\\{x:03o}"
+        if len(chunk) > 400:
+            out.append(chunk)
+            chunk = ""
+    if chunk:
+        out.append(chunk)
+    return out
+
+
+def reproducer(case: Case, target, profile, expected: dict, observed: dict, host: dict | None, key: str) -> str:
+    desc = target.desc
+    lines = ["#!/bin/bash",
+             f"# execspec: {desc['name']} diverges from Linux: {key}"[:MAX_LINE],
+             f"# Linux (the execspec model{', and the host kernel' if host else ''}): "
+             f"{json.dumps(outcome_to_json(expected), ensure_ascii=False)}"[:MAX_LINE],
+             f"# {desc['name']}: {json.dumps(outcome_to_json(observed), ensure_ascii=False)}"[:MAX_LINE],
+             "# Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.",
+             "# The launcher makes the exec call; if the call returns, its errno is printed; a probe",
+             "# (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs."]
+    lines += _files_part(case, profile)  # the case's files, as the kernel reproducer writes them
+    launcher = "launch_libc" if desc.get("launcher") == "libc" else "launch"
+    flags = "-O2" if launcher == "launch_libc" else "-static -O2"
+    define = " -DLIBC_EXEC" if launcher == "launch_libc" else ""
+    lines += ["mkdir -p \"$r/.execspec\"",
+              "cat > \"$w/launch.c\" <<'EXECSPEC_EOF'", (NATIVE / "launch.c").read_text().rstrip("\n"), "EXECSPEC_EOF",
+              f"cc {flags}{define} -o \"$r{LAUNCHER}\" \"$w/launch.c\" || exit 2",
+              "# the exec call (harness/native/launch.c's input format)",
+              ": > \"$w/spec\""]
+    lines += [f"printf '{c}' >> \"$w/spec\"" for c in _printf_bytes(launch_spec(case))]
+    cmd = []
+    e = case.exec
+    for a in desc["command"]:
+        if a == "{args}":
+            cmd += [shlex.quote(x.decode("latin-1")) for x in (e.argv or ())[1:]]
+            continue
+        if a.startswith("{helper:"):
+            cmd.append(f"\"$r/.execspec/{a[8:-1]}\"  # copy {desc['helpers'][a[8:-1]]} there first")
+            continue
+        q = shlex.quote(a)
+        for k, v in {"{root}": "'\"$r\"'", "{cwd}": shlex.quote((e.cwd or b"/").decode("latin-1")),
+                     "{launcher}": LAUNCHER, "{path}": shlex.quote((e.path or b"").decode("latin-1")),
+                     "{argv0}": shlex.quote(((e.argv or (b"",))[0]).decode("latin-1"))}.items():
+            q = q.replace(k, v)
+        cmd.append(q)
+    run = " ".join(cmd)
+    if desc.get("chroot"):
+        run = f"chroot \"$r\" {run}  # (as root; or your simulator's own way into the root)"
+    lines += ["cd \"$r\"",
+              f"{run} 10<\"$w/spec\" 11>\"$w/status\" > \"$w/out\" 2>\"$w/err\" & pid=$!",
+              f"( sleep {int(target.timeout)}; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!",
+              "st=0; wait $pid || st=$?; kill $k 2>/dev/null || :",
+              "echo \"exit status: $st\"",
+              "if [ -s \"$w/status\" ]; then echo \"the call returned, errno: $(od -An -td4 \"$w/status\")\"; fi",
+              "if [ -s \"$w/out\" ]; then echo 'the program ran; its report:'; od -c \"$w/out\" | head -40; fi",
+              "if [ -s \"$w/err\" ]; then echo 'stderr:'; head -c 2000 \"$w/err\"; fi",
+              f"echo 'Linux: {json.dumps(outcome_to_json(expected), ensure_ascii=True)[:800]}'",
+              ""]
+    return "\n".join(x for x in lines if x is not None)
+
+
+def _files_part(case: Case, profile) -> list[str]:
+    """The kernel reproducer's prologue (probe images, the case's files), up
+    to where it builds its own exec program."""
+    text = shell(case, profile, "class")
+    out = []
+    for line in text.split("\n")[1:]:
+        if line.startswith("cat > \"$w/repro.c\""):
+            break
+        if line.startswith("# execspec reproducer") or line.startswith("# Needs sh") or line.startswith("# 0 the kernel"):
+            continue
+        out.append(line)
+    return out

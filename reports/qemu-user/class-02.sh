@@ -1,0 +1,136 @@
+#!/bin/bash
+# execspec: qemu-user diverges from Linux: argv, at_flags, comm, envp, execfd, execfn, outcome, signal, tag | model exec -> simulator signal SIGSEGV
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfn": "/e", "comm": "e", "execfd": false, "exe": "/e", "at_flags": 0}
+# qemu-user: {"outcome": "signal", "signal": "SIGSEGV"}
+# Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
+# The launcher makes the exec call; if the call returns, its errno is printed; a probe
+# (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
+set -eu
+echo "kernel: $(uname -r) $(uname -v)"
+w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
+trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
+r=$w/root && mkdir "$r"
+# the probe (static; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
+base64 -d <<'EOF' | gzip -d > "$w/probe-static"
+H4sIAAAAAAACA+1YXUwcVRS+s7AwCs4MyioWIhudxJKmK0NICibVnWUGLjpYLNQ2/YmALKmR0gZmIjFNpVmovdmONtEnE5sm7ZsxtjUhBO3uBixoUiMhVvuiJv6EWYFCY4O0Iuu5s7PN7qZVH/rgw55k9t5z7v3O+c65P4H7pqo1uhgGpcSFnkFUW0Z+W/c79phwewrY6lAe/LKo0J7rRuniz2hbC1BGixw/FFeQpiPBn9F2OOYhgcnAvfir3l2A/rsIWTqWFjGZw6Fflq0S8Hwj7NldidDICj88BqNyezO5JZPrURp0R9unlGcPX6kgdPQW7eut5PuqK0r9VzLfFJfJgkxmNDKzzax4XK2asefxo9WyWYxwKMb4j58f8vpRc/2kEWd+a2F+Ip5rj0GMqrhxfs8+ee8kX+lHqhSzcQqZUqomMFnFR6coinfj0OqazuKR2BFOZmJhzwWKrZ/pv3KRMpHr4zLfGJdm40YikZgEksN2fm2Y
+/B6h7HFogfUfPyzmYxN+SKlolcBEyD2SD6NWPijhWhGTH62b62APfc7uAUJI3inNyi/JO+T2HW3gAuMwz4+65x8Ah+SwyGJSLGKz92thOKZ7KH8zwGAywY8OeWDhhmPGUoR2ou2UgblX9FqvQSANIo2z1ER+iPZBq5ndYoVGdBh/HsZbRlaOHFKlFducrDcOKyKrSokXwr3LrMyPquBcf6jnpGw2Mc1kWmMsfjQZjyarkbkpRazobA5NMQrw9FoiJGVnSjN8BBSFrGtkySqGrlZfKxqntLCBILDeZceDEAWqtAhBHk7qpgpxLmnM8h3iBHHoEquQXojz2V9pcT4GRSN/KOSadZZ2kxGMMzisspppsFA5sRxW1NgXXwAIrR+scqGxtTncyILj8gAmiuhNrh9ZmoZQtGrWzlQQiG89RxXWibgVFAALkLgAjvnh9+ylX2X54Qvg5XUv9F3G+yn/iu1//lSPL7VfYLzSuNgSPgLFXoQiFEIF
+Suk+SOW/eof8d9FwTv5r6fmv0Tpf00jCOrtGiRVQTiO99sa7is12UZpC9tnA9RPGjbEPABelJ1SahZ3Bu/lRYJdchTK+cojyc3hg5qrDA+piU6HpNFAOFVbdGi27s7E3JTlQOl7oyuP0ChjvgE0ZOeP2o7EiAEenafXdQG6whExE6GBUo+AIIKTZyIcwMbqbGj4CQ9izpRyuiFn9WTisqvSlfTmk6tds2oc8eXadQ1tMD+2DKlwDLeSLsOfmhuTB/UaaHZsDyLT75w3OZUS+w+Rb3j2/fvv8plaq0V6p+HVY34Fgb89TwcGgPV7q3GPMG9sRMygw5cWF7EkgVA22Cviq/0wkpu0LlxNOuDSu7FiezHlD+a4993NlMicEOFYtcjVy7OTUZTq/Fb7LgNlqF5sTQhTTxwkyx9o+D8G3AOPv5kEnwAnvuBSu7O28AOc18wPcxhNumas+ViBzdaFChRtiUE5ykpOc5CQnOclJTv7fwqi71Ia2
+VrVhc+v2bQF1c7vcdE//iGtqaHjau1EJdr3a2eeVanw1vurNUu2m7mCXVGNIVY4JId/A/gG9X+/sQj49OKgjX//B7k69E/mC+1/u6e88EES+pN41MIB8rxw8cCDYp98DfkXpbxFp7x7Ljv5J/j+/J5Q4+BpHp/9jJNukfl92vbPaR52+y9HPOfhzDv50Fp7N0p9w8Hko+x0FZbyj3A1f5dhS+I7U+4uD9wqZ28Gbhfc58auz7Cn8k/+Sfwb3NHnLwW+5Cz4lfwNKlm8+wBIAAA==
+EOF
+# the case's files (parents 0755, directory modes set last)
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\260\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\003\000\000\000\004\000\000\000' > "$r"'/e'
+printf '\276\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e'
+chmod 755 "$r"'/e'
+mkdir -p "$r"'/lib' && cp "$w/probe-static" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/lib/ld'
+mkdir -p "$r/.execspec"
+cat > "$w/launch.c" <<'EXECSPEC_EOF'
+/*
+ * execspec launcher: makes one exec call exactly as a case says, for
+ * targets where the exec must happen inside a simulator (PRoot, ...): the
+ * simulator starts this static program in the case's root, and its
+ * execve/execveat is the simulator's to handle.
+ *
+ * The call comes on fd 10 as: u32 syscall (0 execve, 1 execveat), i32 dirfd
+ * (-100 = AT_FDCWD; -2 = open dirfd_path as fd 3), u32 flags, u32
+ * dirfd_flags (1 O_PATH, 2 cloexec), u64 rlimit_stack (~0 = infinity),
+ * then strings (u32 length, bytes; length ~0 = NULL): path, cwd,
+ * dirfd_path, then u32 argc (~0 = NULL argv) + strings, u32 envc (~0) +
+ * strings.  If the call returns, its errno goes to fd 11 (4 bytes).
+ *
+ * Built twice: static with the raw system calls, and dynamic with
+ * -DLIBC_EXEC, its exec through libc's execve()/execveat() wrappers, for
+ * simulators that live in LD_PRELOAD (fakechroot) and see only libc calls.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static unsigned char *buf;
+static size_t len, pos;
+
+static void die(int e) { if (write(11, &e, 4) < 0) _exit(125); _exit(126); }
+
+static uint32_t u32(void) { uint32_t v; if (pos + 4 > len) die(EPROTO); memcpy(&v, buf + pos, 4); pos += 4; return v; }
+static uint64_t u64(void) { uint64_t v; if (pos + 8 > len) die(EPROTO); memcpy(&v, buf + pos, 8); pos += 8; return v; }
+
+static char *str(void)
+{
+	uint32_t n = u32();
+	if (n == UINT32_MAX) return NULL;
+	if (pos + n > len) die(EPROTO);
+	char *s = malloc(n + 1);
+	memcpy(s, buf + pos, n); s[n] = 0; pos += n;
+	return s;
+}
+
+static char **vec(void)
+{
+	uint32_t n = u32();
+	if (n == UINT32_MAX) return NULL;
+	char **v = calloc(n + 1, sizeof *v);
+	for (uint32_t i = 0; i < n; i++) v[i] = str();
+	return v;
+}
+
+int main(void)
+{
+	size_t cap = 1 << 16;
+	buf = malloc(cap);
+	for (;;) {
+		if (len == cap) buf = realloc(buf, cap *= 2);
+		ssize_t r = read(10, buf + len, cap - len);
+		if (r < 0 && errno == EINTR) continue;
+		if (r < 0) die(errno);
+		if (r == 0) break;
+		len += r;
+	}
+	close(10);
+	uint32_t sc = u32(); int32_t dirfd = (int32_t)u32(); uint32_t flags = u32(), dflags = u32();
+	uint64_t rl = u64();
+	char *path = str(), *cwd = str(), *dirfd_path = str();
+	char **argv = vec(), **envp = vec();
+	if (cwd && chdir(cwd)) die(errno);
+	struct rlimit lim;
+	if (getrlimit(RLIMIT_STACK, &lim) == 0) {
+		lim.rlim_cur = rl == UINT64_MAX ? RLIM_INFINITY : rl;
+		if (setrlimit(RLIMIT_STACK, &lim)) die(errno);
+	}
+	if (dirfd == -2) {
+		int fd = open(dirfd_path, (dflags & 1 ? O_PATH : O_RDONLY | O_NONBLOCK));
+		if (fd < 0) die(errno);
+		/* dup3(3, 3) is EINVAL: when fd 3 was free, only set its flag */
+		if (fd != 3 ? dup3(fd, 3, dflags & 2 ? O_CLOEXEC : 0) < 0
+			    : fcntl(3, F_SETFD, dflags & 2 ? FD_CLOEXEC : 0) < 0) die(errno);
+		if (fd != 3) close(fd);
+		dirfd = 3;
+	}
+	fcntl(11, F_SETFD, FD_CLOEXEC);
+#ifdef LIBC_EXEC
+	long r = sc == 1 ? execveat(dirfd, path, argv, envp, flags) : execve(path, argv, envp);
+#else
+	long r = sc == 1 ? syscall(SYS_execveat, dirfd, path, argv, envp, flags) : syscall(SYS_execve, path, argv, envp);
+#endif
+	int e = r == 0 ? 0 : errno;
+	if (write(11, &e, 4) < 0) _exit(125);
+	_exit(127);
+}
+EXECSPEC_EOF
+cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
+# the exec call (harness/native/launch.c's input format)
+: > "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\145\001\000\000\000\057\377\377\377\377\002\000\000\000\001\000\000\000\145\001\000\000\000\061\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+cd "$r"
+chroot "$r" "$r/.execspec/qemu"  # copy deb:bookworm:qemu-user-static:usr/bin/qemu-x86_64-static there first -0 'e' '/e' 1  # (as root; or your simulator's own way into the root) 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
+( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
+st=0; wait $pid || st=$?; kill $k 2>/dev/null || :
+echo "exit status: $st"
+if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
+if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
+if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
+echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfn": "/e", "comm": "e", "execfd": false, "exe": "/e", "at_flags": 0}'

@@ -1,0 +1,188 @@
+"""Simulator targets are isolated like the sandbox (harness/native/simjail.c):
+the simulator and everything it runs are never real root on the host, never
+outlive their case and cannot write the host.
+
+A hostile program (tests/hostile/hostile.c) runs under PRoot and qemu-user,
+and -- the strongest form -- as the "simulator" itself (a description whose
+command is the hostile program with host paths in view, as a compromised or
+confused simulator would be).  Each check looks at the host: canary
+directories, /proc/PID/status of every process between the jail and the
+program, the process table after the case.  A simulator that is not
+installed SKIPs; one that cannot be jailed SKIPs (TargetUnavailable), never
+runs unjailed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import build
+from contract.case import Case, Exec, File
+from harness.targets import TargetUnavailable, get_target
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+ID_BASE = build.limit("ID_BASE")
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Path:
+    """Built where the jail's unprivileged uid can read it (pytest's own
+    temp dir is 0700: a helper there is refused, as any unreadable one)."""
+    out = build.build_dir().parent / f"hostile-{os.getpid()}"
+    subprocess.run(["cc", "-static", "-O1", "-o", str(out), str(HERE / "hostile" / "hostile.c")], check=True)
+    yield out
+    out.unlink()
+
+
+def _desc(tmp_path: Path, base: str | dict, **over) -> str:
+    d = dict(base) if isinstance(base, dict) else json.loads((ROOT / "simulators" / f"{base}.json").read_text())
+    d.update(over)
+    p = tmp_path / f"{d['name']}.json"
+    p.write_text(json.dumps(d))
+    return f"sim:{p}"
+
+
+def _target(spec: str):
+    try:
+        return get_target(spec)
+    except TargetUnavailable as e:
+        pytest.skip(str(e))
+
+
+SIMS = {
+    "proot": lambda tmp, hostile: _desc(tmp, "proot", timeout=3) if shutil.which("proot") else None,
+    "qemu-user": lambda tmp, hostile: _desc(tmp, "qemu-user", timeout=3),
+    # the simulator itself hostile: host paths in view, no chroot
+    "hostile-simulator": lambda tmp, hostile: _desc(tmp, {
+        "name": "hostile-simulator", "mode": "direct", "timeout": 3,
+        "helpers": {"hostile": f"file:{hostile}"}, "command": ["{helper:hostile}", "{args}"], "emulated": "an attack, not an emulator"}),
+}
+
+
+@pytest.fixture(params=list(SIMS))
+def sim(request, tmp_path, hostile, monkeypatch):
+    spec = SIMS[request.param](tmp_path, hostile)
+    if spec is None:
+        pytest.skip(f"{request.param} not installed")
+    if request.param == "hostile-simulator":  # runs no probe: its sanity case would call it broken
+        monkeypatch.setenv("EXECSPEC_SIM_NO_SANITY", "1")
+    t = _target(spec)
+    yield t
+    t.close()
+
+
+def _run(t, hostile: Path, *args: str) -> dict:
+    case = Case(files=(File(path=b"/h", type="file", mode=0o755, data=hostile.read_bytes()),),
+                exec=Exec(path=b"/h", argv=(b"h", *(a.encode() for a in args)), envp=()))
+    return t.run(case)
+
+
+def snapshot(d: Path) -> list[tuple]:
+    return [(str(p), p.lstat().st_mode, p.lstat().st_uid, p.lstat().st_size, p.lstat().st_mtime_ns)
+            for p in sorted([d, *d.rglob("*")])]
+
+
+@pytest.fixture
+def canaries(tmp_path) -> list[Path]:
+    """One canary in /tmp (the jail's /tmp is its own), one on the worktree's
+    file system (read-only in the jail), both world-writable."""
+    out = []
+    for d in (tmp_path / "canary", build.build_dir().parent / f"canary-{os.getpid()}-{time.monotonic_ns()}"):
+        (d / "sub").mkdir(parents=True)
+        (d / "file").write_text("untouched")
+        os.chmod(d, 0o777)
+        os.chmod(d / "sub", 0o777)
+        out.append(d)
+    yield out
+    shutil.rmtree(out[1], ignore_errors=True)
+
+
+def test_hostile_program_cannot_write_the_host(sim, hostile, canaries):
+    before = [snapshot(c) for c in canaries]
+    for c in canaries:
+        out = _run(sim, hostile, "escape", str(c))
+        assert out["outcome"] in ("exit", "signal"), out
+    assert [snapshot(c) for c in canaries] == before
+    for c in canaries:
+        for name in ("escaped-chroot", "escaped-proc", "escaped-ppid", "escaped-fd"):
+            assert not (c / name).exists()
+
+
+def _status(pid: int) -> dict[str, list[str]]:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return {k: v.split() for k, v in (line.split(":", 1) for line in text.splitlines())}
+
+
+def _procs_with(marker: str, but: str | None = None) -> list[int]:
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if marker.encode() in cmd and (but is None or cmd.split(b"\0")[0] != but.encode()):
+                out.append(int(pid))
+        except OSError:
+            pass
+    return out
+
+
+def _chain(pid: int, jail: str) -> list[int]:
+    """pid and its ancestors in a PID namespace of their own: up to and with
+    the jail's PID 1 (whose parent, the jail's outer half, is on the host)."""
+    out = []
+    while pid > 1:
+        f = _status(pid)
+        if len(f["NSpid"]) == 1:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+            assert cmd == jail.encode(), (pid, cmd)
+            return out
+        out.append(pid)
+        pid = int(f["PPid"][0])
+    raise AssertionError(f"{out} does not descend from the jail")
+
+
+def test_simulator_and_program_are_never_host_root(sim, hostile):
+    marker = f"execspec-simids-{os.getpid()}-{time.monotonic_ns()}"
+    result: list[dict] = []
+    t = threading.Thread(target=lambda: result.append(_run(sim, hostile, "sleep", marker)))
+    t.start()
+    seen: list[int] = []
+    deadline = time.time() + 10
+    while not seen and time.time() < deadline:
+        seen = _procs_with(marker, but=str(sim.jail))  # the jail's own argv holds it too
+        time.sleep(0.02)
+    assert seen, "the program never showed up"
+    chain = _chain(seen[0], str(sim.jail))  # the program, the simulator (PRoot), the jail's PID 1
+    assert len(chain) >= 2 and _status(chain[-1])["NSpid"][-1] == "1", chain
+    expect = str(ID_BASE) if os.geteuid() == 0 else str(os.geteuid())
+    for pid in chain:
+        f = _status(pid)
+        assert f["Uid"] == [expect] * 4, (pid, f)
+        assert f["Gid"][0] != "0", (pid, f)
+        if os.geteuid() == 0:
+            assert f["Groups"] in ([], [str(ID_BASE)]), (pid, f)
+    t.join()
+    assert result and result[0]["outcome"] == "timeout", result
+    assert _procs_with(marker) == []
+
+
+def test_nothing_outlives_the_case(sim, hostile):
+    marker = f"execspec-simfork-{os.getpid()}-{time.monotonic_ns()}"
+    out = _run(sim, hostile, "fork", marker)
+    assert out["outcome"] in ("exit", "timeout"), out
+    deadline = time.time() + 5
+    while _procs_with(marker) and time.time() < deadline:
+        time.sleep(0.05)
+    assert _procs_with(marker) == []
+
+
+def test_output_is_capped(sim, hostile):
+    out = _run(sim, hostile, "flood")
+    assert out == {"outcome": "output-limit", "bytes": build.limit("MAX_OUTPUT")}, out
