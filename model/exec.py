@@ -124,15 +124,21 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
         fs.cred = cred
 
 
-def open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
-    """do_open_execat(): flags, lookup, may_open."""
-    e = case.exec
+def check_execat_flags(case: Case, profile: Profile) -> int:
+    """do_open_execat()'s first step: EINVAL for a flag it does not know."""
     allowed = EXEC_FLAGS["AT_SYMLINK_NOFOLLOW"] | EXEC_FLAGS["AT_EMPTY_PATH"]
     if profile.has("a5874fde3c08"):
         allowed |= EXEC_FLAGS["AT_EXECVE_CHECK"]
-    flags = e.flag_bits if e.syscall == "execveat" else 0
+    flags = case.exec.flag_bits if case.exec.syscall == "execveat" else 0
     if flags & ~allowed:
         raise Errno("EINVAL")
+    return flags
+
+
+def open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
+    """do_open_execat(): flags, lookup, may_open."""
+    e = case.exec
+    flags = check_execat_flags(case, profile)
     path = e.path or b""
     absolute = path.startswith(b"/")
     start = cwd
@@ -234,6 +240,12 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
         fs.cred = creds.caller(e)
     is_at = e.syscall == "execveat"
     bits = e.flag_bits if is_at else 0
+    if is_at and profile.has("97da0cea27ab"):
+        # Since the struct filename rework (97da0cea27ab) execveat hands
+        # getname_uflags()'s result, error and all, to do_open_execat(),
+        # which checks the flags before do_file_open() reports the name's
+        # error: an unknown flag's EINVAL now wins over ENOENT/EFAULT.
+        check_execat_flags(case, profile)
     getname(e.path, allow_empty=bool(bits & EXEC_FLAGS["AT_EMPTY_PATH"]))
     argv = list(e.argv or ())
     envp = list(e.envp or ())

@@ -40,6 +40,10 @@ FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("543841d18060", (6, 14), "exec: fix up /proc/pid/comm in the execveat(AT_EMPTY_PATH) case"),
     Feature("a5874fde3c08", (6, 14), "exec: Add a new AT_EXECVE_CHECK flag to execveat(2)"),
     Feature("8030790477e8", (6, 17), "binfmt_elf: remove the 4k limitation of program header size"),
+    # Al Viro's struct filename rework (vfs work.filename, Dec 2025; the ids
+    # are the branch's, the merge may have renumbered them).  Seen on Debian
+    # 7.2.13 and 7.3.4, not on 6.18.44; 7.0 is the merge window after it.
+    Feature("97da0cea27ab", (7, 0), "simplify the callers of do_open_execat()"),
     Feature("8e85d50ba111", (7, 2), "binfmt_misc: reject a flag character as the field delimiter"),
     # The vfs-7.3.binfmt series (ids from the 7.3 merge window's linux-next log;
     # the behaviour read in Debian's linux-source-7.3 and run on its 7.3.4).
