@@ -982,6 +982,29 @@ static void load_probe(const char *path)
 	die("probe has no tag marker");
 }
 
+/* As root (userns mode), the executor first moves itself into a mount
+ * namespace of its own holding only a tmpfs root, a procfs (for the id
+ * maps it writes) and the scratch directory.  Every case's mount namespace
+ * is a copy of this one, so copying it and detaching it again after the
+ * case's pivot_root costs a few mounts, not the host's hundreds (detaching
+ * the host tree took 4 ms a case).  Unprivileged executors skip this. */
+static void slim_mount_namespace(void)
+{
+	static char dir[64];
+	if (geteuid() != 0 || strcmp(mode, "userns") || getenv("EXECSPEC_NO_SLIM"))
+		return;
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		die("unshare the executor's mount namespace");
+	if (mount("execspec-executor", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") ||
+	    chdir(scratch) || mkdir("proc", 0555) || mkdir("s", 0755) ||
+	    mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		die("slim mount namespace");
+	if (syscall(SYS_pivot_root, ".", ".") || umount2(".", MNT_DETACH) || chdir("/"))
+		die("pivot the executor");
+	snprintf(dir, sizeof dir, "/s");
+	scratch = dir;
+}
+
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -1000,6 +1023,7 @@ int main(int argc, char **argv)
 	if (!no_pdeathsig)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGPIPE, SIG_IGN);
+	slim_mount_namespace();
 
 	struct utsname u;
 	uname(&u);
