@@ -556,9 +556,11 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 /* The case init: PID 1 of the case's PID namespace (see the top comment).
  * It makes the case's root, then forks the case process and reports its
  * wait status as a 'w' record; its exit ends the PID namespace. */
-static void case_init(struct ccase *c, int sfd, int syncfd, int outfd, int infd)
+static void case_init(int sfd, int syncfd, int outfd, int infd)
 {
 	char rdir[4096], bdir[4096], pdir[4096];
+	static struct ccase cc;
+	struct ccase *c = &cc;
 	int plain = !strcmp(mode, "plain");
 	char go;
 
@@ -567,7 +569,6 @@ static void case_init(struct ccase *c, int sfd, int syncfd, int outfd, int infd)
 	 * that it is still there: EOF means it died before it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read(syncfd, &go, 1) != 1) _exit(127);
-	close(syncfd);
 
 	/* Become the case's uid/gid 0 (ID_BASE on the host when the executor is
 	 * root) with no supplementary groups, before touching anything: the
@@ -594,12 +595,8 @@ static void case_init(struct ccase *c, int sfd, int syncfd, int outfd, int infd)
 	if (mount("binfmt_misc", bdir, "binfmt_misc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
 		bmfd = open(bdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (bmfd < 0) fail(sfd, 's', -1, errno, "open binfmt_misc");
-		/* one global instance in a throwaway VM: empty and enabled for each case */
-		if (plain && (write_file_at(bmfd, "status", "-1") || write_file_at(bmfd, "status", "1")))
-			fail(sfd, 's', -1, errno, "reset binfmt_misc");
-	} else if (c->nregs) {
-		fail(sfd, 'k', 0, errno, "no private binfmt_misc instance");
 	}
+	int bm_errno = bmfd < 0 ? errno : 0;
 	/* A procfs of this PID namespace only, for the probe's /proc/self/exe.
 	 * Where the kernel refuses it (a container's masked /proc), the probe
 	 * reports no exe. */
@@ -618,6 +615,20 @@ static void case_init(struct ccase *c, int sfd, int syncfd, int outfd, int infd)
 	}
 	if (chdir("/")) fail(sfd, 's', -1, errno, "chdir /");
 
+
+	/* Ready: everything above ran while the executor's previous case did
+	 * (prespawn).  Now the case itself: u32 length + frame, parsed here. */
+	uint32_t n;
+	const char *why;
+	if (read_full(syncfd, &n, 4)) _exit(0); /* the executor is done with us */
+	unsigned char *frame = n <= MAX_FRAME ? malloc(n ? n : 1) : NULL;
+	if (!frame || read_full(syncfd, frame, n) || parse_case(frame, n, c, &why))
+		fail(sfd, 's', -1, EPROTO, "case frame");
+	close(syncfd);
+	if (bmfd >= 0 && plain && (write_file_at(bmfd, "status", "-1") || write_file_at(bmfd, "status", "1")))
+		fail(sfd, 's', -1, errno, "reset binfmt_misc"); /* one global instance in a throwaway VM */
+	if (bmfd < 0 && c->nregs)
+		fail(sfd, 'k', 0, bm_errno, "no private binfmt_misc instance");
 
 	umask(0);
 	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -861,19 +872,25 @@ static int write_maps(pid_t pid)
 	return r;
 }
 
-static void run_case(struct ccase *c, struct buf *resp)
+/* A case init cloned ahead of its case (prespawn): its namespaces, id maps,
+ * mounts and root switch are ready when the case's frame arrives, so that
+ * work (a clone, a few mounts, an RCU grace period for the detached old
+ * root) overlaps the previous case instead of adding to each one. */
+struct spawn { pid_t pid; int st, out, sy; int err; const char *what; };
+static struct spawn ready;
+
+static void spawn_init(struct spawn *s)
 {
-	reap(0);
 	int plain = !strcmp(mode, "plain");
 	int st[2], out[2], in[2], sy[2];
+	memset(s, 0, sizeof *s);
 	if (pipe2(st, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(in, O_CLOEXEC) || pipe2(sy, O_CLOEXEC))
 		die("pipe");
 	unsigned long flags = SIGCHLD | CLONE_NEWPID | CLONE_NEWNS | (plain ? 0 : CLONE_NEWUSER);
 	/* fork() with namespaces: the raw clone returns 0 in the child like fork */
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
-		char k = 's'; int32_t v[2] = { -1, errno };
-		rec(resp, 'o', &k, 1); rec(resp, 'v', v, 8); rec(resp, 'm', "clone", 5);
+		s->err = errno; s->what = "clone";
 		close(st[0]); close(st[1]); close(out[0]); close(out[1]); close(in[0]); close(in[1]);
 		close(sy[0]); close(sy[1]);
 		return;
@@ -882,21 +899,53 @@ static void run_case(struct ccase *c, struct buf *resp)
 		/* the status pipe at STATUS_FD whatever was there (close-on-exec) */
 		if (dup3(st[1], STATUS_FD, O_CLOEXEC) < 0) _exit(126);
 		close(st[1]); close(st[0]); close(in[1]); close(out[0]); close(sy[1]);
-		case_init(c, STATUS_FD, sy[0], out[1], in[0]);
+		close(0); close(1); /* the executor's protocol pipes are not the case's */
+		case_init(STATUS_FD, sy[0], out[1], in[0]);
 	}
 	close(st[1]); close(out[1]); close(in[0]); close(in[1]); close(sy[0]);
+	s->pid = pid; s->st = st[0]; s->out = out[0]; s->sy = sy[1];
 	if (!plain && write_maps(pid)) {
-		int e = errno;
+		s->err = errno; s->what = "id map";
+	} else if (write(sy[1], "g", 1) != 1) {
+		s->err = errno; s->what = "sync";
+	}
+	if (s->err) {
 		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		close(st[0]); close(out[0]); close(sy[1]);
-		char k = 's'; int32_t v[2] = { -1, e };
-		rec(resp, 'o', &k, 1); rec(resp, 'v', v, 8); rec(resp, 'm', "id map", 6);
+		close(s->st); close(s->out); close(s->sy);
+		s->pid = 0;
+	}
+}
+
+static void unspawn(struct spawn *s)
+{
+	if (!s->pid) return;
+	close(s->sy); /* EOF where it waits for a frame: it exits */
+	close(s->st); close(s->out);
+	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	s->pid = 0;
+}
+
+static void run_case(struct ccase *c, const unsigned char *frame, uint32_t n, struct buf *resp)
+{
+	reap(0);
+	if (!ready.pid && !ready.err)
+		spawn_init(&ready);
+	struct spawn cur = ready;
+	memset(&ready, 0, sizeof ready);
+	if (!cur.pid) {
+		char k = 's'; int32_t v[2] = { -1, cur.err };
+		rec(resp, 'o', &k, 1); rec(resp, 'v', v, 8); rec(resp, 'm', cur.what, strlen(cur.what));
 		return;
 	}
-	if (write(sy[1], "g", 1) != 1) die("sync");
-	close(sy[1]);
+	pid_t pid = cur.pid;
+	/* a failed write means the init died in its setup: its report says why */
+	if (!write_full(cur.sy, &n, 4)) write_full(cur.sy, frame, n);
+	close(cur.sy);
+	spawn_init(&ready); /* the next case's init, made while this one runs */
+	int st[2] = { cur.st, -1 }, out[2] = { cur.out, -1 };
 
 	struct buf sb = {0}, ob = {0};
 	struct pollfd pf[2] = { { st[0], POLLIN, 0 }, { out[0], POLLIN, 0 } };
@@ -1044,13 +1093,14 @@ int main(int argc, char **argv)
 			char k = 'f'; rec(&resp, 'o', &k, 1);
 			rec(&resp, 'm', why, strlen(why));
 		} else {
-			run_case(&c, &resp);
+			run_case(&c, frame, n, &resp);
 			free_case(&c);
 		}
 		write_frame(&resp);
 		free(resp.p);
 		free(frame);
 	}
+	unspawn(&ready);
 	reap(1);
 	return 0;
 }
