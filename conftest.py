@@ -265,7 +265,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             config._execspec_bail = msg
             if getattr(config, "_execspec_ktap", None) is not None:
                 config._execspec_ktap.bail = msg
-            raise pytest.UsageError(msg + " (a CI run needs its target; EXECSPEC_REQUIRE_TARGET=0 skips instead)")
+            raise pytest.UsageError(
+                msg + " (a CI run needs its target; EXECSPEC_REQUIRE_TARGET=0 skips instead)") from e
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items) -> None:

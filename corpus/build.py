@@ -58,7 +58,7 @@ def generated_cases(n: int) -> list[tuple[str, Case]]:
         @settings(max_examples=n, derandomize=True, database=None, deadline=None,
                   suppress_health_check=list(HealthCheck))
         @given(strat)
-        def collect(case: Case) -> None:
+        def collect(case: Case, label: str = label) -> None:  # bound now: ruff B023
             out.append((label, case))
         collect()
     return out

@@ -15,6 +15,7 @@ import threading
 import time
 
 from contract.case import Case, CaseError, load_cases, outcome_to_json
+
 from .targets import Target, TargetBroken, TargetUnavailable, get_target
 
 # Fields compared: what every chosen target can observe.  "reason" (skip,

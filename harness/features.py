@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 import model
+from contract.case import CaseError, case_from_json, diff_outcomes
 from model.profiles import FEATURES, Profile
 
-from contract.case import CaseError, case_from_json, diff_outcomes
 from .targets import TargetBroken, TargetUnavailable, get_target
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -56,7 +56,7 @@ def verdict(observed: list[dict], with_it: list[dict], without: list[dict], obse
 def detect(target, base: Profile) -> list[tuple[str, str, int]]:
     rows = []
     corpus = corpus_by_commit()
-    for commit, feat in FEATURES.items():
+    for commit, _feat in FEATURES.items():
         cases = [case_from_json(d, where=name) for name, d in corpus.get(commit, [])]
         if not cases:
             v = target.detect_feature(commit)

@@ -23,7 +23,7 @@ NUL-padded.  Rules, in the order load_script applies them:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import Errno
 from .namei import open_exec
@@ -68,7 +68,7 @@ def parse_shebang(buf: bytes, truncation_check: bool = True) -> tuple[bytes, byt
     return buf[n:stop].split(b"\0", 1)[0], arg
 
 
-def load_script(bprm: "Bprm", buf: bytes) -> dict:
+def load_script(bprm: Bprm, buf: bytes) -> dict[str, Any]:
     if buf[:2] != b"#!":
         raise Errno("ENOEXEC")
     name, arg = parse_shebang(buf, truncation_check=bprm.profile.has("b5372fe5dc84"))

@@ -7,9 +7,16 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from generators.binfmt_misc import (control_cases, extension_cases, flag_cases, interplay_cases,
-                                    magic_match_cases, probe_magic_cases, registration_cases)
 from contract.case import case_from_json
+from generators.binfmt_misc import (
+    control_cases,
+    extension_cases,
+    flag_cases,
+    interplay_cases,
+    magic_match_cases,
+    probe_magic_cases,
+    registration_cases,
+)
 
 # Every case here registers or reads rules: a target without a private
 # binfmt_misc instance (a host kernel < 6.7) skips the module's tests whole.
@@ -174,8 +181,12 @@ def test_pinned(conform, name):
 
 # ---------------------------------------------------------------- 7.3: T, L, D, unlink, identity
 
-from generators.binfmt_misc import (disabled_lifecycle_cases, loader_cases,  # noqa: E402
-                                    new_flag_registration_cases, transparent_cases)
+from generators.binfmt_misc import (  # noqa: E402
+    disabled_lifecycle_cases,
+    loader_cases,
+    new_flag_registration_cases,
+    transparent_cases,
+)
 
 
 @settings(max_examples=200)
@@ -246,9 +257,10 @@ PINNED_73 = {
 
 
 def _pinned_elf(c: dict, interp: bytes = b"/lib/ld\0") -> dict:
+    import base64
+
     from generators.elf import with_interp
     from generators.elfbuild import program
-    import base64
     data = with_interp(program(), [interp])
     files = [ORIG, {**APP, "data": {"b64": base64.b64encode(data).decode()}}] + c["files"]
     return {**c, "files": files, "exec": {**c["exec"], "path": "/app.elf"}}

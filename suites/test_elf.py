@@ -11,11 +11,31 @@ from dataclasses import replace
 import pytest
 from hypothesis import given
 
-from generators.elf import _case, _interp_elf, add_gnu_stack, interp_cases, mutated_programs, valid_programs, \
-    with_interp
-from generators.elfbuild import (EM_386, EM_AARCH64, ET_CORE, ET_DYN, ET_REL, EXIT_CODE, PAGE, PF_R, PF_W, PF_X,
-                                 Seg, encode, program)
 from contract.case import File
+from generators.elf import (
+    _case,
+    _interp_elf,
+    add_gnu_stack,
+    interp_cases,
+    mutated_programs,
+    valid_programs,
+    with_interp,
+)
+from generators.elfbuild import (
+    EM_386,
+    EM_AARCH64,
+    ET_CORE,
+    ET_DYN,
+    ET_REL,
+    EXIT_CODE,
+    PAGE,
+    PF_R,
+    PF_W,
+    PF_X,
+    Seg,
+    encode,
+    program,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
+from contract.case import Case, Exec, File
 from generators.common import probe, script
 from generators.writers import writer_cases
-from contract.case import Case, Exec, File
 
 BASE = (
     File(path=b"/t", type="dir", mode=0o755),
@@ -88,7 +88,8 @@ NULL_ARGV = {  # null-argv.c's five forms (dcd46d897adb, 5.18)
     "null-envp": null_argv(None, (b"A=1",)),
     "empty-null": null_argv((), None),
     "empty-envp": null_argv((), (b"A=1",)),
-    "script-null": Case(files=(probe(b"/p", "P"), script(b"/s", b"#!/p -a\n")), exec=Exec(path=b"/s", argv=None, envp=None)),
+    "script-null": Case(files=(probe(b"/p", "P"), script(b"/s", b"#!/p -a\n")),
+                        exec=Exec(path=b"/s", argv=None, envp=None)),
 }
 
 
@@ -106,7 +107,8 @@ def chain(n: int, end: str) -> Case:
 
 
 RECURSION = {
-    "self": Case(files=(script(b"/tmp/1", b"#!/tmp/1\n", mode=0o700),), exec=Exec(path=b"/tmp/1", argv=None, envp=None)),
+    "self": Case(files=(script(b"/tmp/1", b"#!/tmp/1\n", mode=0o700),),
+                 exec=Exec(path=b"/tmp/1", argv=None, envp=None)),
     **{f"chain-{n}": chain(n, "probe") for n in (4, 5, 6)},
     "chain-5-missing": chain(5, "missing"),
     "chain-6-missing": chain(6, "missing"),
