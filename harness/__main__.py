@@ -9,7 +9,7 @@ import sys
 from contract.case import Case, CaseError, dumps_outcome, load_cases_each
 
 from .protocol import ProtocolError
-from .targets import TargetBroken, TargetUnavailable, get_target
+from .targets import TARGETS, TargetBroken, TargetUnavailable, get_target
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -82,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run cases on a target; one outcome line per case")
     r.add_argument("cases", help="a case file: one case object or a JSON list of cases")
-    r.add_argument("--target", default="sandbox",
-                   help="sandbox, docker, model[:PROFILE], qemu[:IMAGE], uml[:IMAGE] or sim:NAME|FILE.json")
+    r.add_argument("--target", default="sandbox", help=TARGETS)
     r.add_argument("--kernel", default=None,
                    help="model: the profile, e.g. 6.18, 5.10.223, 6.12+543841d18060; qemu: the image, "
                         "debian-5.10|debian-6.1|debian-6.12|debian-7.2|debian-7.3|debian:SUITE or a bzImage path")

@@ -550,6 +550,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=cmd_repro)
     b = sub.add_parser("bug-report", help="a plain-text bug report for a failing case, reproducer inline")
     b.add_argument("failure", help="a case file holding one case (e.g. failures/<test>.json)")
-    b.add_argument("--target", required=True, help="sandbox, docker, qemu:IMAGE, uml, sim:NAME, model:PROFILE")
+    from .targets import TARGETS
+    b.add_argument("--target", required=True, help=TARGETS)
     b.add_argument("--kernel", default="auto", help="the model profile (default auto: the target's kernel)")
     b.set_defaults(func=cmd_bug_report)

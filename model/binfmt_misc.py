@@ -26,8 +26,10 @@ Registration (create_entry, then bm_register_write), on the written bytes:
 - flags: any run of P, O, C (C implies O), F, then one optional '\\n', then
   the end of the write exactly; anything else (unknown letter, trailing
   byte) is EINVAL.  With a '\\n' delimiter a trailing '\\n' is required: the
-  padding would otherwise be taken for it.  Observed on 6.18.44 but not
-  explained by the source: a P, O, C or F delimiter is always refused.
+  padding would otherwise be taken for it.  Since 8e85d50ba111 (7.2,
+  backported to stable: profiles.KNOWN_BACKPORTS) a P, O, C or F delimiter
+  is always refused: the flag scan could run past the end of the buffer
+  (first seen on 6.18.44; see the comment at flag_chars below).
 - bm_register_write: F opens the interpreter now (open_exec, relative to the
   writer's root/cwd: ENOENT, EACCES, ...); the name is then looked up in the
   instance: "status", "register" or a live entry: EEXIST; longer than

@@ -126,8 +126,8 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
         fs.cred = cred
 
 
-def open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
-    """do_open_execat(): flags, lookup, may_open."""
+def do_open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
+    """flags, lookup, may_open."""
     e = case.exec
     allowed = EXEC_FLAGS["AT_SYMLINK_NOFOLLOW"] | EXEC_FLAGS["AT_EMPTY_PATH"]
     if profile.has("a5874fde3c08"):
@@ -153,8 +153,8 @@ def open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
     return node
 
 
-def stack_limit(case: Case, argc: int, envc: int, profile: Profile) -> int:
-    """bprm_stack_limits(): bytes available for the strings."""
+def bprm_stack_limits(case: Case, argc: int, envc: int, profile: Profile) -> int:
+    """Bytes available for the strings (argv/envp pointers already taken)."""
     rl = case.exec.rlimit_stack
     limit = STK_LIM // 4 * 3
     if rl != RLIM_INFINITY:
@@ -242,11 +242,11 @@ def _predict(case: Case, profile: Profile, made: list[FS]) -> dict[str, Any]:
     filename, from_fd, comm_from_dentry = bprm_filename(case)
 
     open_first = profile.has("978ffcbf00d8")
-    file = open_execat(fs, cwd, case, profile) if open_first else None
+    file = do_open_execat(fs, cwd, case, profile) if open_first else None
 
     bprm = Bprm(fs=fs, cwd=cwd, profile=profile, filename=filename, interp=filename,
                 file=file or fs.root, argv=[], envp=envp, misc=misc, want_creds=uses_creds(case))
-    bprm.limit = stack_limit(case, len(argv), len(envp), profile)
+    bprm.limit = bprm_stack_limits(case, len(argv), len(envp), profile)
     bprm.stack_rlimit = e.rlimit_stack
     bprm.push_string(filename)
     for s in envp:
@@ -259,7 +259,7 @@ def _predict(case: Case, profile: Profile, made: list[FS]) -> dict[str, Any]:
         bprm.argv = [b""]
 
     if file is None:  # before 6.8: bprm_execve() opens the file now
-        bprm.file = open_execat(fs, cwd, case, profile)
+        bprm.file = do_open_execat(fs, cwd, case, profile)
     if from_fd and e.dirfd_cloexec:
         bprm.path_inaccessible = True
     bprm.comm_from_dentry = comm_from_dentry and profile.has("543841d18060")

@@ -125,7 +125,7 @@ _PINNED: dict[str, dict[str, Any]] = {
 
 _TAGS = {
     "flag_letter_delimiter": ("8e85d50ba111",),  # a flag character as the delimiter: EINVAL from 7.2
-    "f_before_eexist": ("e7850f4d844e",),  # F opens the interpreter after the name checks since 5.12
+    "f_before_eexist": ("e7850f4d844e",),  # since 5.12 F opens the interpreter before the name lookup
     "offset_max": ("6eb3c3d0a52d",),  # BINPRM_BUF_SIZE 128 -> 256 (5.1)
     "magic_in_padding_matches_probe_too": ("6eb3c3d0a52d",),
 }

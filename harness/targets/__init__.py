@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from .base import Target, TargetBroken, TargetUnavailable
 
+# Every spelling get_target() takes, for help texts and errors (one list).
+TARGETS = "sandbox, docker, model[:PROFILE], qemu[:IMAGE], uml[:IMAGE], sim:NAME|sim:FILE.json"
+
 
 def get_target(name: str, kernel: str | None = None, modules: str | None = None) -> Target:
     """`kernel` is the model profile for sandbox/model, the image for qemu
@@ -27,8 +30,7 @@ def get_target(name: str, kernel: str | None = None, modules: str | None = None)
     if name == "uml" or name.startswith("uml:"):
         from .uml import UmlTarget
         return UmlTarget(name.partition(":")[2] or kernel, modules)
-    raise TargetUnavailable(f"unknown target {name!r} (known: sandbox, docker, sim:NAME|sim:FILE.json, "
-                            "model[:PROFILE], qemu[:IMAGE], uml[:IMAGE])")
+    raise TargetUnavailable(f"unknown target {name!r} (known: {TARGETS})")
 
 
 def preflight(name: str, kernel: str | None = None, modules: str | None = None) -> None:
