@@ -29,9 +29,10 @@ def require_target() -> bool:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from harness.targets import TARGETS
     g = parser.getgroup("execspec")
     g.addoption("--target", default=os.environ.get("EXECSPEC_TARGET", "sandbox"),
-                help="where cases run: sandbox (host kernel, default), docker, qemu, uml, sim:NAME or model")
+                help="where cases run (default sandbox, the host kernel): " + TARGETS)
     g.addoption("--kernel", default=None,
                 help="sandbox/model: the model profile (e.g. 6.18, 5.10.223+dcd46d897adb); "
                      "qemu: the kernel (debian-5.10 ... debian-7.3, debian:SUITE, a bzImage or a built kernel tree)")
@@ -265,7 +266,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             config._execspec_bail = msg
             if getattr(config, "_execspec_ktap", None) is not None:
                 config._execspec_ktap.bail = msg
-            raise pytest.UsageError(msg + " (a CI run needs its target; EXECSPEC_REQUIRE_TARGET=0 skips instead)")
+            raise pytest.UsageError(
+                msg + " (a CI run needs its target; EXECSPEC_REQUIRE_TARGET=0 skips instead)") from e
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items) -> None:

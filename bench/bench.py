@@ -19,11 +19,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 import model  # noqa: E402
+from contract.case import Case  # noqa: E402
 from generators.execveat import execveat_cases  # noqa: E402
 from generators.paths import path_cases, symlink_chain_cases  # noqa: E402
 from generators.shebang import chain_cases, shebang_cases  # noqa: E402
 from generators.vectors import vector_cases  # noqa: E402
-from contract.case import Case  # noqa: E402
 from harness.executor import Executor  # noqa: E402
 from harness.targets.sandbox import SandboxTarget  # noqa: E402
 

@@ -1,7 +1,8 @@
 """Per-kernel figures for QEMU guests: boot to first outcome, cases/s inside
 the guest, and the time of one argument-space case (6 MiB of argv).
 
-    python bench/guests.py [--kernels debian-5.10,debian-6.1,debian-6.12,debian-7.2,debian-7.3,uml:debian-uml] [--cases N]
+    python bench/guests.py [--cases N]
+        [--kernels debian-5.10,debian-6.1,debian-6.12,debian-7.2,debian-7.3,uml:debian-uml]
 
 Kernels are fetched on first use (harness/qemu/fetch-kernel.sh); guests run
 one after another so the figures do not compete for the CPU.  A measurement
@@ -17,8 +18,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench import corpus  # noqa: E402
-from generators.common import probe  # noqa: E402
 from contract.case import Case, Exec  # noqa: E402
+from generators.common import probe  # noqa: E402
 from harness.qemu.guest import Guest, UmlGuest  # noqa: E402
 from harness.targets.qemu import kernel_version, resolve_kernel  # noqa: E402
 from harness.targets.uml import resolve_uml  # noqa: E402

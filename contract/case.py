@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo")
 # Every AT_* name of the kernel's include/uapi/linux/fcntl.h (the *at() flag
@@ -149,7 +150,7 @@ class Mount:
 class Case:
     files: tuple[File, ...]
     exec: Exec
-    binfmt_misc: tuple["bytes | MiscWrite | MiscUnlink", ...] = ()  # registrations, control writes, unlinks
+    binfmt_misc: tuple[bytes | MiscWrite | MiscUnlink, ...] = ()  # registrations, control writes, unlinks
     name: str | None = None
     binfmt_misc_read: tuple[bytes, ...] = ()  # entries whose text the outcome reports
     mounts: tuple[Mount, ...] = ()
@@ -188,13 +189,13 @@ def decode_bytes(v: Any, where: str, allow_nul: bool = False) -> bytes:
 
 # ---------------------------------------------------------------- loading
 
-def _obj(v: Any, where: str) -> dict:
+def _obj(v: Any, where: str) -> dict[str, Any]:
     if not isinstance(v, dict):
         raise CaseError(where, f"expected an object, got {type(v).__name__}")
     return v
 
 
-def _no_unknown(d: dict, known: Iterable[str], where: str) -> None:
+def _no_unknown(d: dict[str, Any], known: Iterable[str], where: str) -> None:
     extra = set(d) - set(known)
     if extra:
         raise CaseError(f"{where}.{sorted(extra)[0]}", "unknown field")
@@ -346,7 +347,8 @@ def _exec(d: Any, where: str) -> Exec:
             if isinstance(f, str) and f in AUXV_TYPES:
                 raise CaseError(f"{where}.flags[{i}]", f"{f} is an auxiliary-vector type (auxvec.h), not an *at() flag")
             if not isinstance(f, str) or (f not in EXEC_FLAGS and not _is_int(f)):
-                raise CaseError(f"{where}.flags[{i}]", f"unknown flag {f!r} (names: {', '.join(EXEC_FLAGS)}, or a number such as \"0x8000\")")
+                raise CaseError(f"{where}.flags[{i}]", f"unknown flag {f!r} (names: {', '.join(EXEC_FLAGS)}, "
+                                "or a number such as \"0x8000\")")
         flags = tuple(fl)
     else:
         for k in ("dirfd", "flags", "dirfd_cloexec", "dirfd_opath"):
@@ -476,7 +478,7 @@ MAX_MOUNTS = 16
 _ROOT_MOUNT = Mount(path=b"/")
 
 
-def _mount_of(mounts: "tuple[Mount, ...]", path: bytes) -> Mount:
+def _mount_of(mounts: tuple[Mount, ...], path: bytes) -> Mount:
     """The mount a file of the case lives on: the last listed whose path is
     the file's or one of its parents' (mounts nest in list order)."""
     p = path.rstrip(b"/") or b"/"
@@ -487,7 +489,7 @@ def _mount_of(mounts: "tuple[Mount, ...]", path: bytes) -> Mount:
     return found
 
 
-def _mounts(v: Any, kinds: dict, where: str) -> "tuple[Mount, ...]":
+def _mounts(v: Any, kinds: dict[bytes, str], where: str) -> tuple[Mount, ...]:
     if not isinstance(v, list):
         raise CaseError(where, "expected a list of {\"path\": DIR, \"flags\": [...]}")
     if len(v) > MAX_MOUNTS:
@@ -539,7 +541,7 @@ def uses_creds(c: Case) -> bool:
 CRED_FIELDS = ("uid", "euid", "suid", "gid", "egid", "sgid", "cap_eff", "at_secure")
 
 
-def _misc_op(v: Any, where: str) -> "bytes | MiscWrite | MiscUnlink":
+def _misc_op(v: Any, where: str) -> bytes | MiscWrite | MiscUnlink:
     """A registration string, {"write": FILE, "data": BYTES} for status/entry
     files, or {"unlink": NAME}."""
     if isinstance(v, dict) and "unlink" in v:
@@ -556,7 +558,7 @@ def _misc_op(v: Any, where: str) -> "bytes | MiscWrite | MiscUnlink":
     return decode_bytes(v, where, allow_nul=True)
 
 
-def case_to_json(c: Case) -> dict:
+def case_to_json(c: Case) -> dict[str, Any]:
     files = []
     for f in c.files:
         o: dict[str, Any] = {"path": encode_bytes(f.path), "type": f.type}
@@ -656,7 +658,7 @@ def load_cases(text: str | bytes, source: str = "case") -> list[Case]:
     return out
 
 
-def load_cases_each(text: str | bytes, source: str = "case") -> list["Case | CaseError"]:
+def load_cases_each(text: str | bytes, source: str = "case") -> list[Case | CaseError]:
     """Like load_cases, but a bad case in a list is its own CaseError and
     the others still load (a corpus with one broken case still runs)."""
     d = parse_json(text, source)
@@ -681,12 +683,12 @@ def dumps_case(c: Case) -> str:
 OUTCOME_BYTES = ("argv", "envp", "execfn", "comm", "exe")
 
 
-def _enc_entries(v: dict) -> dict:
+def _enc_entries(v: dict[str, Any]) -> dict[str, Any]:
     return {encode_bytes(k) if isinstance(k, bytes) else k: encode_bytes(t) if isinstance(t, bytes) else t
             for k, t in v.items()}
 
 
-def outcome_to_json(o: dict) -> dict:
+def outcome_to_json(o: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in o.items():
         if isinstance(v, bytes):
@@ -700,7 +702,7 @@ def outcome_to_json(o: dict) -> dict:
     return out
 
 
-def outcome_from_json(d: Any, where: str = "outcome") -> dict:
+def outcome_from_json(d: Any, where: str = "outcome") -> dict[str, Any]:
     d = _obj(d, where)
     kind = d.get("outcome")
     if kind not in ("exec", "error", "register-error", "signal", "exit", "timeout", "skip",
@@ -721,11 +723,12 @@ def outcome_from_json(d: Any, where: str = "outcome") -> dict:
     return out
 
 
-def dumps_outcome(o: dict) -> str:
+def dumps_outcome(o: dict[str, Any]) -> str:
     return json.dumps(outcome_to_json(o), ensure_ascii=False)
 
 
-def diff_outcomes(expected: dict, observed: dict, observable: frozenset[str] | None = None) -> list[str]:
+def diff_outcomes(expected: dict[str, Any], observed: dict[str, Any],
+                  observable: frozenset[str] | None = None) -> list[str]:
     """Field-by-field differences; fields a target cannot observe are skipped.
     An expected outcome may list `alternatives` (outcomes a kernel race can
     also give): matching any of them is no difference."""
@@ -737,18 +740,18 @@ def diff_outcomes(expected: dict, observed: dict, observable: frozenset[str] | N
     return lines
 
 
-def candidates(expected: dict) -> list[dict]:
+def candidates(expected: dict[str, Any]) -> list[dict[str, Any]]:
     """The outcomes that agree with `expected`: itself, then its alternatives."""
     return [{k: v for k, v in expected.items() if k != "alternatives"}, *expected.get("alternatives", ())]
 
 
-def ignored(candidate: dict) -> frozenset[str]:
+def ignored(candidate: dict[str, Any]) -> frozenset[str]:
     """Fields of an observed outcome never compared with `candidate`: the
     contract says the model cannot know a crafted program's exit status."""
     return frozenset({"status"}) if candidate.get("outcome") == "exit" and "status" not in candidate else frozenset()
 
 
-def _diff(expected: dict, observed: dict, observable: frozenset[str] | None) -> list[str]:
+def _diff(expected: dict[str, Any], observed: dict[str, Any], observable: frozenset[str] | None) -> list[str]:
     if expected.get("outcome") == observed.get("outcome") == "case-error":
         return []  # both refuse the case; each words its reason its own way
     lines = []
@@ -761,7 +764,7 @@ def _diff(expected: dict, observed: dict, observable: frozenset[str] | None) -> 
     return lines
 
 
-def canonical_outcome(o: dict, drop: frozenset[str] = frozenset()) -> str:
+def canonical_outcome(o: dict[str, Any], drop: frozenset[str] = frozenset()) -> str:
     """One text per outcome (the case format's JSON, keys sorted, ASCII):
     two outcomes with every field observable agree exactly when their
     canonical texts do.  The reproducer's C (harness/native/repro.c)
@@ -770,7 +773,7 @@ def canonical_outcome(o: dict, drop: frozenset[str] = frozenset()) -> str:
                       sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def accepted_forms(expected: dict) -> list[tuple[frozenset[str], str]]:
+def accepted_forms(expected: dict[str, Any]) -> list[tuple[frozenset[str], str]]:
     """What diff_outcomes accepts for a target that observes every field:
     (fields dropped from the observed outcome, the canonical text it must then have)."""
     return [(ignored(c), canonical_outcome(c)) for c in candidates(expected)]

@@ -1,7 +1,8 @@
 """Builds the pinned regression corpus: for every model feature (a kernel
 commit, model/profiles.py), the smallest cases whose predicted outcome
-changes with that commit alone, found among the suites' pinned cases and a
-derandomized sample of the generators.
+changes with that commit alone, found among the pinned cases
+(generators/pinned/, which the suites run too) and a derandomized sample of
+the generators.
 
     python corpus/build.py        # rewrites corpus/*.json
 
@@ -24,7 +25,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 import harness  # noqa: E402,F401  (registers the probe images with the model)
 import model  # noqa: E402
-from contract.case import Case, case_from_json, case_to_json, outcome_to_json  # noqa: E402
+from contract.case import Case, case_to_json, outcome_to_json  # noqa: E402
 from model.profiles import FEATURES, Profile  # noqa: E402
 
 # Bases the features are toggled on: a feature must change the outcome
@@ -35,14 +36,8 @@ MAX_BYTES = 300_000  # argument-space cases are large; keep the corpus readable
 
 
 def pinned_cases() -> list[tuple[str, Case]]:
-    from generators.elf import _case
-    from suites import test_binfmt_misc, test_elf, test_pinned_exec
-    out: list[tuple[str, Case]] = []
-    for group in ("EXECVEAT", "NULL_ARGV", "RECURSION", "SCRIPT_RULES", "TEXT_BUSY"):
-        out += [(f"pinned-{k}", c) for k, c in getattr(test_pinned_exec, group).items()]
-    out += [(f"elf-{k}", _case(d, extra)) for k, (d, extra, _) in test_elf.PINNED.items()]
-    out += [(f"binfmt_misc-{k}", case_from_json(c)) for k, c in test_binfmt_misc.PINNED.items()]
-    return out
+    from generators.pinned import all_pinned
+    return [(label, p.case) for label, p in all_pinned()]
 
 
 def generated_cases(n: int) -> list[tuple[str, Case]]:
@@ -58,7 +53,7 @@ def generated_cases(n: int) -> list[tuple[str, Case]]:
         @settings(max_examples=n, derandomize=True, database=None, deadline=None,
                   suppress_health_check=list(HealthCheck))
         @given(strat)
-        def collect(case: Case) -> None:
+        def collect(case: Case, label: str = label) -> None:  # bound now: ruff B023
             out.append((label, case))
         collect()
     return out

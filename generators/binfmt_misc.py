@@ -448,6 +448,7 @@ def transparent_cases(draw) -> Case:
 
 def _loader_main(draw, interp: bytes = b"/lib/ld\0") -> bytes:
     from generators.elfbuild import ET_EXEC, program
+
     from .elf import with_interp
     cls = draw(st.sampled_from([2, 2, 2, 1]))
     return with_interp(program(cls=cls, type=ET_EXEC, base=0x400000 if cls == 2 else 0x8048000), [interp])

@@ -20,8 +20,27 @@ from hypothesis import strategies as st
 
 from contract.case import Case, Exec, File
 
-from .elfbuild import (EM_386, EM_AARCH64, EM_ARM, EM_X86_64, ET_CORE, ET_DYN, ET_EXEC, ET_REL, PAGE, PF_R,
-                       PF_W, PF_X, PT_INTERP, PT_LOAD, PT_NOTE, Elf, Seg, encode, program)
+from .elfbuild import (
+    EM_386,
+    EM_AARCH64,
+    EM_ARM,
+    EM_X86_64,
+    ET_CORE,
+    ET_DYN,
+    ET_EXEC,
+    ET_REL,
+    PAGE,
+    PF_R,
+    PF_W,
+    PF_X,
+    PT_INTERP,
+    PT_LOAD,
+    PT_NOTE,
+    Elf,
+    Seg,
+    encode,
+    program,
+)
 
 lief.logging.disable()
 
@@ -39,6 +58,7 @@ def _case(data: bytes, extra: tuple[File, ...] = (), mode: int = 0o755) -> Case:
 def add_gnu_stack(data: bytes, flags: int) -> bytes:
     """Adds a PT_GNU_STACK with lief (it relocates the program headers)."""
     b = lief.ELF.parse(list(data))
+    assert b is not None, "lief cannot parse an ELF we built"
     seg = lief.ELF.Segment()
     seg.type = lief.ELF.Segment.TYPE.GNU_STACK
     seg.flags = lief.ELF.Segment.FLAGS(flags)
@@ -84,8 +104,9 @@ def with_interp(e: Elf, strings: list[bytes], sizes: list[int | None] | None = N
     tail = b""
     new = list(e.segs[:n0])
     for i, s in enumerate(strings):
-        size = (sizes[i] if sizes and sizes[i] is not None else len(s))
-        o = offsets[i] if offsets and offsets[i] is not None else off + len(tail)
+        want, at = sizes[i] if sizes else None, offsets[i] if offsets else None
+        size = want if want is not None else len(s)
+        o = at if at is not None else off + len(tail)
         new.append(Seg(PT_INTERP, PF_R, o, 0, size, size, 1))
         tail += s
     assert len(new) == nph
@@ -139,7 +160,8 @@ def interp_cases(draw) -> Case:
         files.append(File(path=path, type="probe", mode=0o755, tag="I",
                           variant=draw(st.sampled_from(["pie", "static"]))))
     elif kind == "elf":
-        files.append(File(path=path, type="file", mode=0o755, data=_interp_elf(draw(st.sampled_from(INTERP_ELF_KINDS)))))
+        data = _interp_elf(draw(st.sampled_from(INTERP_ELF_KINDS)))
+        files.append(File(path=path, type="file", mode=0o755, data=data))
     elif kind == "script":
         body = draw(st.sampled_from([b"#!/lib/p\n", b"#!/lib/p\n" + b"#" * 80]))
         files += [File(path=path, type="file", mode=0o755, data=body),
@@ -285,7 +307,7 @@ def _mutate(draw, e: Elf, m: str) -> Elf:
 
 
 def _ident(e: Elf, i: int, v: int) -> Elf:
-    return replace(e, **{{5: "data", 6: "version", 7: "osabi"}[i]: v})
+    return replace(e, **{{5: "data", 6: "version", 7: "osabi"}[i]: v})  # type: ignore[arg-type]
 
 
 def _seg(e: Elf, i: int, s: Seg) -> Elf:

@@ -69,6 +69,7 @@ def changed_cases(draw) -> Case:
         if op is not None:
             ops.append(op)
     dirfd = draw(st.sampled_from([b"/d", b"/d/p", b"/d/s", b"/d/e"]))
+    flags: tuple[str, ...]
     if draw(st.booleans()):
         path, flags = b"", ("AT_EMPTY_PATH",)
     else:

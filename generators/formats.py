@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from contract.case import Case, Exec, File
 
-from .elfbuild import EM_386, EM_ARM, EM_X86_64, encode, program
+from .elfbuild import EM_386, EM_ARM, encode, program
 
 EM_486 = 6
 ELFOSABI_ARM_FDPIC = 65
@@ -101,7 +101,7 @@ def format_cases(draw, misc: bool = True) -> Case:
     via = draw(st.sampled_from(("direct", "direct", "shebang")))
     files = [File(path=b"/f", type="file", mode=0o755, data=data),
              File(path=b"/bin/interp", type="probe", mode=0o755, tag="I")]
-    rules = ()
+    rules: tuple[bytes, ...] = ()
     if misc and draw(st.booleans()):
         flags = draw(st.sampled_from((b"", b"P", b"F", b"O")))
         rules = (misc_rule(kind, b"/bin/interp", flags),)

@@ -30,9 +30,10 @@ def trees(draw) -> list[File]:
             files[path] = File(path=path, type="dir", mode=draw(st.sampled_from([0o755, 0o700, 0o000, 0o111])))
             dirs.append(path)
         elif kind == "probe":
-            files[path] = probe(path, tag="T%d" % len(files), mode=draw(st.sampled_from([0o755, 0o700, 0o100, 0o001, 0o010])))
+            files[path] = probe(path, tag=f"T{len(files)}",
+                                mode=draw(st.sampled_from([0o755, 0o700, 0o100, 0o001, 0o010])))
         elif kind == "noexec":
-            files[path] = probe(path, tag="N%d" % len(files), mode=draw(st.sampled_from([0o644, 0o600, 0o000, 0o4644])))
+            files[path] = probe(path, tag=f"N{len(files)}", mode=draw(st.sampled_from([0o644, 0o600, 0o000, 0o4644])))
         elif kind == "xfile":
             files[path] = File(path=path, type="file", mode=0o755,
                                data=draw(st.sampled_from([b"", b"\x7fEL", b"garbage", b"#!/bin/probe\n"])))

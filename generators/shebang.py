@@ -1,10 +1,11 @@
 """Strategies for "#!" scripts (binfmt_script).
 
 They aim at load_script's boundaries: line lengths around BINPRM_BUF_SIZE
-(128 and 256; a third of the cases exactly at the edge, limit -2 .. +1), leading/trailing blanks, every separator byte between the
-interpreter and its argument (space, tab, CR, VT, FF, NUL), no trailing
-newline, an argument that crosses the buffer's end, and interpreter chains
-and loops of depth 0-8.
+(128 and 256; a third of the cases exactly at the edge, limit -2 .. +1),
+leading/trailing blanks, every separator byte between the interpreter and
+its argument (space, tab, CR, VT, FF, NUL), no trailing newline, an
+argument that crosses the buffer's end, and interpreter chains and loops of
+depth 0-8.
 """
 from __future__ import annotations
 

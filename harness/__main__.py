@@ -7,8 +7,9 @@ import json
 import sys
 
 from contract.case import Case, CaseError, dumps_outcome, load_cases_each
+
 from .protocol import ProtocolError
-from .targets import TargetBroken, TargetUnavailable, get_target
+from .targets import TARGETS, TargetBroken, TargetUnavailable, get_target
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -28,6 +29,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             bad += 1
     if bad == len(items):
         for it in items:
+            assert isinstance(it, CaseError)
             print(json.dumps(case_error(it)))
         return 2
     try:
@@ -80,10 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run cases on a target; one outcome line per case")
     r.add_argument("cases", help="a case file: one case object or a JSON list of cases")
-    r.add_argument("--target", default="sandbox", help="sandbox, model, qemu or qemu:IMAGE")
+    r.add_argument("--target", default="sandbox", help=TARGETS)
     r.add_argument("--kernel", default=None,
-                   help="model: the profile, e.g. 6.18, 5.10.223, 6.12+543841d18060; "
-                        "qemu: the image, debian-5.10|debian-6.1|debian-6.12|debian-7.2|debian-7.3|debian:SUITE or a bzImage path")
+                   help="model: the profile, e.g. 6.18, 5.10.223, 6.12+543841d18060; qemu: the image, "
+                        "debian-5.10|debian-6.1|debian-6.12|debian-7.2|debian-7.3|debian:SUITE or a bzImage path")
     r.add_argument("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree for a custom image")
     r.set_defaults(func=cmd_run)
     from . import backports, diff, features, report, repro

@@ -90,7 +90,7 @@ def parse_changelog(text: str):
     stable: str | None = None
     in_update = False
     item: list[str] = []
-    out = []
+    out: list[tuple[str, str, str | None, str, list[str]]] = []
 
     def flush():
         if item and version:
@@ -175,7 +175,7 @@ def derive(changelogs: list[tuple[str, str]]) -> dict:
             evs.append({"version": version, **ev})
 
     for text, label in changelogs:
-        for deb_version, dist, stable, title, cves in parse_changelog(text):
+        for deb_version, _dist, stable, title, cves in parse_changelog(text):
             key = wanted.get(title)
             if key is None:
                 continue

@@ -15,7 +15,8 @@ import threading
 import time
 
 from contract.case import Case, CaseError, load_cases, outcome_to_json
-from .targets import Target, TargetBroken, TargetUnavailable, get_target
+
+from .targets import TARGETS, Target, TargetBroken, TargetUnavailable, get_target
 
 # Fields compared: what every chosen target can observe.  "reason" (skip,
 # unmodelled) is explanatory text, and "alternatives" (racy outcomes the
@@ -159,7 +160,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("diff", help="run cases on several targets; print outcomes side by side")
     d.add_argument("cases", help="a case file: one case object or a JSON list of cases")
     d.add_argument("--targets", required=True,
-                   help="comma-separated: sandbox, model:PROFILE, qemu:IMAGE, ... "
+                   help=f"comma-separated, each one of: {TARGETS}; "
                         "e.g. sandbox,qemu:debian-5.10,qemu:debian-6.12")
     d.add_argument("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree for custom images")
     d.add_argument("--only-diff", action="store_true", help="print only the cases that differ")

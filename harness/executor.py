@@ -5,10 +5,11 @@ import os
 import struct
 import subprocess
 import threading
-from typing import Sequence
+from collections.abc import Sequence
+
+from contract.case import LIMITS, Case
 
 from . import build
-from contract.case import LIMITS, Case
 from .protocol import ProtocolError, decode_response, encode_case, records
 
 _LEN = struct.Struct("<I")
@@ -121,10 +122,10 @@ class Executor:
             try:
                 for i in sent:
                     out[i] = decode_response(self._read(), cases[i])
-            except (BrokenPipeError, ProtocolError):
+            except (BrokenPipeError, ProtocolError) as e:
                 self.close()
                 if err:
-                    raise err[0]
+                    raise err[0] from e
                 raise
             finally:
                 w.join()
@@ -167,4 +168,5 @@ def userns_available() -> tuple[bool, str]:
     _, st = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(st) == 0:
         return True, ""
-    return False, "cannot create a user namespace (kernel.unprivileged_userns_clone, user.max_user_namespaces or a seccomp/LSM policy forbids it)"
+    return False, ("cannot create a user namespace (kernel.unprivileged_userns_clone, "
+                   "user.max_user_namespaces or a seccomp/LSM policy forbids it)")

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 import model
+from contract.case import CaseError, case_from_json, diff_outcomes
 from model.profiles import FEATURES, Profile
 
-from contract.case import CaseError, case_from_json, diff_outcomes
-from .targets import TargetBroken, TargetUnavailable, get_target
+from .targets import TARGETS, TargetBroken, TargetUnavailable, get_target
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -56,7 +56,7 @@ def verdict(observed: list[dict], with_it: list[dict], without: list[dict], obse
 def detect(target, base: Profile) -> list[tuple[str, str, int]]:
     rows = []
     corpus = corpus_by_commit()
-    for commit, feat in FEATURES.items():
+    for commit, _feat in FEATURES.items():
         cases = [case_from_json(d, where=name) for name, d in corpus.get(commit, [])]
         if not cases:
             v = target.detect_feature(commit)
@@ -142,7 +142,7 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     f = sub.add_parser("features", help="which exec features (kernel commits) the target's kernel has")
-    f.add_argument("--target", default="sandbox", help="sandbox, qemu:IMAGE, uml, ...")
+    f.add_argument("--target", default="sandbox", help=TARGETS)
     f.add_argument("--kernel", default=None, help="qemu/uml: the image (debian-6.1, a bzImage path, ...)")
     f.add_argument("--modules", default=None, help="qemu: binfmt_misc.ko or a modules tree")
     f.add_argument("--profile", default=None,

@@ -7,11 +7,10 @@ way (same differing fields, same outcome kinds).  Used by `harness repro`,
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 import model
-
 from contract.case import Case, CaseError, case_from_json, case_to_json, diff_outcomes
 
 Part = tuple[str, int]

@@ -6,8 +6,8 @@ encoder here and parse_case() in executor.c must agree record for record.
 from __future__ import annotations
 
 import errno as errno_mod
-import signal as signal_mod
 import re
+import signal as signal_mod
 import struct
 
 from contract.case import PROBE_VARIANTS, Case, MiscUnlink, MiscWrite, uses_creds

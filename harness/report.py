@@ -15,21 +15,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import subprocess
 import sys
 import time
-from pathlib import Path
-
-import os
-import subprocess
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis.errors import NoSuchExample
 
 import model
+from contract.case import (
+    DEFAULT_RLIMIT_STACK,
+    Case,
+    Exec,
+    File,
+    case_to_json,
+    diff_outcomes,
+    dumps_outcome,
+    outcome_to_json,
+)
 
-from contract.case import DEFAULT_RLIMIT_STACK, Case, Exec, File, case_to_json, diff_outcomes, dumps_outcome, outcome_to_json
 from .targets import TargetBroken, TargetUnavailable, get_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,11 +47,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def strategies() -> dict:
     from hypothesis import strategies as st
 
+    from contract.case import case_from_json
     from generators import elf, execveat, paths, shebang, vectors
     from generators.selftest_shapes import selftest_shapes
     from generators.writers import with_writers
-
-    from contract.case import case_from_json
     return {"shebang": shebang.shebang_cases(), "shebang-chain": shebang.chain_cases(),
             "selftest-shapes": st.sampled_from([case_from_json(d) for _, d in selftest_shapes()]),
             "argv-envp": vectors.vector_cases(),
@@ -80,7 +88,7 @@ def _replace_files(case: Case, fn) -> Case:
 # One-change edits of a shrunk case: when the simulator agrees with the model
 # after one of them, that edit names the class's cause, and classes with the
 # same cause are one.
-EDITS: list[tuple[str, object]] = [
+EDITS: list[tuple[str, Callable[[Case], Case | None]]] = [
     ("files held open for writing (ETXTBSY)",
      lambda c: _replace_files(c, lambda f: replace(f, open_for_write=False))
      if any(f.open_for_write for f in c.files) else None),
@@ -151,6 +159,7 @@ class Reporter:
         self.cases_run = 0
         self.skipped = 0
         self.seen: list[tuple[str, str]] = []  # (model kind, simulator kind) of the first cases
+        self.background: frozenset[str] | None = None  # fields the simulator gets wrong for every case
 
     def check_broken(self) -> None:
         """Every case failing the same way while the model expects varied
@@ -226,7 +235,9 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, h
         if hasattr(target, "desc"):
             sh.write_text(reproducer(case, target, rep.profile, c["expected"], c["observed"], c["host"], gkey))
             sh.chmod(0o755)
-        rel = (lambda p: str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p))
+
+        def rel(p: Path) -> str:
+            return str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p)
         rows.append({"class": i, "key": gkey, "cause": c.get("cause"), "shapes": [k for k, _ in members],
                      "generators": sorted({s for _, m in members for s in m.get("sources", [m["source"]])}),
                      "case": rel(path), "reproducer": rel(sh) if sh.exists() else None,
@@ -261,9 +272,9 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
           f"- Host kernel: {h.get('host_kernel', '?')}; execspec commit: {h.get('execspec_commit', '?')}",
           f"- Reference: the model, profile {data['profile']} (the host kernel); every class's case was "
           f"also run on the host kernel (sandbox).",
-          f"- Classes are causes: keyed on what the simulator did (not on the generator), shapes merged when "
-          f"the same one-change edit of the shrunk case makes the divergence vanish.  Fixed corner probes "
-          f"(FIFO, NULL argv, argc 0, ETXTBSY, self-#!, \\r, nested #!, 4095/4096-byte paths) ran first.",
+          "- Classes are causes: keyed on what the simulator did (not on the generator), shapes merged when "
+          "the same one-change edit of the shrunk case makes the divergence vanish.  Fixed corner probes "
+          "(FIFO, NULL argv, argc 0, ETXTBSY, self-#!, \\r, nested #!, 4095/4096-byte paths) ran first.",
           f"- {data['cases_run']} cases run, {data['skipped']} skipped as inexpressible, "
           f"{data.get('shapes', len(rows))} shapes, {len(rows)} classes "
           f"({sum(r['status'] == 'new' for r in rows)} new, {sum(r['status'] == 'known' for r in rows)} known), "
@@ -335,7 +346,7 @@ def background(rep: Reporter, target) -> frozenset[str]:
 def _cause(rep: Reporter, target, case: Case) -> str | None:
     """The first one-change edit after which the simulator agrees with the
     model (but for its background fields)."""
-    if not hasattr(rep, "background"):
+    if rep.background is None:
         rep.background = background(rep, target)
     for name, edit in EDITS:
         e = edit(case)

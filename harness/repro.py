@@ -38,12 +38,22 @@ import textwrap
 from pathlib import Path
 
 import model
+from contract.case import (
+    LIMITS,
+    PROBE_VARIANTS,
+    Case,
+    CaseError,
+    File,
+    MiscUnlink,
+    MiscWrite,
+    accepted_forms,
+    canonical_outcome,
+    diff_outcomes,
+    load_cases,
+)
 from model.profiles import FEATURES, Profile
 
 from . import build
-from contract.case import (LIMITS, PROBE_VARIANTS, Case, CaseError, File, MiscUnlink, MiscWrite, accepted_forms,
-                   canonical_outcome,
-                   diff_outcomes, load_cases)
 
 TEMPLATE = Path(__file__).resolve().parent / "native" / "repro.c"
 MAX_LINE = 998  # RFC 5322: the longest line a mail may carry
@@ -233,7 +243,8 @@ def case_data(case: Case, prof: Profile) -> str:
               "static const char *reads[] = {" + ", ".join(cstr(r) for r in sorted(set(case.binfmt_misc_read))) + "};"]
     if writers:
         d.append("static const char *writers[] = {" + ", ".join(cstr(w) for w in writers) + "};")
-    d += [f"/* what the model predicts (profile {prof.name}) and, for each verdict, the digests of the outcomes it accepts */",
+    d += [f"/* what the model predicts (profile {prof.name}) and, for each verdict, "
+          "the digests of the outcomes it accepts */",
           f"static const char *model_says = {cstr(canonical_outcome(preds[0][1]))};",
           "static const unsigned long long accept[][3] = {" + ", ".join(f"{{{int(dr)}, {h:#x}ULL, {i}}}"
                                                                         for dr, h, i in accept) + "};",
@@ -248,7 +259,7 @@ def c_source(case: Case, prof: Profile, extra: str = "") -> str:
     head = head[head.index("*/\n") + 3:]  # the script's own comments say what it is
     drop = {"//@B": not (case.binfmt_misc or case.binfmt_misc_read),
             "//@W": not any(f.open_for_write for f in case.files)}
-    keep = []
+    keep: list[str] = []
     for ln in (head + case_data(case, prof) + "\n" + extra + tail).split("\n"):
         mark = ln[-4:]
         if ln.startswith("/* @lines ending") or drop.get(mark):
@@ -265,7 +276,8 @@ def _q(b: bytes) -> str:
 
 def _chunks(s: str, width: int = WIDTH) -> list[str]:
     """`s` (octal-escaped) cut at about `width` characters, never inside an escape."""
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while i < len(s) or not out:
         j = min(len(s), i + width)
         while j < len(s) and "\\" in s[max(i, j - 3):j]:
@@ -352,7 +364,8 @@ def shell(case: Case, prof: Profile, source: str) -> str:
 
 _C_MAIN = r'''#undef main
 #include <ftw.h>
-static int rm_one(const char *p, const struct stat *s, int t, struct FTW *f) { (void)s, (void)t, (void)f; return remove(p) && errno != ENOENT ? -1 : 0; }
+static int rm_one(const char *p, const struct stat *s, int t, struct FTW *f)
+{ (void)s, (void)t, (void)f; return remove(p) && errno != ENOENT ? -1 : 0; }
 int main(void) /* the case's files in a fresh directory, the reproducer in a child, then clean up */
 {
 	char tmpl[] = "/tmp/execspec-repro.XXXXXX", root[64], p[8192]; int ws;
@@ -537,6 +550,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=cmd_repro)
     b = sub.add_parser("bug-report", help="a plain-text bug report for a failing case, reproducer inline")
     b.add_argument("failure", help="a case file holding one case (e.g. failures/<test>.json)")
-    b.add_argument("--target", required=True, help="sandbox, docker, qemu:IMAGE, uml, sim:NAME, model:PROFILE")
+    from .targets import TARGETS
+    b.add_argument("--target", required=True, help=TARGETS)
     b.add_argument("--kernel", default="auto", help="the model profile (default auto: the target's kernel)")
     b.set_defaults(func=cmd_bug_report)

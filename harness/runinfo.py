@@ -71,6 +71,7 @@ def hypothesis_info(config) -> dict:
     from hypothesis import settings
     seed = config.getoption("hypothesis_seed", None)
     d = settings.default
+    assert d is not None  # a profile is always loaded once hypothesis is imported
     return {"profile": settings.get_current_profile_name(), "max_examples": d.max_examples,
             "derandomize": d.derandomize,
             "seed": "derandomized (fixed per test)" if d.derandomize and seed is None else seed}
@@ -162,7 +163,9 @@ class Summary:
     def render(self, info: dict, exitstatus) -> dict:
         from model.profiles import FEATURES
         zero = lambda: {"passed": 0, "failed": 0, "skipped": 0, "error": 0}  # noqa: E731
-        counts, suites, features = zero(), {}, {}
+        counts = zero()
+        suites: dict[str, dict] = {}
+        features: dict[str, dict] = {}
         failures = []
         for nodeid, t in sorted(self.tests.items()):
             o = t["outcome"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import shlex
 
-from . import build
 from contract.case import Case, outcome_to_json
+
+from . import build
 from .repro import MAX_LINE, shell
 from .targets.simulator import LAUNCHER, launch_spec
 
@@ -90,7 +91,7 @@ def _files_part(case: Case, profile) -> list[str]:
     for line in text.split("\n")[1:]:
         if line.startswith("cat > \"$w/repro.c\""):
             break
-        if line.startswith("# execspec reproducer") or line.startswith("# Needs sh") or line.startswith("# 0 the kernel"):
+        if line.startswith(("# execspec reproducer", "# Needs sh", "# 0 the kernel")):
             continue
         out.append(line)
     return out

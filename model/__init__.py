@@ -8,6 +8,8 @@ kernel has.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from contract.case import Case
 
 from .binfmt_misc import NotModelled
@@ -18,7 +20,7 @@ from .profiles import Profile, profile
 __all__ = ["predict", "profile", "Profile", "Errno", "InvalidCase", "NotModelled"]
 
 
-def predict(case: Case, kernel: "str | Profile" = "newest") -> dict:
+def predict(case: Case, kernel: str | Profile = "newest") -> dict[str, Any]:
     """Predicted outcome; InvalidCase if the case can't be set up as written."""
     prof = kernel if isinstance(kernel, Profile) else profile(kernel)
     try:

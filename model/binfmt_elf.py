@@ -46,9 +46,10 @@ begin_new_exec() fails execve() with the errno given:
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from .errors import Errno
 from .namei import open_exec
@@ -126,16 +127,16 @@ def parse_phdr(h: Handler, raw: bytes, off: int) -> Phdr:
 # Where the probes' bytes come from.  A prediction about a probe needs its
 # headers, but the probes are the harness's programs: the harness registers
 # its builder here (harness/__init__.py), so the model imports nothing of it.
-_probe_source: "Callable[[str], bytes] | None" = None
+_probe_source: Callable[[str], bytes] | None = None
 
 
-def set_probe_source(source: "Callable[[str], bytes]") -> None:
+def set_probe_source(source: Callable[[str], bytes]) -> None:
     global _probe_source
     _probe_source = source
     probe_image.cache_clear()
 
 
-@lru_cache(maxsize=None)
+@cache
 def probe_image(variant: str = "static") -> bytes:
     """The bytes of a probe variant (the tag patched in by the executor
     lives in .data and changes no header)."""
@@ -149,11 +150,11 @@ def probe_header(variant: str = "static") -> bytes:
     return probe_image(variant)[:256]
 
 
-def file_bytes(bprm: "Bprm", node: "Node") -> bytes:
+def file_bytes(bprm: Bprm, node: Node) -> bytes:
     return probe_image(probe_variant(bprm, node)) if node.is_probe else node.data
 
 
-def probe_variant(bprm: "Bprm", node: "Node") -> str:
+def probe_variant(bprm: Bprm, node: Node) -> str:
     f = bprm.fs.files.get(node.path)
     return getattr(f, "variant", "static")
 
@@ -185,7 +186,7 @@ def load_elf_phdrs(h: Handler, eh: Ehdr, data: bytes, one_page_limit: bool) -> l
 
 # ------------------------------------------------------------------ handler
 
-def load_elf_binary(bprm: "Bprm", buf: bytes) -> dict:
+def load_elf_binary(bprm: Bprm, buf: bytes) -> dict[str, Any]:
     """The native handler, then the compat (ia32) one: their machine checks
     are disjoint, so whichever is asked first the other answers ENOEXEC.
     (model.exec asks them separately, as the kernel's config registers them.)"""
@@ -197,12 +198,12 @@ def load_elf_binary(bprm: "Bprm", buf: bytes) -> dict:
     return _load(bprm, buf, COMPAT)
 
 
-def load_native_elf(bprm: "Bprm", buf: bytes) -> dict:
+def load_native_elf(bprm: Bprm, buf: bytes) -> dict[str, Any]:
     """fs/binfmt_elf.c (CONFIG_BINFMT_ELF)."""
     return _load(bprm, buf, NATIVE)
 
 
-def load_compat_elf(bprm: "Bprm", buf: bytes) -> dict:
+def load_compat_elf(bprm: Bprm, buf: bytes) -> dict[str, Any]:
     """fs/compat_binfmt_elf.c (CONFIG_COMPAT_BINFMT_ELF): its elf_check_arch
     is compat_elf_check_arch(), which also asks ia32_enabled() (6.7+:
     ia32_emulation= on the command line); off, every ia32 file is ENOEXEC."""
@@ -211,13 +212,13 @@ def load_compat_elf(bprm: "Bprm", buf: bytes) -> dict:
 
 @dataclass
 class Interp:
-    node: "Node"
+    node: Node
     data: bytes
     eh: Ehdr
     phdrs: list[Phdr]
 
 
-def _load(bprm: "Bprm", buf: bytes, h: Handler) -> dict:
+def _load(bprm: Bprm, buf: bytes, h: Handler) -> dict[str, Any]:
     if buf[:4] != b"\x7fELF":
         raise Errno("ENOEXEC")
     eh = parse_ehdr(h, buf)
@@ -466,8 +467,8 @@ def _map_legacy(mm: AddressSpace, loads: list[Phdr], data: bytes, bias: int, is_
         raise Signal()  # padzero: EFAULT
 
 
-def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Phdr], data: bytes,
-                              interp: Interp | None, rie: bool) -> dict:
+def _after_point_of_no_return(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr], data: bytes,
+                              interp: Interp | None, rie: bool) -> dict[str, Any]:
     mm = AddressSpace(h.task_size, rie, padzero_ro_ok=bprm.profile.has("f9c0a39d9530"))
     try:
         # ET_DYN main programs and interpreters get separate, free regions.
@@ -506,7 +507,7 @@ def _after_point_of_no_return(bprm: "Bprm", h: Handler, eh: Ehdr, phdrs: list[Ph
             # x86 "00 00" is add %al,(%rax) with rax = 0, a fault at address 0
             raise Signal()
     except Signal as s:
-        out: dict = {"outcome": "signal", "signal": s.name}
+        out: dict[str, Any] = {"outcome": "signal", "signal": s.name}
         if s.alternatives:
             out["alternatives"] = [{"outcome": "signal", "signal": a} for a in s.alternatives]
         return out

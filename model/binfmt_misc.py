@@ -26,8 +26,10 @@ Registration (create_entry, then bm_register_write), on the written bytes:
 - flags: any run of P, O, C (C implies O), F, then one optional '\\n', then
   the end of the write exactly; anything else (unknown letter, trailing
   byte) is EINVAL.  With a '\\n' delimiter a trailing '\\n' is required: the
-  padding would otherwise be taken for it.  Observed on 6.18.44 but not
-  explained by the source: a P, O, C or F delimiter is always refused.
+  padding would otherwise be taken for it.  Since 8e85d50ba111 (7.2,
+  backported to stable: profiles.KNOWN_BACKPORTS) a P, O, C or F delimiter
+  is always refused: the flag scan could run past the end of the buffer
+  (first seen on 6.18.44; see the comment at flag_chars below).
 - bm_register_write: F opens the interpreter now (open_exec, relative to the
   writer's root/cwd: ENOENT, EACCES, ...); the name is then looked up in the
   instance: "status", "register" or a live entry: EEXIST; longer than
@@ -76,13 +78,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from contract.case import MiscWrite
 
 from .errors import Errno
-from .namei import NAME_MAX, FS, Node, open_exec
+from .namei import FS, NAME_MAX, Node, open_exec
 
 if TYPE_CHECKING:
-    from contract.case import MiscUnlink, MiscWrite
+    from contract.case import MiscUnlink
 
     from .exec import Bprm
     from .profiles import Profile
@@ -93,7 +97,7 @@ MAX_BINDING_LENGTH = 32 + 4096 + 3  # BINFMT_MISC_INTERP_NAME_MAX + PATH_MAX + 3
 IMPLIES = {"C": "O", "T": "O"}
 
 
-def flag_chars(profile: "Profile") -> str:
+def flag_chars(profile: Profile) -> str:
     """The flag characters create_entry() knows on this kernel."""
     return ("POCF" + ("T" if profile.has("75e536852f9a") else "") + ("L" if profile.has("83cd3989ba09") else "")
             + ("D" if profile.has("9984a51e3aa7") else ""))
@@ -208,7 +212,7 @@ def kstrtoint_offset(field: bytes) -> int:
 
 
 def create_entry(reg: bytes, buf_size: int, flag_delim_refused: bool = True, flags: str = "POCF",
-                 profile: "Profile | None" = None) -> Entry:
+                 profile: Profile | None = None) -> Entry:
     """Parse a registration exactly as create_entry() does; Errno EINVAL if refused.
     `flags`: the flag characters this kernel knows (flag_chars)."""
     count = len(reg)
@@ -225,7 +229,7 @@ def create_entry(reg: bytes, buf_size: int, flag_delim_refused: bool = True, fla
     return e
 
 
-def _check_flags(e: Entry, profile: "Profile | None") -> None:
+def _check_flags(e: Entry, profile: Profile | None) -> None:
     """The 7.3 flag rules of create_entry() after the flag scan (all EINVAL)."""
     f = set(e.flags)
     if "D" in f:  # a directive of this registration, not a property
@@ -266,13 +270,14 @@ def _parse(buf: bytearray, count: int, delim: int, buf_size: int, flag_delim_ref
         if buf[start]:
             offset = kstrtoint_offset(_cstr(buf, start))
         magic_at = p
-        p = _scanarg(buf, p, delim)
-        if p is None or not buf[magic_at]:
+        nxt = _scanarg(buf, p, delim)
+        if nxt is None or not buf[magic_at]:
             raise Errno("EINVAL")
-        mask_at = p
-        p = _scanarg(buf, p, delim)
-        if p is None:
+        mask_at = nxt
+        nxt = _scanarg(buf, mask_at, delim)
+        if nxt is None:
             raise Errno("EINVAL")
+        p = nxt
         magic = unescape_hex(_cstr(buf, magic_at))
         if buf[mask_at]:
             mask = unescape_hex(_cstr(buf, mask_at))
@@ -330,7 +335,7 @@ class Instance:
     def find(self, name: bytes) -> Entry | None:
         return next((e for e in self.entries + self.staged if e.name == name), None)
 
-    def register(self, reg: bytes, fs: FS, cwd: Node, profile: "Profile") -> None:
+    def register(self, reg: bytes, fs: FS, cwd: Node, profile: Profile) -> None:
         """bm_register_write()."""
         e = create_entry(reg, profile.binprm_buf_size, flag_delim_refused=profile.has("8e85d50ba111"),
                          flags=flag_chars(profile), profile=profile)
@@ -345,7 +350,7 @@ class Instance:
             e.interp_file = open_exec(fs, cwd, e.interpreter, profile)
         (self.staged if e.staged else self.entries).insert(0, e)  # add_entry
 
-    def write(self, op: "MiscWrite", fs: FS, cwd: Node, profile: "Profile") -> None:
+    def write(self, op: MiscWrite, fs: FS, cwd: Node, profile: Profile) -> None:
         """A write to a control file, opened by name in the instance's directory."""
         if op.file == b"register":
             return self.register(op.data, fs, cwd, profile)
@@ -361,7 +366,7 @@ class Instance:
         cmd = parse_command(op.data)
         if cmd is None:
             return
-        if target == b"status":
+        if isinstance(target, bytes):  # b"status" (b"register" was handled above)
             if cmd == "-1":
                 self.entries.clear()
                 self.staged.clear()
@@ -381,7 +386,7 @@ class Instance:
         self.entries = [x for x in self.entries if x is not e]
         self.staged = [x for x in self.staged if x is not e]
 
-    def unlink(self, name: bytes, profile: "Profile") -> None:
+    def unlink(self, name: bytes, profile: Profile) -> None:
         """unlinkat(instance, name, 0): do_unlinkat, then vfs_unlink, then bm_unlink."""
         if not name:
             raise Errno("ENOENT")
@@ -394,7 +399,7 @@ class Instance:
             raise Errno("EPERM")  # no ->unlink before 7.3; the control files have no entry
         self.remove(target)
 
-    def _open(self, name: bytes) -> "Entry | bytes | None":
+    def _open(self, name: bytes) -> Entry | bytes | None:
         """What opening `name` in the instance gives: an entry, b"status",
         b"register", None for a directory; Errno otherwise."""
         if b"/" in name:
@@ -410,7 +415,7 @@ class Instance:
             raise Errno("ENOENT")
         return e
 
-    def read(self, name: bytes) -> "bytes | dict":
+    def read(self, name: bytes) -> bytes | dict[str, str]:
         """The text of a control file, or {"errno": ...}."""
         try:
             target = self._open(name)
@@ -420,19 +425,19 @@ class Instance:
             return {"errno": "EISDIR"}
         if target == b"register":
             return {"errno": "EINVAL"}  # no read method
-        if target == b"status":
+        if isinstance(target, bytes):  # b"status"
             return b"enabled\n" if self.enabled else b"disabled\n"
         return target.status()
 
-    def read_all(self, names: tuple[bytes, ...]) -> dict:
+    def read_all(self, names: tuple[bytes, ...]) -> dict[bytes, bytes | dict[str, str]]:
         return {n: self.read(n) for n in names}
 
 
-def apply(misc: Instance, op: "bytes | MiscWrite | MiscUnlink", fs: FS, cwd: Node, profile: "Profile") -> None:
+def apply(misc: Instance, op: bytes | MiscWrite | MiscUnlink, fs: FS, cwd: Node, profile: Profile) -> None:
     """One item of the case's binfmt_misc list: a registration, a control write or an unlink."""
     if isinstance(op, bytes):
         misc.register(op, fs, cwd, profile)
-    elif hasattr(op, "data"):
+    elif isinstance(op, MiscWrite):
         misc.write(op, fs, cwd, profile)
     else:
         misc.unlink(op.file, profile)
@@ -440,7 +445,7 @@ def apply(misc: Instance, op: "bytes | MiscWrite | MiscUnlink", fs: FS, cwd: Nod
 
 # ---------------------------------------------------------------- the handler
 
-def load_misc_binary(bprm: "Bprm", buf: bytes) -> dict:
+def load_misc_binary(bprm: Bprm, buf: bytes) -> dict[str, Any]:
     """load_misc_binary(): the first enabled entry that matches decides.
 
     Classic dispatch: the caller's argv[0] is dropped unless P keeps it (and

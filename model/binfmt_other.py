@@ -26,7 +26,7 @@ the model does not cover its loader: a file of that format is unmodelled.
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .binfmt_misc import NotModelled
 from .errors import Errno
@@ -48,26 +48,26 @@ def aout_magic(buf: bytes) -> str | None:
     return AOUT_MAGICS.get(info & 0xFFFF)
 
 
-def load_flat_binary(bprm: "Bprm", buf: bytes) -> dict:
+def load_flat_binary(bprm: Bprm, buf: bytes) -> dict[str, Any]:
     if not is_flat(buf):
         raise Errno("ENOEXEC")
     raise NotModelled("binfmt_flat (CONFIG_BINFMT_FLAT) is not modelled: a no-MMU kernel's loader")
 
 
-def load_aout_binary(bprm: "Bprm", buf: bytes) -> dict:
+def load_aout_binary(bprm: Bprm, buf: bytes) -> dict[str, Any]:
     m = aout_magic(buf)
     if m is None:
         raise Errno("ENOEXEC")
     raise NotModelled(f"binfmt_aout ({m}) is not modelled: removed from x86 in 5.18")
 
 
-def load_elf_fdpic(bprm: "Bprm", buf: bytes) -> dict:
+def load_elf_fdpic(bprm: Bprm, buf: bytes) -> dict[str, Any]:
     if buf[:4] != b"\x7fELF":
         raise Errno("ENOEXEC")
     raise NotModelled("binfmt_elf_fdpic (CONFIG_BINFMT_ELF_FDPIC) is not modelled: ARM/no-MMU kernels")
 
 
-def load_em86(bprm: "Bprm", buf: bytes) -> dict:
+def load_em86(bprm: Bprm, buf: bytes) -> dict[str, Any]:
     if buf[:4] != b"\x7fELF":
         raise Errno("ENOEXEC")
     raise NotModelled("binfmt_em86 (alpha, removed in 5.1) is not modelled")

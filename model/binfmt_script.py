@@ -23,7 +23,7 @@ NUL-padded.  Rules, in the order load_script applies them:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import Errno
 from .namei import open_exec
@@ -38,10 +38,11 @@ _TERMINATOR = re.compile(rb"[ \t\0]")
 def parse_shebang(buf: bytes, truncation_check: bool = True) -> tuple[bytes, bytes | None]:
     """(interpreter name, optional argument) of a "#!" buffer, or Errno ENOEXEC.
 
-    `truncation_check`: b5372fe5dc84 (5.0; its over-eager first form, which
-    refused a truncated argument too, was fixed by ccbb18b67323 in the same
-    release).  Before it a line without newline simply ended at the buffer's
-    last byte and the cut-off path was opened.
+    `truncation_check`: b5372fe5dc84 (5.0).  Its first form, 8099b047ecc4,
+    refused a truncated argument too, broke userspace and was reverted
+    (cb5b020a8d38) in the same release cycle; b5372fe5dc84 refuses only an
+    interpreter path that may be cut off.  Before it a line without newline
+    simply ended at the buffer's last byte and the cut-off path was opened.
 
     Positions follow load_script: `end` is i_end (inclusive ranges end there).
     """
@@ -68,7 +69,7 @@ def parse_shebang(buf: bytes, truncation_check: bool = True) -> tuple[bytes, byt
     return buf[n:stop].split(b"\0", 1)[0], arg
 
 
-def load_script(bprm: "Bprm", buf: bytes) -> dict:
+def load_script(bprm: Bprm, buf: bytes) -> dict[str, Any]:
     if buf[:2] != b"#!":
         raise Errno("ENOEXEC")
     name, arg = parse_shebang(buf, truncation_check=bprm.profile.has("b5372fe5dc84"))

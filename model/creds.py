@@ -40,6 +40,12 @@ Rules, in my words:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from contract.case import Exec
+
+    from .namei import Node
 
 CAP_LAST_CAP = 40  # CAP_CHECKPOINT_RESTORE, from 5.9 to 7.3
 CAP_SYS_RAWIO = 17
@@ -68,12 +74,12 @@ class Cred:
 ROOT = Cred()
 
 
-def caller(exec_) -> Cred:
+def caller(exec_: Exec) -> Cred:
     """The identity of the exec call (contract.case.Exec)."""
     return Cred(uid=exec_.uid or 0, gid=exec_.gid or 0, groups=tuple(exec_.groups or ()), nnp=exec_.no_new_privs)
 
 
-def permission(node, cred: Cred) -> bool:
+def permission(node: Node, cred: Cred) -> bool:
     """inode_permission(MAY_EXEC): execute for a file, search for a directory."""
     mode = node.mode
     if cred.uid == node.uid:
@@ -89,7 +95,7 @@ def permission(node, cred: Cred) -> bool:
     return False
 
 
-def exec_creds(node, cred: Cred) -> dict:
+def exec_creds(node: Node, cred: Cred) -> dict[str, Any]:
     """bprm_fill_uid() + cap_bprm_creds_from_file() for the file `node`:
     the outcome's credential fields."""
     euid, egid = cred.uid, cred.gid

@@ -35,9 +35,11 @@ Order of events (do_execveat_common, alloc_bprm, bprm_execve, exec_binprm):
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
-from contract.case import Case, EXEC_FLAGS, RLIM_INFINITY, uses_creds
+from contract.case import EXEC_FLAGS, RLIM_INFINITY, Case, uses_creds
 
 from . import binfmt_elf, binfmt_misc, binfmt_other, binfmt_script, creds
 from .errors import Errno, InvalidCase
@@ -75,7 +77,7 @@ class Bprm:
     loader: Node | None = None  # a PT_INTERP substitute stashed by binfmt_misc L
     executable: Node | None = None  # the file handed over as AT_EXECFD
     interpreter: Node | None = None
-    misc: "binfmt_misc.Instance | None" = None
+    misc: binfmt_misc.Instance | None = None
     want_creds: bool = False  # the outcome carries the credential fields (contract.case.uses_creds)
 
     def push_string(self, s: bytes) -> None:
@@ -135,8 +137,8 @@ def check_execat_flags(case: Case, profile: Profile) -> int:
     return flags
 
 
-def open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
-    """do_open_execat(): flags, lookup, may_open."""
+def do_open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
+    """flags, lookup, may_open."""
     e = case.exec
     flags = check_execat_flags(case, profile)
     path = e.path or b""
@@ -157,8 +159,8 @@ def open_execat(fs: FS, cwd: Node, case: Case, profile: Profile) -> Node:
     return node
 
 
-def stack_limit(case: Case, argc: int, envc: int, profile: Profile) -> int:
-    """bprm_stack_limits(): bytes available for the strings."""
+def bprm_stack_limits(case: Case, argc: int, envc: int, profile: Profile) -> int:
+    """Bytes available for the strings (argv/envp pointers already taken)."""
     rl = case.exec.rlimit_stack
     limit = STK_LIM // 4 * 3
     if rl != RLIM_INFINITY:
@@ -183,7 +185,7 @@ def bprm_filename(case: Case) -> tuple[bytes, bool, bool]:
     return b"/dev/fd/%d/" % fd + path, True, False
 
 
-def predict(case: Case, profile: Profile) -> dict:
+def predict(case: Case, profile: Profile) -> dict[str, Any]:
     """The outcome the kernel described by `profile` gives for `case`."""
     made: list[FS] = []
     try:
@@ -203,7 +205,7 @@ def predict(case: Case, profile: Profile) -> dict:
     return out
 
 
-def _predict(case: Case, profile: Profile, made: list) -> dict:
+def _predict(case: Case, profile: Profile, made: list[FS]) -> dict[str, Any]:
     fs = FS(case.files, case.mounts)
     made.append(fs)
     try:
@@ -216,15 +218,15 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
     misc = binfmt_misc.Instance()
     if case.binfmt_misc and not profile.config.binfmt_misc:
         # no instance to mount: the targets cannot run such a case (executor: skip)
-        return {"outcome": "skip", "reason": f"no binfmt_misc in this kernel (CONFIG_BINFMT_MISC="
-                                             f"{profile.config.get('BINFMT_MISC')}"
-                                             + (", module not loaded" if profile.config.get("BINFMT_MISC") == "m" else "")
+        setting = profile.config.get("BINFMT_MISC")
+        return {"outcome": "skip", "reason": f"no binfmt_misc in this kernel (CONFIG_BINFMT_MISC={setting}"
+                                             + (", module not loaded" if setting == "m" else "")
                                              + "): rules cannot be registered"}
     for i, op in enumerate(case.binfmt_misc):  # registrations and control writes, in order
         try:
             binfmt_misc.apply(misc, op, fs, cwd=fs.root, profile=profile)
-        except Errno as e:
-            return {"outcome": "register-error", "index": i, "errno": e.name}
+        except Errno as err:
+            return {"outcome": "register-error", "index": i, "errno": err.name}
     if case.binfmt_misc_read:
         # The entries are read back before the exec, whatever the exec then gives.
         out = predict(replace(case, binfmt_misc_read=()), profile)
@@ -252,11 +254,11 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
     filename, from_fd, comm_from_dentry = bprm_filename(case)
 
     open_first = profile.has("978ffcbf00d8")
-    file = open_execat(fs, cwd, case, profile) if open_first else None
+    file = do_open_execat(fs, cwd, case, profile) if open_first else None
 
     bprm = Bprm(fs=fs, cwd=cwd, profile=profile, filename=filename, interp=filename,
                 file=file or fs.root, argv=[], envp=envp, misc=misc, want_creds=uses_creds(case))
-    bprm.limit = stack_limit(case, len(argv), len(envp), profile)
+    bprm.limit = bprm_stack_limits(case, len(argv), len(envp), profile)
     bprm.stack_rlimit = e.rlimit_stack
     bprm.push_string(filename)
     for s in envp:
@@ -269,7 +271,7 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
         bprm.argv = [b""]
 
     if file is None:  # before 6.8: bprm_execve() opens the file now
-        bprm.file = open_execat(fs, cwd, case, profile)
+        bprm.file = do_open_execat(fs, cwd, case, profile)
     if from_fd and e.dirfd_cloexec:
         bprm.path_inaccessible = True
     bprm.comm_from_dentry = comm_from_dentry and profile.has("543841d18060")
@@ -280,18 +282,20 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
     return exec_binprm(bprm)
 
 
-HANDLERS = {"misc": binfmt_misc.load_misc_binary, "script": binfmt_script.load_script,
+Handler = Callable[["Bprm", bytes], dict[str, Any]]  # a linux_binfmt's load_binary
+
+HANDLERS: dict[str, Handler] = {"misc": binfmt_misc.load_misc_binary, "script": binfmt_script.load_script,
             "elf": binfmt_elf.load_native_elf, "compat_elf": binfmt_elf.load_compat_elf,
             "elf_fdpic": binfmt_other.load_elf_fdpic, "flat": binfmt_other.load_flat_binary,
             "aout": binfmt_other.load_aout_binary, "em86": binfmt_other.load_em86}
 
 
-def handlers(profile: Profile) -> list:
+def handlers(profile: Profile) -> list[Handler]:
     """The formats list of this kernel, in search order (model/kconfig.py)."""
     return [HANDLERS[n] for n in profile.config.formats()]
 
 
-def exec_binprm(bprm: Bprm) -> dict:
+def exec_binprm(bprm: Bprm) -> dict[str, Any]:
     depth = 0
     while True:
         if depth > 5:
@@ -309,7 +313,7 @@ def exec_binprm(bprm: Bprm) -> dict:
         depth += 1
 
 
-def search_binary_handler(bprm: Bprm) -> dict:
+def search_binary_handler(bprm: Bprm) -> dict[str, Any]:
     buf = bprm_buf(bprm.file, bprm.profile.binprm_buf_size, bprm.fs)
     for handler in handlers(bprm.profile):
         try:
@@ -352,7 +356,7 @@ def at_flags(bprm: Bprm) -> int:
     return 0
 
 
-def new_program(bprm: Bprm, runner: Node | None = None) -> dict:
+def new_program(bprm: Bprm, runner: Node | None = None) -> dict[str, Any]:
     """begin_new_exec() onwards for a probe: what the probe will report.
     `runner` is the probe that gets control when it is not bprm.file (an
     ELF interpreter); the stack, comm, AT_EXECFN, AT_FLAGS and the exe link

@@ -61,7 +61,7 @@ class KernelConfig:
     def on(self, name: str) -> bool:
         return self.get(name) in ("y", "m")
 
-    def with_values(self, **kw: str) -> "KernelConfig":
+    def with_values(self, **kw: str) -> KernelConfig:
         d = dict(self.values)
         d.update(kw)
         return KernelConfig(tuple(sorted(d.items())), self.source + " + " + ",".join(f"{k}={v}" for k, v in kw.items()),
@@ -160,7 +160,7 @@ def parse(text: str, source: str = "text") -> KernelConfig:
                         source, known=True)
 
 
-def load(path: "str | Path") -> KernelConfig:
+def load(path: str | Path) -> KernelConfig:
     """A config file (plain or gzip), or a directory holding one: a build
     tree (.config) or an extracted kernel package (boot/config-*,
     usr/lib/modules/*/config, lib/modules/*/config)."""

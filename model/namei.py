@@ -36,9 +36,16 @@ Rules (checked on the host kernel by suites/test_paths.py):
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from .errors import Errno, InvalidCase
+
+if TYPE_CHECKING:
+    from contract.case import File, Mount
+
+    from .creds import Cred
+    from .profiles import Profile
 
 PATH_MAX = 4096
 NAME_MAX = 255
@@ -49,7 +56,7 @@ class Node:
     __slots__ = ("kind", "mode", "data", "tag", "children", "parent", "name", "path", "writers", "uid", "gid",
                  "mnt_flags", "dead")
 
-    def __init__(self, kind: str, mode: int, parent: "Node | None", name: bytes,
+    def __init__(self, kind: str, mode: int, parent: Node | None, name: bytes,
                  data: bytes = b"", tag: str | None = None, path: bytes = b""):
         self.kind = kind  # "dir", "reg", "lnk", "fifo", "pipe"
         self.mode = mode
@@ -79,11 +86,11 @@ class FS:
     """The case's files, indexed by path; nodes are made when a lookup
     reaches them (most cases touch a few of their files)."""
 
-    def __init__(self, files: Iterable, mounts: tuple = ()) -> None:
+    def __init__(self, files: Iterable[File], mounts: tuple[Mount, ...] = ()) -> None:
         from contract.case import File
-        self.files: dict[bytes, object] = {}
+        self.files: dict[bytes, File] = {}
         self.mounts = tuple(mounts)
-        self.cred = None  # who looks up: None is the case's root (no search checks)
+        self.cred: Cred | None = None  # who looks up: None is the case's root (no search checks)
         implicit: set[bytes] = set()  # parents created by mkdir -p
         files = list(files)
         listed = {f.path.rstrip(b"/") for f in files}
@@ -103,8 +110,8 @@ class FS:
                 implicit.add(q)
                 i = p.rfind(b"/", 0, i)
         for q in implicit:
-            f = self.files.get(q)
-            if f is not None and f.type != "dir":
+            parent = self.files.get(q)
+            if parent is not None and parent.type != "dir":
                 raise InvalidCase(f"{q!r} is a parent of other files but not a directory")
         self.implicit = implicit
         root = self.files.get(b"")
@@ -130,7 +137,7 @@ class FS:
         d.children[name] = n
         return n
 
-    def _attrs(self, n: Node, f, p: bytes) -> None:
+    def _attrs(self, n: Node, f: File | None, p: bytes) -> None:
         from contract.case import _mount_of
         if f is not None:
             n.uid, n.gid = getattr(f, "uid", 0), getattr(f, "gid", 0)
@@ -181,7 +188,7 @@ class FS:
 
     # ------------------------------------------------------------ lookup
 
-    fdnode = None  # the dirfd's node, when exec.after_open needs it resolved first
+    fdnode: Node | None = None  # the dirfd's node, when exec.after_open needs it resolved first
     racy_eloop = False  # see the module docstring: set by a lookup near the link budget
 
     def lookup(self, start: Node, path: bytes, follow: bool) -> Node:
@@ -247,7 +254,7 @@ def getname(path: bytes | None, allow_empty: bool) -> bytes:
     return path
 
 
-def deny_write_access(node: Node, profile) -> None:
+def deny_write_access(node: Node, profile: Profile) -> None:
     """do_open_execat()/open_exec() after may_open: a file open for writing
     cannot be executed, nor be anyone's interpreter (ETXTBSY).  The check
     covers every file exec opens: the program, a #! or binfmt_misc
@@ -258,7 +265,7 @@ def deny_write_access(node: Node, profile) -> None:
         raise Errno("ETXTBSY")
 
 
-def open_exec(fs: FS, cwd: Node, name: bytes, profile) -> Node:
+def open_exec(fs: FS, cwd: Node, name: bytes, profile: Profile) -> Node:
     """open_exec() of a kernel-held name (a #!, PT_INTERP or binfmt_misc
     interpreter), relative to the caller's cwd: getname_kernel() refuses
     PATH_MAX and more but not "" -- the walk of an empty name ends at the
@@ -271,7 +278,7 @@ def open_exec(fs: FS, cwd: Node, name: bytes, profile) -> Node:
     return node
 
 
-def may_open_exec(node: Node, cred=None) -> None:
+def may_open_exec(node: Node, cred: Cred | None = None) -> None:
     """may_open(MAY_EXEC|MAY_OPEN): the type, path_noexec() for a regular
     file, then inode_permission() -- for the case's root (cred None) at
     least one x bit, else model/creds.py permission()."""

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .kconfig import DEFAULT as DEFAULT_CONFIG, KernelConfig, apply_spec
+from .kconfig import DEFAULT as DEFAULT_CONFIG
+from .kconfig import KernelConfig, apply_spec
 
 
 @dataclass(frozen=True)

@@ -54,12 +54,20 @@ A script bash runs itself is modelled only in the form the generators write:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from contract.case import Case, Exec
 
 from .binfmt_misc import NotModelled
 from .profiles import Profile
+
+if TYPE_CHECKING:
+    from .namei import Node
+
+Env = tuple[bytes, ...]
+Kernel = Callable[[bytes, list[bytes], Env], dict[str, Any]]  # one execve by the caller, modelled
 
 SHELLS = ("dash", "bash", "busybox")
 DEFAULT_PATH = {"execvp": b"/bin:/usr/bin", "execvpe": b"/bin:/usr/bin", "posix_spawnp": b"/bin:/usr/bin",
@@ -73,19 +81,20 @@ BUSYBOX_APPLETS = frozenset(b"sh ash ls cat echo test true false env sleep x86_6
 
 
 class _Done(Exception):
-    def __init__(self, outcome: dict):
+    def __init__(self, outcome: dict[str, Any]):
         self.outcome = outcome
 
 
-def predict(case: Case, profile: Profile) -> dict:
+def predict(case: Case, profile: Profile) -> dict[str, Any]:
     from .exec import predict as kernel_predict
     e = case.exec
     via = e.via
+    assert via is not None, "a search case names its caller (contract.case checks exec.via)"
     caller_env = ((b"PATH=" + e.search_path,) if e.search_path is not None else ()) + tuple(e.envp or ())
     name = e.path or b""
     argv = list(e.argv or ())
 
-    def k(path: bytes, args: list[bytes], env: tuple[bytes, ...]) -> dict:
+    def k(path: bytes, args: list[bytes], env: tuple[bytes, ...]) -> dict[str, Any]:
         """One execve by the caller, from its cwd: the kernel model's outcome."""
         c = replace(case, exec=Exec(path=path, argv=tuple(args), envp=tuple(env), cwd=e.cwd,
                                     rlimit_stack=e.rlimit_stack))
@@ -113,19 +122,19 @@ def predict(case: Case, profile: Profile) -> dict:
         return d.outcome
 
 
-def _err(o: dict) -> str | None:
+def _err(o: dict[str, Any]) -> str | None:
     return o["errno"] if o["outcome"] == "error" else None
 
 
-def _sorted_env(o: dict) -> dict:
+def _sorted_env(o: dict[str, Any]) -> dict[str, Any]:
     return {**o, "envp": sorted(o["envp"])} if "envp" in o else o
 
 
-def _glibc(k, name: bytes, argv: list[bytes], env, path: bytes, script: bool) -> dict:
+def _glibc(k: Kernel, name: bytes, argv: list[bytes], env: Env, path: bytes, script: bool) -> dict[str, Any]:
     if not name:
         return {"outcome": "error", "errno": "ENOENT"}
 
-    def attempt(file: bytes) -> tuple[dict | None, str, str]:
+    def attempt(file: bytes) -> tuple[dict[str, Any] | None, str, str]:
         """(success, the switch's errno, errno afterwards)"""
         o = k(file, argv, env)
         first = _err(o)
@@ -134,9 +143,10 @@ def _glibc(k, name: bytes, argv: list[bytes], env, path: bytes, script: bool) ->
         now = first
         if first == "ENOEXEC" and script:  # maybe_script_execute
             o2 = k(b"/bin/sh", [b"/bin/sh", file] + argv[1:], env)
-            if _err(o2) is None:
+            second = _err(o2)
+            if second is None:
                 return o2, "", ""
-            now = _err(o2)
+            now = second
         return None, first, now
 
     if b"/" in name:
@@ -173,12 +183,12 @@ def _shell_env(via: str, env: tuple[bytes, ...], cwd: bytes) -> tuple[bytes, ...
     return tuple(out)
 
 
-def _ash(k, case: Case, via: str, name: bytes, args: list[bytes], env, path: bytes) -> dict:
+def _ash(k: Kernel, case: Case, via: str, name: bytes, args: list[bytes], env: Env, path: bytes) -> dict[str, Any]:
     """dash's and busybox ash's shellexec()/tryexec()."""
     cwd = case.exec.cwd
     state = {"name": name}
 
-    def tryexec(cmd: bytes) -> tuple[dict | None, str]:
+    def tryexec(cmd: bytes) -> tuple[dict[str, Any] | None, str]:
         o = k(cmd, args, env)
         if _err(o) == "ENOEXEC":
             if via == "dash" and _dash_binary(_contents(case, cwd, cmd)):
@@ -192,7 +202,8 @@ def _ash(k, case: Case, via: str, name: bytes, args: list[bytes], env, path: byt
                 o = k(b"/bin/sh", [b"/bin/sh"] + args, env)
             else:
                 o = k(b"/proc/self/exe", [b"ash"] + args, env)
-        return (None, _err(o)) if _err(o) else (o, "")
+        err = _err(o)
+        return (o, "") if err is None else (None, err)
 
     if b"/" in name:
         ok, e = tryexec(name)
@@ -216,10 +227,10 @@ def _ash(k, case: Case, via: str, name: bytes, args: list[bytes], env, path: byt
     return {"outcome": "exit", "status": status}
 
 
-def _stat(case: Case, cwd: bytes, path: bytes):
+def _stat(case: Case, cwd: bytes, path: bytes) -> Node | None:
     """stat(2) from the cwd: the node or None."""
-    from .namei import FS
     from .errors import Errno
+    from .namei import FS
     fs = FS(case.files)
     try:
         return fs.lookup(fs.lookup(fs.root, cwd, follow=True), path, follow=True)
@@ -235,12 +246,13 @@ def _full_pathname(cwd: bytes, p: bytes) -> bytes:
     return cwd + (b"" if cwd.endswith(b"/") else b"/") + p
 
 
-def _bash(k, case: Case, name: bytes, args: list[bytes], env, path: bytes) -> dict:
+def _bash(k: Kernel, case: Case, name: bytes, args: list[bytes], env: Env, path: bytes) -> dict[str, Any]:
     cwd = case.exec.cwd
     if b"/" in name:
         command = name
     else:
-        command, lose = None, None
+        found: bytes | None = None
+        lose: tuple[bytes, bool] | None = None
         for elem in path.split(b":"):
             d = elem or b"."
             if d.startswith(b"~"):
@@ -250,15 +262,16 @@ def _bash(k, case: Case, name: bytes, args: list[bytes], env, path: bytes) -> di
             if node is None:
                 continue
             if node.kind != "dir" and node.mode & 0o111:
-                command = full
+                found = full
                 break
             if lose is None:
                 lose = (full, node.kind == "dir")
-        if command is None and lose is not None and not lose[1]:
-            command = lose[0]
-        if command is None:
+        if found is None and lose is not None and not lose[1]:
+            found = lose[0]
+        if found is None:
             n = _stat(case, cwd, name)
             return {"outcome": "exit", "status": 126 if n is not None and n.kind == "dir" else 127}
+        command = found
     command = _full_pathname(cwd, command)
     o = k(command, args, env)
     err = _err(o)

@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from generators.boundaries import (arg_floor_cases, dotdot_cases, min_addr_cases, name_max_cases,
-                                   phdr_limit_cases, stack_page_cases, trailing_nofollow_cases)
+from generators.boundaries import (
+    arg_floor_cases,
+    dotdot_cases,
+    min_addr_cases,
+    name_max_cases,
+    phdr_limit_cases,
+    stack_page_cases,
+    trailing_nofollow_cases,
+)
 
 
 def budget(share: float, floor: int = 40) -> int:

@@ -1,7 +1,8 @@
 """binfmt_elf: crafted ELF programs and interpreters against load_elf_binary.
 
-Generated: valid programs, PT_INTERP variants, header mutations.  Pinned:
-one case per rule of model/binfmt_elf.py, each named after its rule.  A
+Generated: valid programs, PT_INTERP variants, header mutations.  Pinned
+(generators/pinned/elf.py): one case per rule of model/binfmt_elf.py, each
+named after its rule.  A
 crafted program's code is exit_group(42), so an `exit` outcome must carry
 that status (the model leaves it out, as the case format says)."""
 from __future__ import annotations
@@ -11,11 +12,10 @@ from dataclasses import replace
 import pytest
 from hypothesis import given
 
-from generators.elf import _case, _interp_elf, add_gnu_stack, interp_cases, mutated_programs, valid_programs, \
-    with_interp
-from generators.elfbuild import (EM_386, EM_AARCH64, ET_CORE, ET_DYN, ET_REL, EXIT_CODE, PAGE, PF_R, PF_W, PF_X,
-                                 Seg, encode, program)
 from contract.case import File
+from generators.elf import _case, interp_cases, mutated_programs, valid_programs
+from generators.elfbuild import EXIT_CODE
+from generators.pinned.elf import PINNED  # the cases are data: generators/pinned/elf.py
 
 
 @pytest.fixture(autouse=True)
@@ -66,124 +66,10 @@ def test_mutated_header_again(conform, case):
     _check(conform, case)
 
 
-P = program()
-PROBE_I = File(path=b"/lib/ld", type="probe", mode=0o755, tag="I", variant="pie")
-STATIC_I = File(path=b"/lib/ld", type="probe", mode=0o755, tag="I")
-s0 = P.segs[0]
-
-
-def _ph(e, i, **kw):
-    segs = list(e.segs)
-    segs[i] = replace(segs[i], **kw)
-    return replace(e, segs=tuple(segs))
-
-
-def _interp(data: bytes) -> tuple:
-    return (File(path=b"/lib/ld", type="file", mode=0o755, data=data),)
-
-
-# name -> (file bytes, extra files, expected outcome kind or errno, or
-# (feature commit, expected with it, expected without it)) -- the expectation
-# documents the rule; the comparison itself is always model vs kernel.
-Rule = str | tuple[str, str, str]
-PINNED: dict[str, tuple[bytes, tuple, Rule]] = {
-    "valid-exec": (encode(P), (), "exit"),
-    "valid-dyn-static-pie": (encode(program(type=ET_DYN, base=0)), (), "exit"),
-    "valid-ia32": (encode(program(cls=1, base=0x8048000)), (), "exit"),
-    "three-loads": (encode(program(nsegs=3)), (), "exit"),
-    "gnu-stack-rwx": (add_gnu_stack(encode(P), PF_R | PF_W | PF_X), (), "exit"),
-    "align-2m-dyn": (encode(program(type=ET_DYN, base=0, align=0x200000)), (), "exit"),
-    "align-not-power-of-2": (encode(program(type=ET_DYN, base=0, align=3 * PAGE)), (), "exit"),
-    "bad-magic": (b"\x7fELG" + encode(P)[4:], (), "ENOEXEC"),
-    "ei-class-ignored": (encode(replace(P, ei_class=1)), (), "exit"),
-    "ei-data-ignored": (encode(replace(P, data=2)), (), "exit"),
-    "ei-version-osabi-ignored": (encode(replace(P, version=0, osabi=0xFF)), (), "exit"),
-    "et-rel": (encode(replace(P, type=ET_REL)), (), "ENOEXEC"),
-    "et-core": (encode(replace(P, type=ET_CORE)), (), "ENOEXEC"),
-    "machine-aarch64": (encode(replace(P, machine=EM_AARCH64)), (), "ENOEXEC"),
-    "machine-386-64bit-layout": (encode(replace(P, machine=EM_386)), (), "ENOEXEC"),
-    "phentsize-55": (encode(replace(P, phentsize=55)), (), "ENOEXEC"),
-    "phnum-0": (encode(replace(P, phnum=0)), (), "ENOEXEC"),
-    "phnum-past-eof": (encode(replace(P, phnum=2)), (), "ENOEXEC"),
-    "phoff-past-eof": (encode(replace(P, phoff=1 << 20)), (), "ENOEXEC"),
-    "phoff-negative-loff": (encode(replace(P, phoff=1 << 63)), (), "ENOEXEC"),
-    "truncated-in-ehdr": (encode(P)[:40], (), "ENOEXEC"),
-    "truncated-in-phdr": (encode(P)[:100], (), "ENOEXEC"),
-    "no-code": (encode(P)[:P.body_off], (), "SIGSEGV"),
-    "entry-unmapped": (encode(replace(P, entry=0x900000)), (), "SIGSEGV"),
-    "entry-past-task-size": (encode(replace(P, entry=1 << 63)), (), "SIGSEGV"),
-    "entry-not-executable": (encode(_ph(P, 0, flags=PF_R)), (), "SIGSEGV"),
-    "ia32-read-implies-exec": (encode(_ph(program(cls=1, base=0x8048000), 0, flags=PF_R)), (), "exit"),
-    "ia32-gnu-stack-no-read-implies-exec": (add_gnu_stack(encode(_ph(program(cls=1, base=0x8048000), 0, flags=PF_R)),
-                                                          PF_R | PF_W), (), "SIGSEGV"),
-    "filesz-gt-memsz": (encode(_ph(P, 0, memsz=s0.filesz - 1)), (), "SIGSEGV"),
-    "offset-not-congruent": (encode(_ph(P, 0, offset=8)), (), "SIGSEGV"),
-    "vaddr-zero": (encode(replace(_ph(P, 0, vaddr=0), entry=P.body_off)), (), "SIGSEGV"),
-    "memsz-past-task-size": (encode(_ph(P, 0, memsz=1 << 47)), (), "SIGSEGV"),
-    "entry-page-past-eof": (encode(replace(_ph(P, 0, filesz=2 * PAGE, memsz=2 * PAGE), entry=s0.vaddr + PAGE)), (),
-                            "SIGBUS"),
-    "dyn-without-load": (encode(replace(program(type=ET_DYN, base=0), segs=(Seg(4, PF_R, 0, 0, 4, 4),))), (),
-                         "SIGSEGV"),
-    "exec-without-load": (encode(replace(P, segs=(Seg(4, PF_R, 0, 0, 4, 4),))), (), "SIGSEGV"),
-    "bss-on-code-readonly": (encode(_ph(P, 0, memsz=s0.filesz + 100)), (), ("f9c0a39d9530", "exit", "SIGSEGV")),
-    "bss-zeroes-code": (encode(_ph(P, 0, flags=PF_R | PF_W | PF_X, memsz=s0.filesz + 100, filesz=P.body_off)),
-                        (), "SIGSEGV"),
-    "interp-pie-probe": (with_interp(P, [b"/lib/ld\0"]), (PROBE_I,), "exec"),
-    "interp-static-probe": (with_interp(P, [b"/lib/ld\0"]), (STATIC_I,), "exec"),
-    "interp-missing": (with_interp(P, [b"/lib/ld\0"]), (), "ENOENT"),
-    # open_exec() of PT_INTERP denies writers like the program's own open
-    "interp-open-for-write": (with_interp(P, [b"/lib/ld\0"]), (replace(PROBE_I, open_for_write=True),),
-                              ("2a010c412853", "exec", "ETXTBSY")),
-    "interp-empty-name": (with_interp(P, [b"\0\0"]), (PROBE_I,), "EACCES"),
-    "interp-filesz-1": (with_interp(P, [b"\0"]), (PROBE_I,), "ENOEXEC"),
-    "interp-no-nul": (with_interp(P, [b"/lib/ld"]), (PROBE_I,), "ENOEXEC"),
-    "interp-embedded-nul": (with_interp(P, [b"/lib/ld\0x\0"]), (PROBE_I,), "exec"),
-    "interp-over-path-max": (with_interp(P, [b"/lib/ld\0"], sizes=[4097]), (PROBE_I,), "ENOEXEC"),
-    "interp-past-eof": (with_interp(P, [b"/lib/ld\0"], sizes=[8], offsets=[1 << 20]), (PROBE_I,), "EIO"),
-    "interp-negative-offset": (with_interp(P, [b"/lib/ld\0"], sizes=[8], offsets=[1 << 63]), (PROBE_I,), "EINVAL"),
-    "interp-first-wins": (with_interp(P, [b"/lib/ld\0", b"/nope\0"]), (PROBE_I,), "exec"),
-    "interp-first-wins-missing": (with_interp(P, [b"/nope\0", b"/lib/ld\0"]), (PROBE_I,), "ENOENT"),
-    "interp-relative": (with_interp(P, [b"lib/ld\0"]), (PROBE_I,), "exec"),
-    "interp-dir": (with_interp(P, [b"/lib/ld\0"]), (File(path=b"/lib/ld", type="dir", mode=0o755),), "EACCES"),
-    "interp-not-executable": (with_interp(P, [b"/lib/ld\0"]), (replace(PROBE_I, mode=0o644),), "EACCES"),
-    "interp-short-script": (with_interp(P, [b"/lib/ld\0"]), _interp(b"#!/lib/p\n"), "EIO"),
-    "interp-long-script": (with_interp(P, [b"/lib/ld\0"]), _interp(b"#!/lib/p\n" + b"#" * 80), "ELIBBAD"),
-    "interp-short-elf": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("short")), "EIO"),
-    "interp-wrong-machine": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("arm")), "ELIBBAD"),
-    "interp-ia32": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("i386")), "ELIBBAD"),
-    "interp-bad-phentsize": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("phentsize")), "ELIBBAD"),
-    "interp-et-rel": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("rel")), "SIGSEGV"),
-    "interp-no-load": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("noload")), "SIGSEGV"),
-    # before 8b04d32678e3 load_elf_interp always padzero()s its last file byte's page
-    "interp-crafted-dyn": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("dyn")),
-                           ("8b04d32678e3", "exit", "SIGSEGV")),
-    "interp-crafted-exec": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("exec")),
-                            ("8b04d32678e3", "exit", "SIGSEGV")),
-    "interp-filesz-gt-memsz": (with_interp(P, [b"/lib/ld\0"]), _interp(_interp_elf("filesz>memsz")), "SIGSEGV"),
-}
-
-
-def _phnum_case(n: int) -> bytes:
-    from generators.elf import _pad_phdrs
-    return encode(_pad_phdrs(P, n))
-
-
-PINNED["phnum-73-one-page"] = (_phnum_case(73), (), "exit")
-PINNED["phnum-74-over-one-page"] = (_phnum_case(74), (), ("8030790477e8", "exit", "ENOEXEC"))
-PINNED["phnum-1170-64k"] = (_phnum_case(1170), (), ("8030790477e8", "exit", "ENOEXEC"))
-# a bss alone (p_filesz 0) at a misaligned address: mapped by either loader
-PINNED["bss-only-misaligned"] = (encode(replace(P, segs=P.segs + (Seg(1, PF_R | PF_W, 0, 0x600800, 0, 0x100),))),
-                                 (), "exit")
-# the last page of the task: BAD_ADDR(p_vaddr) (a guest CPU without LA57, like the host)
-PINNED["vaddr-last-page"] = (encode(replace(_ph(P, 0, vaddr=(1 << 47) - PAGE), entry=(1 << 47) - PAGE + P.body_off)),
-                             (), "SIGSEGV")
-PINNED["phnum-1171-over-64k"] = (_phnum_case(1171), (), "ENOEXEC")
-
-
 @pytest.mark.parametrize("name", list(PINNED))
 def test_pinned_rule(conform, profile, name):
-    data, extra, rule = PINNED[name]
-    out = _check(conform, _case(data, extra), pinned=True)
+    rule = PINNED[name].expect
+    out = _check(conform, PINNED[name].case, pinned=True)
     got = out.get("errno") or out.get("signal") or out["outcome"]
     if isinstance(rule, tuple):
         commit, with_it, without = rule

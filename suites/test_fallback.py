@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from generators.search import search_cases
 from contract.case import SEARCH_VIAS, case_from_json
+from generators.search import search_cases
 
 
 @pytest.fixture(autouse=True)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-import model
-from generators.shebang import chain_cases, shebang_cases
-from generators.selftest_shapes import SELFTEST_EXPECTS_SUCCESS, selftest_shapes
 from contract.case import case_from_json
+from generators.selftest_shapes import SELFTEST_EXPECTS_SUCCESS, selftest_shapes
+from generators.shebang import chain_cases, shebang_cases
 
 
 @given(shebang_cases())

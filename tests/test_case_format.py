@@ -7,10 +7,20 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from contract.case import (Case, CaseError, Exec, File, case_from_json, case_to_json, dumps_outcome,
-                          load_cases, outcome_from_json)
+from contract.case import (
+    Case,
+    CaseError,
+    Exec,
+    File,
+    case_from_json,
+    case_to_json,
+    dumps_outcome,
+    load_cases,
+    outcome_from_json,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 no_nul = st.binary(max_size=40).map(lambda b: b.replace(b"\0", b"\x01"))

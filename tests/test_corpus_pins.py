@@ -9,8 +9,8 @@ import json
 import pytest
 
 import model
-from corpus.build import BASES, _predict, toggled
 from contract.case import case_from_json
+from corpus.build import BASES, _predict, toggled
 from suites.test_corpus import FILES, commits
 
 

@@ -15,14 +15,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from harness import build
 from contract.case import LIMITS
-from harness.executor import userns_available
-from harness.protocol import decode_response, encode_case, records
 from generators.execveat import execveat_cases
 from generators.shebang import shebang_cases
+from harness import build
+from harness.executor import userns_available
+from harness.protocol import decode_response, encode_case, records
 
 BUDGET = int(os.environ.get("EXECSPEC_FUZZ_EXAMPLES", "300"))
 
@@ -41,7 +42,8 @@ def asan_executor(tmp_path_factory):
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp")
         r = subprocess.run([build.CC, "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-                            "-I", str(build.CONTRACT), "-Wall", "-o", str(tmp), str(src)], capture_output=True, text=True)
+                            "-I", str(build.CONTRACT), "-Wall", "-o", str(tmp), str(src)],
+                           capture_output=True, text=True)
         if r.returncode:
             pytest.skip(f"no sanitizer runtime here: {r.stderr.strip().splitlines()[-1:]}")
         tmp.rename(out)
@@ -116,7 +118,8 @@ def test_no_frame_crashes_the_executor(asan_executor, item):
     kinds = [p for t, p in recs if t == b"o"]
     assert kinds, recs
     if valid:
-        assert decode_response(b"".join(struct.pack("<cI", t, len(p)) + p for t, p in recs))["outcome"] != "target-error"
+        response = b"".join(struct.pack("<cI", t, len(p)) + p for t, p in recs)
+        assert decode_response(response)["outcome"] != "target-error"
     # still in step: a well-formed empty-ish case answers right after
     assert any(t == b"o" for t, _ in _ask(asan_executor, b"X\0\0\0\0"))
 

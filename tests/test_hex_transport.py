@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from harness import build
 from contract.case import Case, Exec, File
+from harness import build
 from harness.executor import Executor, userns_available
 from harness.protocol import ProtocolError, decode_response, encode_case, hex_pack, hex_unpack, records
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import build
 from contract.case import Case, CaseError, Exec, File, case_from_json
+from harness import build
 from harness.executor import Executor, userns_available
 
 HERE = Path(__file__).resolve().parent
@@ -157,9 +157,10 @@ def test_inherited_descriptors_do_not_confuse_the_executor(tmp_path):
     """An executor started with fds 3..200 already open (say, by a CI
     runner) still answers right: its status pipe goes to fd 100 whatever was
     there, and the case's program inherits none of them."""
-    from harness.protocol import decode_response, encode_case
-    from generators.common import probe
     import struct
+
+    from generators.common import probe
+    from harness.protocol import decode_response, encode_case
     ok, why = userns_available()
     if not ok:
         pytest.skip(why)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import build
 from contract.case import case_from_json
+from harness import build
 
 ROOT = Path(__file__).resolve().parent.parent
 BM = Path("/proc/sys/fs/binfmt_misc")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import model
-from generators.formats import pinned
 from contract.case import Case, Exec, File
+from generators.formats import pinned
 from harness.targets.base import Target
 from model import kconfig
 

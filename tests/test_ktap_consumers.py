@@ -116,8 +116,8 @@ def test_readers_count_what_pytest_counts(tmp_path, kunit_parse, which, xdist):
 
     # kunit_parser: pytest's counts, nothing crashed, no parse errors
     k = kunit_parse(out.with_suffix(".ktap").read_text())
-    assert (k["passed"], k["failed"], k["skipped"]) == (ours["passed"], ours["failed"] + ours["error"], ours["skipped"]), \
-        (k["printed"][-3000:], ours)
+    want = (ours["passed"], ours["failed"] + ours["error"], ours["skipped"])
+    assert (k["passed"], k["failed"], k["skipped"]) == want, (k["printed"][-3000:], ours)
     assert k["crashed"] == 0 and k["errors"] == 0, k["printed"][-3000:]
     assert k["status"] == ("SUCCESS" if rc == 0 else "FAILURE")
     if which.startswith("suites"):
@@ -153,7 +153,8 @@ def test_readers_count_what_pytest_counts(tmp_path, kunit_parse, which, xdist):
     suites = list(xml) if isinstance(xml, junitparser.JUnitXml) else [xml]
     assert [s.name for s in suites] == ["execspec"]
     s = suites[0]
-    assert (s.tests, s.failures, s.errors, s.skipped) == (sum(ours.values()), ours["failed"], ours["error"], ours["skipped"])
+    want = (sum(ours.values()), ours["failed"], ours["error"], ours["skipped"])
+    assert (s.tests, s.failures, s.errors, s.skipped) == want
     failed = [c for c in s if c.result and isinstance(c.result[0], junitparser.Failure)]
     assert len(failed) == ours["failed"]
     props = {p.name: p.value for p in s.properties()}

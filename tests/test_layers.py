@@ -37,8 +37,6 @@ def test_imports_point_down():
         rel = path.relative_to(ROOT)
         if rel.parts[0] in (".venv", "build", "suites", "tests") or rel.parts[0] == "conftest.py":
             continue
-        if rel == Path("corpus/build.py"):
-            continue  # reads the suites' pinned cases until they move into data (issue 16 item 5)
         for line, mod in _imports(path):
             if mod in ("suites", "tests"):
                 wrong.append(f"{rel}:{line}: imports {mod}")

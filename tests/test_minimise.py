@@ -3,7 +3,6 @@ comparison the reproducer compiles (accepted_forms), and `harness
 bug-report` read as a mail would be."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import model
-from contract.case import Case, Exec, File, accepted_forms, canonical_outcome, case_from_json, diff_outcomes
+from contract.case import Case, Exec, File, accepted_forms, canonical_outcome, diff_outcomes
 from harness.minimise import ddmin, minimise
 from harness.targets.model_target import ModelTarget
 

@@ -107,8 +107,8 @@ def test_shell_reproducer_symlink_chain_alternatives(tmp_path):
 @pytest.fixture(scope="module")
 def c_renderer(tmp_path_factory):
     """repro.c's own render(), fed a probe report on stdin."""
-    from harness.repro import c_source
     import model
+    from harness.repro import c_source
     case = Case(files=(File(path=b"/p", type="probe", mode=0o755, tag="P"),),
                 exec=Exec(path=b"/p", argv=(b"p",), envp=()))
     d = tmp_path_factory.mktemp("render")
@@ -135,7 +135,8 @@ _TRICKY = [b"\xed\xa0\x80", b"\xc0\x80", b"\xf4\x90\x80\x80", b"\xe0\x80\xaf", b
 def test_c_canonical_text_is_pythons(c_renderer):
     """The reproducer's verdict compares digests of this text: it must be
     contract.case.canonical_outcome's, byte for byte (no second encoding)."""
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from contract.case import canonical_outcome
     from harness.protocol import parse_report

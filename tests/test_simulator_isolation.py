@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import build
 from contract.case import Case, Exec, File
+from harness import build
 from harness.targets import TargetUnavailable, get_target
 
 HERE = Path(__file__).resolve().parent
@@ -63,7 +63,8 @@ SIMS = {
     # the simulator itself hostile: host paths in view, no chroot
     "hostile-simulator": lambda tmp, hostile: _desc(tmp, {
         "name": "hostile-simulator", "mode": "direct", "timeout": 3,
-        "helpers": {"hostile": f"file:{hostile}"}, "command": ["{helper:hostile}", "{args}"], "emulated": "an attack, not an emulator"}),
+        "helpers": {"hostile": f"file:{hostile}"}, "command": ["{helper:hostile}", "{args}"],
+        "emulated": "an attack, not an emulator"}),
 }
 
 

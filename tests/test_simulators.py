@@ -6,14 +6,13 @@ classifier."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import pytest
 
 import model
-from generators.common import probe, script
 from contract.case import Case, Exec, diff_outcomes
+from generators.common import probe, script
 from harness.report import classify
 from harness.targets import TargetUnavailable, get_target
 
@@ -189,6 +188,7 @@ def test_simulator_reproducer(identity, tmp_path):
     """The reproducer is a shell script that rebuilds the root, builds the
     launcher and runs the simulator's command on it."""
     import subprocess
+
     from harness.simrepro import reproducer
     exp = model.predict(SCRIPT_CASE, identity.kernel)
     text = reproducer(SCRIPT_CASE, identity, model.profile(identity.kernel), exp, exp, exp, "k")

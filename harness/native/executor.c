@@ -1040,7 +1040,9 @@ static void load_probe(const char *path)
 static void slim_mount_namespace(void)
 {
 	static char dir[64];
-	if (geteuid() != 0 || strcmp(mode, "userns") || getenv("EXECSPEC_NO_SLIM"))
+	/* Not as a container's PID 1 (the docker image's entrypoint): `docker
+	 * exec` joins PID 1's mount namespace, which must stay the container's. */
+	if (geteuid() != 0 || strcmp(mode, "userns") || getpid() == 1 || getenv("EXECSPEC_NO_SLIM"))
 		return;
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		die("unshare the executor's mount namespace");

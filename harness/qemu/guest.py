@@ -50,7 +50,8 @@ def kvm_usable() -> bool:
 
 def _kvm_verdict() -> str:
     try:
-        return (Path(os.environ.get("EXECSPEC_BUILD", Path(__file__).resolve().parents[2] / "build")) / "kvm-verdict").read_text().strip()
+        build = Path(os.environ.get("EXECSPEC_BUILD", Path(__file__).resolve().parents[2] / "build"))
+        return (build / "kvm-verdict").read_text().strip()
     except OSError:
         return "unknown"
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from harness import build
 
 
-def _entry(out: io.BytesIO, name: str, mode: int, data: bytes = b"", rdev: tuple[int, int] = (0, 0), ino: int = 1) -> None:
+def _entry(out: io.BytesIO, name: str, mode: int, data: bytes = b"", rdev: tuple[int, int] = (0, 0),
+           ino: int = 1) -> None:
     n = name.encode() + b"\0"
     fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(n), 0]
     out.write(b"070701" + b"".join(b"%08X" % f for f in fields) + n)

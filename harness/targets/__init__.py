@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from .base import Target, TargetBroken, TargetUnavailable
 
+# Every spelling get_target() takes, for help texts and errors (one list).
+TARGETS = "sandbox, docker, model[:PROFILE], qemu[:IMAGE], uml[:IMAGE], sim:NAME|sim:FILE.json"
+
 
 def get_target(name: str, kernel: str | None = None, modules: str | None = None) -> Target:
     """`kernel` is the model profile for sandbox/model, the image for qemu
@@ -27,7 +30,7 @@ def get_target(name: str, kernel: str | None = None, modules: str | None = None)
     if name == "uml" or name.startswith("uml:"):
         from .uml import UmlTarget
         return UmlTarget(name.partition(":")[2] or kernel, modules)
-    raise TargetUnavailable(f"unknown target {name!r} (known: sandbox, docker, sim:NAME|sim:FILE.json, model[:PROFILE], qemu[:IMAGE], uml[:IMAGE])")
+    raise TargetUnavailable(f"unknown target {name!r} (known: {TARGETS})")
 
 
 def preflight(name: str, kernel: str | None = None, modules: str | None = None) -> None:
@@ -40,9 +43,11 @@ def preflight(name: str, kernel: str | None = None, modules: str | None = None) 
         from .qemu import preflight as qemu_preflight
         qemu_preflight(name.partition(":")[2] or kernel, modules)
     elif base == "uml":
-        from .uml import resolve_uml
         import os
-        resolve_uml(name.partition(":")[2] or kernel or "debian-uml", modules or os.environ.get("EXECSPEC_QEMU_MODULES"))
+
+        from .uml import resolve_uml
+        resolve_uml(name.partition(":")[2] or kernel or "debian-uml",
+                    modules or os.environ.get("EXECSPEC_QEMU_MODULES"))
     elif base == "sandbox":
         from harness.executor import userns_available
         ok, why = userns_available()

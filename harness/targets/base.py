@@ -1,7 +1,12 @@
 """The interface every target implements."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from contract.case import CRED_FIELDS, Case, uses_creds
+
+if TYPE_CHECKING:
+    from model.kconfig import KernelConfig
 
 ALL_FIELDS = frozenset({"outcome", "tag", "argv", "envp", "execfn", "comm", "execfd",
                         "errno", "index", "signal", "status", "value", "binfmt_misc_entries",
@@ -29,7 +34,7 @@ def case_extensions(case: Case) -> set[str]:
     return out
 
 
-def case_unsupported(target: "Target", case: Case) -> str | None:
+def case_unsupported(target: Target, case: Case) -> str | None:
     missing = sorted(case_extensions(case) - set(target.extensions))
     if missing:
         return (f"{target.describe()} cannot express {', '.join(EXTENSIONS[m] for m in missing)} "
@@ -71,7 +76,7 @@ class Target:
     # The kernel's configuration (model/kconfig.py), read where the target
     # can: /proc/config.gz, the image's package or build tree.  None: unknown
     # (the model then assumes x86-64 defaults).
-    kernel_config = None
+    kernel_config: KernelConfig | None = None
 
     def config_lacks_misc(self) -> str | None:
         cfg = self.kernel_config

@@ -34,6 +34,7 @@ LABEL = "execspec"
 def _image_module():
     # docker/ is the project's directory, not the SDK package of that name
     spec = importlib.util.spec_from_file_location("execspec_docker_image", ROOT / "docker" / "image.py")
+    assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

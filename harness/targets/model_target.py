@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import model
-from model.errors import InvalidCase
 from contract.case import Case
+from model.errors import InvalidCase
 
 from .base import EXECUTOR_EXTENSIONS, EXECUTOR_FIELDS, Target
 

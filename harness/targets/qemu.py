@@ -92,7 +92,8 @@ def build_tree(path: Path) -> tuple[Path, Path | None] | None:
         return None
     image = path / "arch" / "x86" / "boot" / "bzImage"
     if not image.is_file():
-        raise TargetUnavailable(f"{path} looks like a kernel tree but has no arch/x86/boot/bzImage: run make bzImage there")
+        raise TargetUnavailable(f"{path} looks like a kernel tree but has no arch/x86/boot/bzImage: "
+                                "run make bzImage there")
     config = path / ".config"
     modular = config.is_file() and "\nCONFIG_BINFMT_MISC=m" in "\n" + config.read_text(errors="replace")
     module = path / "fs" / "binfmt_misc.ko"

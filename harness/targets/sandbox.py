@@ -85,7 +85,9 @@ class SandboxTarget(Target):
                 self._search_executor = Executor(mode="userns", all_probes=True)
             except userspace.ShellsUnavailable as e:
                 return {"outcome": "skip", "reason": str(e)}
-        return userspace.lift(self._search_executor.run(userspace.lower(case)), case.exec.via)
+        via = case.exec.via
+        assert via is not None  # a search case
+        return userspace.lift(self._search_executor.run(userspace.lower(case)), via)
 
     def run_many(self, cases: list[Case], workers: int | None = None) -> list[dict]:
         """One pipelined executor per CPU, each taking an interleaved share."""

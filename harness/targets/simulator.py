@@ -63,10 +63,10 @@ root {root} is a fresh tmpfs made there, from records, never on the host.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
-import fcntl
 import selectors
 import shutil
 import signal as signal_mod
@@ -76,8 +76,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import build
 from contract.case import Case, Exec
+from harness import build
 from harness.protocol import errno_name, parse_report
 
 from .base import ALL_FIELDS, Target, TargetBroken, TargetUnavailable
@@ -314,7 +314,7 @@ class SimulatorTarget(Target):
         out += [_rec(b"w", 0, f.path) for f in case.files if f.open_for_write]
         return b"".join(out)
 
-    def _launch(self, case: Case, root: Path, tmp: Path) -> dict:
+    def _launch(self, case: Case, root: Path, tmp: Path | None) -> dict:
         e = case.exec
         direct = self.desc["mode"] == "direct"
         chroot = bool(self.desc.get("chroot"))
@@ -324,7 +324,7 @@ class SimulatorTarget(Target):
         if direct:
             jail += [b"--rlimit-stack", b"inf" if e.rlimit_stack == -1 else str(e.rlimit_stack).encode()]
         self.last_output = (b"", b"")
-        env = None
+        env: dict[bytes, bytes] | dict[str, str] | None = None
         if direct:
             env = dict(x.split(b"=", 1) for x in e.envp or ())
         elif "env" in self.desc:
@@ -428,6 +428,7 @@ def _jail_result(b: bytes) -> tuple[str | None, int | None]:
 def _collect(p: subprocess.Popen, timeout: float, cap: int) -> tuple[bytes, bytes, str | None]:
     """stdout and stderr until both close, at most `cap` bytes in all and
     `timeout` seconds; the third value says which limit ended it, if any."""
+    assert p.stdout is not None and p.stderr is not None  # started with PIPE for both
     ofd, efd = p.stdout.fileno(), p.stderr.fileno()
     bufs = {ofd: bytearray(), efd: bytearray()}
     sel = selectors.DefaultSelector()

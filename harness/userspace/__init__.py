@@ -21,7 +21,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from contract.case import Case, Exec, File
@@ -56,7 +56,7 @@ class ShellsUnavailable(RuntimeError):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def packages(suite: str = "bookworm") -> Path:
     """The extracted Debian packages (fetched once, like the guest kernels)."""
     r = subprocess.run([str(ROOT / "harness" / "userspace" / "fetch-shells.sh"), suite],
@@ -67,7 +67,7 @@ def packages(suite: str = "bookworm") -> Path:
     return Path(r.stdout.strip().splitlines()[-1])
 
 
-@lru_cache(maxsize=None)
+@cache
 def image(variant: str) -> Path:
     """The file the executor loads for a probe variant: the image with the
     probe's tag marker appended (a marker after an ELF's last byte changes
@@ -75,7 +75,9 @@ def image(variant: str) -> Path:
     from harness import build
     if variant == "fallback":
         return build.native("fallback")
-    src = packages() / IMAGES[variant][1]
+    member = IMAGES[variant][1]
+    assert member is not None  # only the fallback launcher is ours, built above
+    src = packages() / member
     src = src.resolve()
     out_dir = build.build_dir().parent.parent / "shells" / "marked"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -102,6 +104,7 @@ def lower(case: Case) -> Case:
     """The execve case that runs `case`'s caller in its root."""
     e = case.exec
     via = e.via
+    assert via is not None, "a search case (contract.case checks exec.via)"
     files = list(case.files)
     have = {f.path for f in files}
     for v in NEEDS[via]:
