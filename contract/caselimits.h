@@ -24,6 +24,7 @@
  * them as a raw dirfd (they are not the kernel's business). */
 #define STATUS_FD 100           /* the case's status pipe (close-on-exec) */
 #define WRITE_FD 101            /* files held open for writing: WRITE_FD .. + MAX_WOPEN - 1 */
+#define BM_FD 198               /* the case's binfmt_misc instance, held until the exec (close-on-exec) */
 #define PROC_FD 199             /* a procfs of the case's own PID namespace, for the probe */
 #define RESERVED_FD_MIN 100
 #define RESERVED_FD_MAX 199

@@ -17,9 +17,10 @@
  *     detaches the old root, drops supplementary groups and becomes the
  *     mapped uid 0.  Only then are the case's files created: no path of the
  *     host is reachable any more, whatever symlinks the case holds.
- *   - it forks the case process (PID 2), which writes the registrations and
- *     makes the exec call; the init reaps it, reports its wait status and
- *     exits, which kills everything the program left in the PID namespace.
+ *   - it then writes the registrations and makes the exec call itself: the
+ *     program is PID 1 of its PID namespace, so its exit kills everything
+ *     it left there, and the executor reaps it directly.  (The next case's
+ *     init is cloned and set up while this one runs: prespawn.)
  *   - output is capped (MAX_OUTPUT), time is limited (the case's timeout,
  *     then the whole PID namespace is killed), processes are limited
  *     (RLIMIT_NPROC).
@@ -102,6 +103,7 @@ static void die(const char *m) { fprintf(stderr, "executor: %s: %s\n", m, strerr
 
 static void buf_add(struct buf *b, const void *p, size_t n)
 {
+	if (!n) return; /* memcpy from a NULL buffer is undefined even for 0 bytes */
 	if (b->len + n > b->cap) {
 		size_t c = b->cap ? b->cap : 4096;
 		while (c < b->len + n) c *= 2;
@@ -655,34 +657,13 @@ static void case_init(int sfd, int syncfd, int outfd, int infd)
 	}
 	close(rootfd);
 
-	pid_t pid = fork();
-	if (pid < 0) fail(sfd, 's', -1, errno, "fork");
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		case_process(c, sfd, outfd, infd, bmfd, procfd);
-	}
-	/* Keep only the status pipe: the program shares our uid and user
-	 * namespace, so it could reach our descriptors through its procfs.
-	 * The binfmt_misc instance's mount is detached with the old root: its
-	 * entries live as long as its superblock, so we hold it until the end. */
-	if (bmfd >= 0 && dup3(bmfd, STATUS_FD + 1, O_CLOEXEC) < 0) fail(sfd, 's', -1, errno, "keep binfmt_misc");
-	syscall(SYS_close_range, 0, STATUS_FD - 1, 0);
-	syscall(SYS_close_range, bmfd >= 0 ? STATUS_FD + 2 : STATUS_FD + 1, ~0U, 0);
-	/* PID 1 reaps whatever the program orphaned until its own child ends. */
-	int st = 0;
-	for (;;) {
-		pid_t r = waitpid(-1, &st, 0);
-		if (r == pid) break;
-		if (r < 0 && errno != EINTR) fail(sfd, 's', -1, errno, "waitpid");
-	}
-	struct buf w = {0};
-	int32_t v = st;
-	rec(&w, 'w', &v, 4);
-	write_full(sfd, w.p, w.len);
-	_exit(0);
+	/* The init itself goes on to the exec: the program is PID 1 of the
+	 * case's PID namespace, so its exit takes everything it started with
+	 * it, and the executor gets its wait status first hand. */
+	case_process(c, sfd, outfd, infd, bmfd, procfd);
 }
 
-/* The case process (PID 2): registrations, then the exec call. */
+/* The rest of the case init: registrations, then the exec call. */
 static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd, int procfd)
 {
 	int plain = !strcmp(mode, "plain");
@@ -736,7 +717,11 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 		if (fd >= 0) close(fd);
 		free(name); free(r.p);
 	}
-	if (bmfd >= 0) close(bmfd);
+	/* The binfmt_misc instance's mount went with the old root: its entries
+	 * live as long as its superblock, so the descriptor stays open until
+	 * the exec has run the handlers (close-on-exec). */
+	if (bmfd >= 0 && bmfd != BM_FD && (dup3(bmfd, BM_FD, O_CLOEXEC) < 0 || close(bmfd)))
+		fail(sfd, 's', -1, errno, "keep binfmt_misc");
 
 	if (c->cwd && chdir(c->cwd)) fail(sfd, 's', -1, errno, "chdir cwd");
 
@@ -774,7 +759,7 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 	/* Everything else closes; the status pipe and the writers stay,
 	 * close-on-exec, and PROC_FD stays for the probe. */
 	syscall(SYS_close_range, first, STATUS_FD - 1, 0);
-	syscall(SYS_close_range, WRITE_FD + c->nwopen, PROC_FD - 1, 0);
+	syscall(SYS_close_range, WRITE_FD + c->nwopen, BM_FD - 1, 0);
 	syscall(SYS_close_range, procfd >= 0 ? PROC_FD + 1 : PROC_FD, ~0U, 0);
 
 	sigset_t all;
@@ -975,6 +960,7 @@ static void run_case(struct ccase *c, const unsigned char *frame, uint32_t n, st
 	 * process's own report) already tells the outcome: answer now and reap
 	 * it later, overlapping that teardown with the next case. */
 	int status = 0, have_w = 0, failed = 0;
+	int report_done = ob.len >= 5 && ob.p[ob.len - 5] == 'Z' && !memcmp(ob.p + ob.len - 4, "\0\0\0\0", 4);
 	for (size_t off = 0; off + 5 <= sb.len && get32(sb.p + off + 1) <= sb.len - off - 5;
 	     off += 5 + get32(sb.p + off + 1)) {
 		if (sb.p[off] == 'o') failed = 1;
@@ -984,7 +970,7 @@ static void run_case(struct ccase *c, const unsigned char *frame, uint32_t n, st
 		kill(pid, SIGKILL); /* PID 1: the whole namespace goes */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-	} else if ((failed || have_w) && npending < MAX_PENDING) {
+	} else if ((failed || have_w || report_done) && npending < MAX_PENDING) {
 		pending[npending++] = pid;
 	} else {
 		int ist = 0;
