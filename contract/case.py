@@ -20,6 +20,11 @@ FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo")
 # the same bits to execveat.  AT_FDCWD is a dirfd value, accepted as its bits
 # (-100).  The auxiliary-vector types of auxvec.h (AT_BASE, AT_FLAGS, ...)
 # share the prefix but are not flags: refused, saying so.
+# The securebits of AT_EXECVE_CHECK (include/uapi/linux/securebits.h, 6.14):
+# advice to interpreters, which exec itself never reads.
+SECUREBITS = {"EXEC_RESTRICT_FILE": 1 << 8, "EXEC_RESTRICT_FILE_LOCKED": 1 << 9,
+              "EXEC_DENY_INTERACTIVE": 1 << 10, "EXEC_DENY_INTERACTIVE_LOCKED": 1 << 11}
+
 EXEC_FLAGS = {
     "AT_SYMLINK_NOFOLLOW": 0x100, "AT_EMPTY_PATH": 0x1000, "AT_EXECVE_CHECK": 0x10000,
     "AT_FDCWD": -100, "AT_REMOVEDIR": 0x200, "AT_EACCESS": 0x200, "AT_HANDLE_FID": 0x200,
@@ -103,9 +108,19 @@ class Exec:
     gid: int | None = None
     groups: tuple[int, ...] | None = None
     no_new_privs: bool = False
+    # securebits the caller sets with prctl(PR_SET_SECUREBITS) just before the
+    # call (names of SECUREBITS; 6.14+, settable without CAP_SETPCAP)
+    securebits: tuple[str, ...] = ()
     # done by the case's root after the dirfd is opened, before the call:
     # ("unlink", path, b""), ("rename", from, to), ("rmdir", path, b"")
     after_open: tuple[tuple[str, bytes, bytes], ...] = ()
+
+    @property
+    def securebits_mask(self) -> int:
+        m = 0
+        for b in self.securebits:
+            m |= SECUREBITS[b]
+        return m
 
     @property
     def has_identity(self) -> bool:
@@ -297,7 +312,8 @@ def _id(v: Any, where: str) -> int:
 def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
-             "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open")
+             "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open",
+             "securebits")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
@@ -381,6 +397,9 @@ def _exec(d: Any, where: str) -> Exec:
     nnp = d.get("no_new_privs", False)
     if not isinstance(nnp, bool):
         raise CaseError(f"{where}.no_new_privs", f"expected true or false, got {nnp!r}")
+    sb = d.get("securebits", [])
+    if not isinstance(sb, list) or any(b not in SECUREBITS for b in sb) or len(set(sb)) != len(sb):
+        raise CaseError(f"{where}.securebits", f"expected a list of distinct names from {', '.join(SECUREBITS)}")
     ops = []
     raw_ops = d.get("after_open", [])
     if not isinstance(raw_ops, list) or len(raw_ops) > 8:
@@ -405,7 +424,8 @@ def _exec(d: Any, where: str) -> Exec:
                 envp=_vector(d["envp"], f"{where}.envp"), cwd=cwd, syscall=syscall,
                 dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
                 dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl, via=via, search_path=search_path,
-                uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops))
+                uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops),
+                securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)))
 
 
 def _is_int(s: str) -> bool:
@@ -528,15 +548,15 @@ def _mounts(v: Any, kinds: dict, where: str) -> "tuple[Mount, ...]":
 def uses_creds(c: Case) -> bool:
     """Whether the case's `exec` outcomes carry the credential fields
     (CRED_FIELDS): it uses an identity, no_new_privs, file ownership,
-    a set-id mode bit or a mount."""
+    a set-id mode bit, a mount or securebits."""
     e = c.exec
-    return bool(e.has_identity or e.no_new_privs or c.mounts
+    return bool(e.has_identity or e.no_new_privs or e.securebits or c.mounts
                 or any(f.uid or f.gid or f.mode & 0o6000 for f in c.files))
 
 
 # What the program runs with (getresuid/getresgid, capget's effective set,
-# AT_SECURE): reported only for a case that uses_creds().
-CRED_FIELDS = ("uid", "euid", "suid", "gid", "egid", "sgid", "cap_eff", "at_secure")
+# AT_SECURE, PR_GET_SECUREBITS): reported only for a case that uses_creds().
+CRED_FIELDS = ("uid", "euid", "suid", "gid", "egid", "sgid", "cap_eff", "at_secure", "securebits")
 
 
 def _misc_op(v: Any, where: str) -> "bytes | MiscWrite | MiscUnlink":
@@ -609,6 +629,8 @@ def case_to_json(c: Case) -> dict:
         ex["groups"] = list(e.groups)
     if e.no_new_privs:
         ex["no_new_privs"] = True
+    if e.securebits:
+        ex["securebits"] = list(e.securebits)
     if e.after_open:
         ex["after_open"] = [{k: [encode_bytes(a), encode_bytes(b)]} if k == "rename" else {k: encode_bytes(a)}
                             for k, a, b in e.after_open]

@@ -230,7 +230,11 @@ def _predict(case: Case, profile: Profile, made: list) -> dict:
             fs.fdnode = _fd_node(fs, cwd, case)
         for kind, a, b in e.after_open:
             fs.after_open(kind, a, b)
-    if e.has_identity or e.no_new_privs:
+    if e.securebits and not profile.has("a5874fde3c08"):
+        # the EXEC_* securebits came with AT_EXECVE_CHECK (same series, 6.14);
+        # before, PR_SET_SECUREBITS refuses them (EPERM)
+        return {"outcome": "skip", "reason": "exec.securebits: no EXEC_* securebits before 6.14"}
+    if e.has_identity or e.no_new_privs or e.securebits:
         fs.cred = creds.caller(e)
     is_at = e.syscall == "execveat"
     bits = e.flag_bits if is_at else 0

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from hypothesis import given
 
-from generators.creds import cred_cases
+from generators.creds import cred_cases, securebits_cases
 
 
 @given(cred_cases())
 def test_creds_and_mounts(conform, case):
+    conform(case)
+
+
+@given(securebits_cases())
+def test_securebits_and_check(conform, case):
     conform(case)

@@ -84,7 +84,7 @@ struct ccase {
 	/* mounts in the case root (path "/" is the root mount itself) */
 	struct { unsigned bits; char *path; } mnts[MAX_MOUNTS]; int nmnts;
 	/* the identity that makes the exec call, and no_new_privs */
-	int have_ident, nnp; uint32_t uid, gid, ngroups; uint32_t groups[MAX_GROUPS];
+	int have_ident, nnp, have_secbits; uint32_t secbits; uint32_t uid, gid, ngroups; uint32_t groups[MAX_GROUPS];
 	/* unlink/rename/rmdir after the dirfd is opened: op, path, second path */
 	struct { char op; char *a, *b; } after[8]; int nafter;
 };
@@ -404,6 +404,9 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			for (uint32_t i = 0; i < c->ngroups; i++) if (c->groups[i] >= ID_COUNT) goto bad;
 			break;
 		case 'P': NEED(0); c->nnp = 1; break;
+		case 'Y': NEED(4); c->have_secbits = 1; memcpy(&c->secbits, p, 4);
+			if (c->secbits & ~0xF00u) goto bad;
+			break;
 		case 'Q': {
 			if (l < 5 || c->nafter == 8) goto bad;
 			uint32_t al = get32(p + 1);
@@ -799,6 +802,14 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 		}
 	}
 	if (c->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) fail(sfd, 's', -6, errno, "no_new_privs");
+	/* SECBIT_EXEC_RESTRICT_FILE / _DENY_INTERACTIVE (and _LOCKED): 6.14
+	 * made them settable without CAP_SETPCAP; an older kernel refuses
+	 * every bit it does not know (EPERM): the case is a skip there. */
+	if (c->have_secbits && prctl(PR_SET_SECUREBITS, (unsigned long)c->secbits, 0, 0, 0)) {
+		if (errno == EPERM || errno == EINVAL)
+			fail(sfd, 'k', 0, errno, "exec.securebits: this kernel has no EXEC_* securebits (6.14+)");
+		fail(sfd, 's', -6, errno, "securebits");
+	}
 
 	char **argv = c->argv_null ? NULL : c->argv;
 	char **envp = c->envp_null ? NULL : c->envp;
