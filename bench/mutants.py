@@ -133,6 +133,11 @@ MUTANTS = [
       "CAP_DAC_OVERRIDE needs an x bit to execute"),
     M("securebits-kept", "model/creds.py", "\"securebits\": cred.securebits}", "\"securebits\": 0}",
       "securebits survive exec (only SECURE_KEEP_CAPS is cleared)"),
+    # ---- mm/memfd.c
+    M("memfd-noexec-seal", "model/exec.py", "0o666 if \"MFD_NOEXEC_SEAL\" in flags else 0o777", "0o777",
+      "MFD_NOEXEC_SEAL clears the x bits"),
+    M("memfd-mount", "model/exec.py", "    return n\n", "    n.mnt_flags = src.mnt_flags\n    return n\n",
+      "a memfd lives on the shm mount, not the source file's"),
     M("bset-rawio", "model/creds.py", "BSET = CAP_FULL & ~(1 << CAP_SYS_RAWIO)", "BSET = CAP_FULL",
       "the bounding set (the executor drops CAP_SYS_RAWIO)"),
     # ---- binfmt_script
@@ -192,6 +197,8 @@ AREAS: dict[str, list[str]] = {
     "phdr-64k": [B + "test_phdr_table_limit", "test_elf.py"],
     "mmap-min": [B + "test_mmap_min_addr_edge", "test_elf.py"],
     "phentsize": ["test_elf.py"],
+    "memfd-noexec-seal": ["test_memfd.py"],
+    "memfd-mount": ["test_memfd.py"],
     "securebits-kept": ["test_creds.py::test_securebits_and_check"],
 }
 CREDS = ("model/creds.py",)
@@ -200,11 +207,11 @@ for _m in MUTANTS:
         AREAS.setdefault(_m.name, ["test_creds.py"])
 
 
-def given_tests(rel: str) -> list[str]:
+def given_tests(rel: str, base: Path = ROOT) -> list[str]:
     """The @given tests of suites/REL (or REL itself when it names one)."""
     if "::" in rel:
         return ["suites/" + rel]
-    lines = (ROOT / "suites" / rel).read_text().splitlines()
+    lines = (base / "suites" / rel).read_text().splitlines()
     out = []
     for i, ln in enumerate(lines):
         if ln.startswith("def test_"):
@@ -217,15 +224,15 @@ def given_tests(rel: str) -> list[str]:
     return out
 
 
-def selection(m: Mutant | None) -> list[str]:
+def selection(m: Mutant | None, base: Path = ROOT) -> list[str]:
     if m is None or m.name not in AREAS:
-        files = sorted(p.name for p in (ROOT / "suites").glob("test_*.py") if p.name != "test_corpus.py")
+        files = sorted(p.name for p in (base / "suites").glob("test_*.py") if p.name != "test_corpus.py")
         rels = files
     else:
         rels = AREAS[m.name]
     out: list[str] = []
     for r in rels:
-        for t in given_tests(r):
+        for t in given_tests(r, base):
             if t not in out:
                 out.append(t)
     return out
@@ -293,7 +300,7 @@ def main() -> int:
             trees.put(tree)
         if args.baseline:
             tree = trees.get()
-            rc, secs, failed = run_suite(tree, args, selection(None))
+            rc, secs, failed = run_suite(tree, args, selection(None, tree))
             trees.put(tree)
             print(f"baseline: rc={rc} in {secs:.0f} s {failed}", flush=True)
             if rc != 0:
@@ -311,7 +318,7 @@ def main() -> int:
             orig = f.read_text()
             f.write_text(orig.replace(m.old, m.new))
             try:
-                tests = selection(None if args.all_suites else m)
+                tests = selection(None if args.all_suites else m, tree)
                 return (m, *run_suite(tree, args, tests))
             finally:
                 f.write_text(orig)

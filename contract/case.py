@@ -25,6 +25,10 @@ FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo")
 SECUREBITS = {"EXEC_RESTRICT_FILE": 1 << 8, "EXEC_RESTRICT_FILE_LOCKED": 1 << 9,
               "EXEC_DENY_INTERACTIVE": 1 << 10, "EXEC_DENY_INTERACTIVE_LOCKED": 1 << 11}
 
+# memfd_create() flags of exec.memfd (include/uapi/linux/memfd.h); MFD_CLOEXEC
+# is exec.dirfd_cloexec.  MFD_EXEC / MFD_NOEXEC_SEAL came in 6.3 (105ff5339f49).
+MEMFD_FLAGS = {"MFD_ALLOW_SEALING": 0x2, "MFD_NOEXEC_SEAL": 0x8, "MFD_EXEC": 0x10}
+
 EXEC_FLAGS = {
     "AT_SYMLINK_NOFOLLOW": 0x100, "AT_EMPTY_PATH": 0x1000, "AT_EXECVE_CHECK": 0x10000,
     "AT_FDCWD": -100, "AT_REMOVEDIR": 0x200, "AT_EACCESS": 0x200, "AT_HANDLE_FID": 0x200,
@@ -111,9 +115,19 @@ class Exec:
     # securebits the caller sets with prctl(PR_SET_SECUREBITS) just before the
     # call (names of SECUREBITS; 6.14+, settable without CAP_SETPCAP)
     securebits: tuple[str, ...] = ()
+    # the dirfd is a memfd (memfd_create("execspec", these flags)) holding a
+    # copy of the file at `dirfd`, not that file; None: an ordinary open
+    memfd: tuple[str, ...] | None = None
     # done by the case's root after the dirfd is opened, before the call:
     # ("unlink", path, b""), ("rename", from, to), ("rmdir", path, b"")
     after_open: tuple[tuple[str, bytes, bytes], ...] = ()
+
+    @property
+    def memfd_bits(self) -> int:
+        m = 0
+        for f in self.memfd or ():
+            m |= MEMFD_FLAGS[f]
+        return m
 
     @property
     def securebits_mask(self) -> int:
@@ -313,7 +327,7 @@ def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
              "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open",
-             "securebits")
+             "securebits", "memfd")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
@@ -365,7 +379,7 @@ def _exec(d: Any, where: str) -> Exec:
                 raise CaseError(f"{where}.flags[{i}]", f"unknown flag {f!r} (names: {', '.join(EXEC_FLAGS)}, or a number such as \"0x8000\")")
         flags = tuple(fl)
     else:
-        for k in ("dirfd", "flags", "dirfd_cloexec", "dirfd_opath"):
+        for k in ("dirfd", "flags", "dirfd_cloexec", "dirfd_opath", "memfd"):
             if k in d:
                 raise CaseError(f"{where}.{k}", "only meaningful with \"syscall\": \"execveat\"")
     for k in ("dirfd_cloexec", "dirfd_opath"):
@@ -397,6 +411,17 @@ def _exec(d: Any, where: str) -> Exec:
     nnp = d.get("no_new_privs", False)
     if not isinstance(nnp, bool):
         raise CaseError(f"{where}.no_new_privs", f"expected true or false, got {nnp!r}")
+    memfd = d.get("memfd")
+    if memfd is not None:
+        if not isinstance(memfd, list) or any(f not in MEMFD_FLAGS for f in memfd) or len(set(memfd)) != len(memfd):
+            raise CaseError(f"{where}.memfd", f"expected a list of distinct names from {', '.join(MEMFD_FLAGS)}")
+        if "MFD_EXEC" in memfd and "MFD_NOEXEC_SEAL" in memfd:
+            raise CaseError(f"{where}.memfd", "MFD_EXEC and MFD_NOEXEC_SEAL together: memfd_create refuses (EINVAL)")
+        if not isinstance(dirfd, bytes) or d.get("dirfd_opath"):
+            raise CaseError(f"{where}.memfd", "needs a dirfd path (the file copied into the memfd), not dirfd_opath")
+        if d.get("after_open"):
+            raise CaseError(f"{where}.memfd", "not with after_open (the memfd has no name to change)")
+        memfd = tuple(sorted(memfd, key=MEMFD_FLAGS.__getitem__))
     sb = d.get("securebits", [])
     if not isinstance(sb, list) or any(b not in SECUREBITS for b in sb) or len(set(sb)) != len(sb):
         raise CaseError(f"{where}.securebits", f"expected a list of distinct names from {', '.join(SECUREBITS)}")
@@ -425,7 +450,7 @@ def _exec(d: Any, where: str) -> Exec:
                 dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
                 dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl, via=via, search_path=search_path,
                 uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops),
-                securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)))
+                securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)), memfd=memfd)
 
 
 def _is_int(s: str) -> bool:
@@ -614,6 +639,8 @@ def case_to_json(c: Case) -> dict:
             ex["dirfd_cloexec"] = True
         if e.dirfd_opath:
             ex["dirfd_opath"] = True
+        if e.memfd is not None:
+            ex["memfd"] = list(e.memfd)
     if e.syscall == "search":
         ex["syscall"] = "search"
         ex["via"] = e.via

@@ -72,6 +72,8 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
             _rec(out, b"D")
         if e.dirfd_opath:
             _rec(out, b"O")
+        if e.memfd is not None:  # u32 memfd_create flags: fd 3 is a memfd holding a copy of `d`
+            _rec(out, b"G", struct.pack("<I", e.memfd_bits))
         _rec(out, b"F", struct.pack("<I", e.flag_bits & 0xFFFFFFFF))
     if e.has_identity:
         groups = e.groups or ()

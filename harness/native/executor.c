@@ -77,6 +77,7 @@ struct ccase {
 	const unsigned char *wopen[MAX_WOPEN]; uint32_t wlen[MAX_WOPEN]; int nwopen;
 	char *cwd, *path, *dirfd_path;
 	char **argv, **envp; int argc, envc, argv_null, envp_null;
+	int have_memfd; uint32_t memfd_flags; /* fd 3: a memfd holding a copy of dirfd_path */
 	int syscall_nr, dirfd_cloexec, dirfd_opath, have_dirfd_num, dirfd_num, path_null;
 	unsigned flags;
 	int have_rlimit; uint64_t rlimit_stack;
@@ -374,6 +375,9 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 		case 'd': if (c->dirfd_path || l >= MAX_PATH) goto bad; c->dirfd_path = dupz(p, l); break;
 		case 'D': NEED(0); c->dirfd_cloexec = 1; break;
 		case 'O': NEED(0); c->dirfd_opath = 1; break;
+		case 'G': NEED(4); c->have_memfd = 1; memcpy(&c->memfd_flags, p, 4);
+			if (c->memfd_flags & ~0x1Au) goto bad;
+			break;
 		case 'N': {
 			NEED(4);
 			c->have_dirfd_num = 1; c->dirfd_num = (int32_t)get32(p);
@@ -744,7 +748,34 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 	if (!plain && setrlimit(RLIMIT_NPROC, &np)) fail(sfd, 's', -1, errno, "RLIMIT_NPROC");
 
 	int dirfd = AT_FDCWD;
-	if (c->dirfd_path) {
+	if (c->dirfd_path && c->have_memfd) {
+		/* memfd_create(2) (MFD_ALLOW_SEALING 2, MFD_NOEXEC_SEAL 8, MFD_EXEC 16),
+		 * filled with a copy of the file; before 6.3 the last two are EINVAL */
+		int src = open(c->dirfd_path, O_RDONLY | O_CLOEXEC);
+		if (src < 0) fail(sfd, 's', -4, errno, "open the memfd's source");
+		int fd = (int)syscall(SYS_memfd_create, "execspec", (unsigned long)(c->memfd_flags | 1 /* MFD_CLOEXEC */));
+		if (fd < 0) {
+			if (errno == EINVAL && (c->memfd_flags & 0x18))
+				fail(sfd, 'k', 0, errno, "exec.memfd: no MFD_EXEC / MFD_NOEXEC_SEAL before 6.3");
+			fail(sfd, 's', -4, errno, "memfd_create");
+		}
+		char buf[65536];
+		for (;;) {
+			ssize_t n = read(src, buf, sizeof buf);
+			if (n < 0) fail(sfd, 's', -4, errno, "read the memfd's source");
+			if (n == 0) break;
+			for (ssize_t o = 0; o < n;) {
+				ssize_t w = write(fd, buf + o, n - o);
+				if (w <= 0) fail(sfd, 's', -4, errno, "fill the memfd");
+				o += w;
+			}
+		}
+		close(src);
+		if (fd != 3 && dup3(fd, 3, c->dirfd_cloexec ? O_CLOEXEC : 0) < 0) fail(sfd, 's', -4, errno, "dup memfd");
+		if (fd == 3 && !c->dirfd_cloexec && fcntl(3, F_SETFD, 0)) fail(sfd, 's', -4, errno, "memfd flags");
+		if (fd != 3) close(fd);
+		dirfd = 3;
+	} else if (c->dirfd_path) {
 		int fl = (c->dirfd_opath ? O_PATH : O_RDONLY | O_NONBLOCK) | O_CLOEXEC;
 		int fd = open(c->dirfd_path, fl);
 		if (fd < 0) fail(sfd, 's', -4, errno, "open dirfd");
