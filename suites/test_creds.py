@@ -14,7 +14,7 @@ def test_creds_and_mounts(conform, case):
     conform(case)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def has_securebits(profile):
     if not profile.has("a5874fde3c08"):
         pytest.skip(f"profile {profile.name}: no EXEC_* securebits before 6.14 (PR_SET_SECUREBITS refuses them)")
