@@ -11,7 +11,8 @@ there -- never in the checkout -- and the generated properties of the area
 the mutant touches (AREAS below: the @given tests that exercise that rule,
 cheapest first) run against the target (-x, one pytest worker per mutant,
 -j mutants at a time, the derandomized `ci` profile by default).  A failing
-run kills the mutant.  --all-suites runs every generated property instead
+run kills the mutant when the failure is a disagreement with the target
+(AssertionError); any other failure is an error, counted neither way.  --all-suites runs every generated property instead
 (all suites but the pinned cases and the corpus; slow: ~150 s a survivor).
 Only @given tests are selected: no pinned case can kill a mutant.
 Mutants marked equivalent=True cannot be told apart from the model by any
@@ -330,6 +331,10 @@ def main() -> int:
         survivors = []
         with ThreadPoolExecutor(max(1, args.j)) as pool:
             for m, rc, secs, failed in pool.map(one, todo):
+                # a kill is a disagreement with the target, not a Hypothesis
+                # error (health check, Unsatisfiable) nor a crash
+                if rc == 1 and "AssertionError" not in failed:
+                    rc = -2
                 verdict = "killed" if rc == 1 else "SURVIVED" if rc == 0 else f"error rc={rc}"
                 if m.equivalent:
                     verdict += " (equivalent)"
