@@ -1,15 +1,22 @@
 """Mutation check of the generated properties: does the suite notice when
 the model is wrong?
 
-    .venv/bin/python bench/mutants.py [--target sandbox] [--profile dev] [--seed 0] [-k SUBSTR] [--list]
+    .venv/bin/python bench/mutants.py [--target sandbox] [--profile ci] [--seed 0] [-j 2] [-k SUBSTR]
+                                      [--list] [--all-suites]
 
 Each mutant is one textual change to a file of model/ (MUTANTS below: the
 file, the exact text, its replacement, what rule it breaks).  For each, the
 project is copied to a temporary directory (git's tracked files, plus a
 link to build/ for the compiled executor and probes), the change applied
-there -- never in the checkout -- and the generated properties run against
-the target (pytest suites, without the pinned cases and the corpus, -x,
-one worker, a fixed Hypothesis seed).  A failing run kills the mutant.
+there -- never in the checkout -- and the generated properties of the area
+the mutant touches (AREAS below: the @given tests that exercise that rule,
+cheapest first) run against the target (-x, one pytest worker per mutant,
+-j mutants at a time, the derandomized `ci` profile by default).  A failing
+run kills the mutant when the failure is a disagreement with the target
+(AssertionError); any other failure is an error, counted neither way.
+--all-suites runs every generated property instead
+(all suites but the pinned cases and the corpus; slow: ~150 s a survivor).
+Only @given tests are selected: no pinned case can kill a mutant.
 Mutants marked equivalent=True cannot be told apart from the model by any
 exec outcome and are left out of the score.  Prints one line per mutant and
 the kill rate of the non-equivalent ones.
@@ -53,7 +60,9 @@ MUTANTS = [
     M("argc-min-1", "model/exec.py", "ptrs = (max(argc, 1) if", "ptrs = (argc if",
       "argc counted as at least one pointer (dcd46d897adb)"),
     M("ptr-limit-le", "model/exec.py", "if limit <= ptr_size:", "if limit < ptr_size:",
-      "E2BIG when the pointers fill the space exactly"),
+      "E2BIG when the pointers fill the space exactly", equivalent=True),
+    # equivalent: with no space left the filename (pushed next, nothing in
+    # between can fail) overflows it: E2BIG all the same
     M("strlen-limit", "model/exec.py", "if n > MAX_ARG_STRLEN:", "if n >= MAX_ARG_STRLEN:",
       "MAX_ARG_STRLEN counts the NUL"),
     M("used-gt-limit", "model/exec.py", "if self.used > self.limit:", "if self.used >= self.limit:",
@@ -131,6 +140,13 @@ MUTANTS = [
       "supplementary groups count"),
     M("cap-override-x", "model/creds.py", "return node.kind == \"dir\" or bool(mode & 0o111)", "return True",
       "CAP_DAC_OVERRIDE needs an x bit to execute"),
+    M("securebits-kept", "model/creds.py", "\"securebits\": cred.securebits}", "\"securebits\": 0}",
+      "securebits survive exec (only SECURE_KEEP_CAPS is cleared)"),
+    # ---- mm/memfd.c
+    M("memfd-noexec-seal", "model/exec.py", "0o666 if \"MFD_NOEXEC_SEAL\" in flags else 0o777", "0o777",
+      "MFD_NOEXEC_SEAL clears the x bits"),
+    M("memfd-mount", "model/exec.py", "    return n\n", "    n.mnt_flags = src.mnt_flags\n    return n\n",
+      "a memfd lives on the shm mount, not the source file's"),
     M("bset-rawio", "model/creds.py", "BSET = CAP_FULL & ~(1 << CAP_SYS_RAWIO)", "BSET = CAP_FULL",
       "the bounding set (the executor drops CAP_SYS_RAWIO)"),
     # ---- binfmt_script
@@ -148,6 +164,87 @@ MUTANTS = [
     M("phentsize", "model/binfmt_elf.py", "if eh.phentsize != h.phdr.size:", "if eh.phentsize < h.phdr.size:",
       "e_phentsize must be exact"),
 ]
+
+
+# The generated properties that exercise each mutant's rule, cheapest (most
+# likely to kill) first.  "file.py" means every @given test of that file;
+# "file.py::name" one test.  A mutant not listed runs every generated property.
+B = "test_boundaries.py::"
+ARGS = ["test_argv_envp.py"]
+PATHS = ["test_paths.py"]
+AREAS: dict[str, list[str]] = {
+    "arg-max-floor": [B + "test_arg_max_floor"] + ARGS,
+    "arg-max-floor-gone": [B + "test_arg_max_floor"] + ARGS,
+    "stk-lim-3-4": ARGS + [B + "test_arg_max_floor"],
+    "rlimit-quarter": ARGS + [B + "test_arg_max_floor"],
+    "argc-min-1": ARGS + [B + "test_arg_max_floor"],
+    "ptr-limit-le": ARGS + [B + "test_arg_max_floor"],
+    "strlen-limit": [B + "test_arg_strlen_limit"] + ARGS,
+    "used-gt-limit": ARGS + [B + "test_arg_max_floor"],
+    "page-8-plus-used": [B + "test_stack_page_growth"] + ARGS,
+    "first-page-free": [B + "test_stack_under_one_page", B + "test_stack_page_growth"] + ARGS,
+    "empty-argv0": ARGS + ["test_execveat.py"],
+    "open-first": ARGS + PATHS + ["test_execveat.py"],
+    "depth-5": ["test_shebang.py::test_interpreter_chain", "test_shebang.py", "test_binfmt_misc.py"],
+    "fd-name": ["test_execveat.py"],
+    "cloexec-inaccessible": ["test_execveat.py"],
+    "comm-15": PATHS + ["test_execveat.py"] + ARGS,
+    "unknown-flags": ["test_execveat.py"],
+    "path-max": PATHS,
+    "name-max-middle": [B + "test_name_max_components"] + PATHS,
+    "name-max-last": [B + "test_name_max_components"] + PATHS,
+    "maxsymlinks": ["test_paths.py::test_symlink_limit"] + PATHS,
+    "trailing-follow": [B + "test_trailing_slash_nofollow"] + PATHS + ["test_execveat.py"],
+    "trailing-notdir": PATHS + [B + "test_trailing_slash_nofollow"],
+    "dotdot-last": [B + "test_dotdot_cwd_dirfd"] + PATHS,
+    "middle-notdir": PATHS,
+    "nofollow-eloop": ["test_execveat.py"] + PATHS,
+    "etxtbsy": ["test_pinned_exec.py::test_text_busy_generated"],
+    "script-arg": ["test_shebang.py"],
+    "script-argv0": ["test_shebang.py"],
+    "script-blank": ["test_shebang.py"],
+    "phdr-64k": [B + "test_phdr_table_limit", "test_elf.py"],
+    "mmap-min": [B + "test_mmap_min_addr_edge", "test_elf.py"],
+    "phentsize": ["test_elf.py"],
+    "memfd-noexec-seal": ["test_memfd.py"],
+    "memfd-mount": ["test_memfd.py"],
+    "securebits-kept": ["test_creds.py::test_securebits_and_check"],
+}
+CREDS = ("model/creds.py",)
+for _m in MUTANTS:
+    if _m.file in CREDS or _m.name in ("root-needs-x", "noexec", "search-perm"):
+        AREAS.setdefault(_m.name, ["test_creds.py"])
+
+
+def given_tests(rel: str, base: Path = ROOT) -> list[str]:
+    """The @given tests of suites/REL (or REL itself when it names one)."""
+    if "::" in rel:
+        return ["suites/" + rel]
+    lines = (base / "suites" / rel).read_text().splitlines()
+    out = []
+    for i, ln in enumerate(lines):
+        if ln.startswith("def test_"):
+            j = i - 1
+            while j >= 0 and lines[j].startswith("@"):
+                if lines[j].startswith("@given("):
+                    out.append(f"suites/{rel}::{ln[4:ln.index('(')]}")
+                    break
+                j -= 1
+    return out
+
+
+def selection(m: Mutant | None, base: Path = ROOT) -> list[str]:
+    if m is None or m.name not in AREAS:
+        files = sorted(p.name for p in (base / "suites").glob("test_*.py") if p.name != "test_corpus.py")
+        rels = files
+    else:
+        rels = AREAS[m.name]
+    out: list[str] = []
+    for r in rels:
+        for t in given_tests(r, base):
+            if t not in out:
+                out.append(t)
+    return out
 
 
 def copy_tree(dst: Path) -> None:
@@ -168,15 +265,17 @@ def copy_tree(dst: Path) -> None:
     (dst / "build").symlink_to(ROOT / "build")
 
 
-def run_suite(tree: Path, args) -> tuple[int, float, str]:
+def run_suite(tree: Path, args, tests: list[str]) -> tuple[int, float, str]:
     env = dict(os.environ, EXECSPEC_PROFILE=args.profile, EXECSPEC_FAILURES=str(tree / "failures"))
-    cmd = [sys.executable, "-m", "pytest", "suites", "-p", "no:xdist", "-x", "-q", "-p", "no:cacheprovider",
-           "--ignore=suites/test_pinned_exec.py", "--ignore=suites/test_corpus.py",
+    cmd = [sys.executable, "-m", "pytest", *tests, "-p", "no:xdist", "-x", "-q", "-p", "no:cacheprovider",
            f"--hypothesis-seed={args.seed}", "--target", args.target]
     if args.kernel:
         cmd += ["--kernel", args.kernel]
     t = time.monotonic()
-    r = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=args.timeout)
+    try:
+        r = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return -1, time.monotonic() - t, "timeout"
     failed = next((ln for ln in r.stdout.splitlines() if ln.startswith("FAILED")), "")
     return r.returncode, time.monotonic() - t, failed
 
@@ -185,48 +284,77 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--target", default="sandbox")
     ap.add_argument("--kernel", default=None)
-    ap.add_argument("--profile", default="dev", help="Hypothesis profile (dev, ci, thorough)")
+    ap.add_argument("--profile", default="ci", help="Hypothesis profile (ci, dev, thorough)")
     ap.add_argument("--seed", default="0")
     ap.add_argument("--timeout", type=int, default=1800)
-    ap.add_argument("-k", default=None, help="only mutants whose name contains this")
+    ap.add_argument("-j", type=int, default=2, help="mutants run at a time (each in its own copy)")
+    ap.add_argument("-k", default=None, help="only mutants whose name contains this (comma: any of these)")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--all-suites", action="store_true", help="every generated property for every mutant")
     ap.add_argument("--baseline", action="store_true", help="also run the unmutated model first")
     args = ap.parse_args()
-    todo = [m for m in MUTANTS if not args.k or args.k in m.name]
+    todo = [m for m in MUTANTS if not args.k or any(k in m.name for k in args.k.split(","))]
     if args.list:
         for m in todo:
             print(f"{m.name:22} {m.file:24} {m.why}{' (equivalent)' if m.equivalent else ''}")
+            print(f"{'':22} {' '.join(t.split('/', 1)[1] for t in selection(m))}")
         return 0
+    import queue
+    from concurrent.futures import ThreadPoolExecutor
     with tempfile.TemporaryDirectory(prefix="execspec-mutants-") as tmp:
-        tree = Path(tmp) / "tree"
-        copy_tree(tree)
+        trees: queue.Queue[Path] = queue.Queue()
+        for n in range(max(1, args.j)):
+            tree = Path(tmp) / f"tree{n}"
+            copy_tree(tree)
+            trees.put(tree)
         if args.baseline:
-            rc, secs, failed = run_suite(tree, args)
+            tree = trees.get()
+            rc, secs, failed = run_suite(tree, args, selection(None, tree))
+            trees.put(tree)
             print(f"baseline: rc={rc} in {secs:.0f} s {failed}", flush=True)
             if rc != 0:
                 print("the unmutated model fails: fix that first", file=sys.stderr)
                 return 2
-        killed = survived = 0
         for m in todo:
+            n = (ROOT / m.file).read_text().count(m.old)
+            if n != 1:
+                print(f"{m.name}: the text to mutate occurs {n} times in {m.file}; fix the list", file=sys.stderr)
+                return 2
+
+        def one(m: Mutant) -> tuple[Mutant, int, float, str]:
+            tree = trees.get()
             f = tree / m.file
             orig = f.read_text()
-            if orig.count(m.old) != 1:
-                print(f"{m.name}: the text to mutate occurs {orig.count(m.old)} times in {m.file}; fix the list",
-                      file=sys.stderr)
-                return 2
             f.write_text(orig.replace(m.old, m.new))
             try:
-                rc, secs, failed = run_suite(tree, args)
+                tests = selection(None if args.all_suites else m, tree)
+                return (m, *run_suite(tree, args, tests))
             finally:
                 f.write_text(orig)
-            verdict = "killed" if rc == 1 else "SURVIVED" if rc == 0 else f"error rc={rc}"
-            if not m.equivalent:
-                killed += rc == 1
-                survived += rc == 0
-            print(f"{m.name:22} {verdict:9} {secs:5.0f} s  {failed[:110]}", flush=True)
+                trees.put(tree)
+
+        killed = survived = 0
+        survivors = []
+        with ThreadPoolExecutor(max(1, args.j)) as pool:
+            for m, rc, secs, failed in pool.map(one, todo):
+                # a kill is a disagreement with the target, not a Hypothesis
+                # error (health check, Unsatisfiable) nor a crash
+                if rc == 1 and "AssertionError" not in failed:
+                    rc = -2
+                verdict = "killed" if rc == 1 else "SURVIVED" if rc == 0 else f"error rc={rc}"
+                if m.equivalent:
+                    verdict += " (equivalent)"
+                else:
+                    killed += rc == 1
+                    survived += rc == 0
+                    if rc == 0:
+                        survivors.append(m.name)
+                print(f"{m.name:22} {verdict:9} {secs:5.0f} s  {failed[:110]}", flush=True)
         total = killed + survived
         print(f"kill rate: {killed}/{total} = {100 * killed / max(total, 1):.1f} % of non-equivalent mutants "
-              f"(target {args.target}, profile {args.profile}, seed {args.seed})")
+              f"(target {args.target}, profile {args.profile}, seed {args.seed}"
+              f"{', all suites' if args.all_suites else ', area properties'})"
+              f"{'; survivors: ' + ' '.join(survivors) if survivors else ''}")
     return 0
 
 

@@ -21,6 +21,15 @@ FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo")
 # the same bits to execveat.  AT_FDCWD is a dirfd value, accepted as its bits
 # (-100).  The auxiliary-vector types of auxvec.h (AT_BASE, AT_FLAGS, ...)
 # share the prefix but are not flags: refused, saying so.
+# The securebits of AT_EXECVE_CHECK (include/uapi/linux/securebits.h, 6.14):
+# advice to interpreters, which exec itself never reads.
+SECUREBITS = {"EXEC_RESTRICT_FILE": 1 << 8, "EXEC_RESTRICT_FILE_LOCKED": 1 << 9,
+              "EXEC_DENY_INTERACTIVE": 1 << 10, "EXEC_DENY_INTERACTIVE_LOCKED": 1 << 11}
+
+# memfd_create() flags of exec.memfd (include/uapi/linux/memfd.h); MFD_CLOEXEC
+# is exec.dirfd_cloexec.  MFD_EXEC / MFD_NOEXEC_SEAL came in 6.3 (105ff5339f49).
+MEMFD_FLAGS = {"MFD_ALLOW_SEALING": 0x2, "MFD_NOEXEC_SEAL": 0x8, "MFD_EXEC": 0x10}
+
 EXEC_FLAGS = {
     "AT_SYMLINK_NOFOLLOW": 0x100, "AT_EMPTY_PATH": 0x1000, "AT_EXECVE_CHECK": 0x10000,
     "AT_FDCWD": -100, "AT_REMOVEDIR": 0x200, "AT_EACCESS": 0x200, "AT_HANDLE_FID": 0x200,
@@ -104,9 +113,29 @@ class Exec:
     gid: int | None = None
     groups: tuple[int, ...] | None = None
     no_new_privs: bool = False
+    # securebits the caller sets with prctl(PR_SET_SECUREBITS) just before the
+    # call (names of SECUREBITS; 6.14+, settable without CAP_SETPCAP)
+    securebits: tuple[str, ...] = ()
+    # the dirfd is a memfd (memfd_create("execspec", these flags)) holding a
+    # copy of the file at `dirfd`, not that file; None: an ordinary open
+    memfd: tuple[str, ...] | None = None
     # done by the case's root after the dirfd is opened, before the call:
     # ("unlink", path, b""), ("rename", from, to), ("rmdir", path, b"")
     after_open: tuple[tuple[str, bytes, bytes], ...] = ()
+
+    @property
+    def memfd_bits(self) -> int:
+        m = 0
+        for f in self.memfd or ():
+            m |= MEMFD_FLAGS[f]
+        return m
+
+    @property
+    def securebits_mask(self) -> int:
+        m = 0
+        for b in self.securebits:
+            m |= SECUREBITS[b]
+        return m
 
     @property
     def has_identity(self) -> bool:
@@ -298,7 +327,8 @@ def _id(v: Any, where: str) -> int:
 def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
-             "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open")
+             "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open",
+             "securebits", "memfd")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
@@ -351,7 +381,7 @@ def _exec(d: Any, where: str) -> Exec:
                                 "or a number such as \"0x8000\")")
         flags = tuple(fl)
     else:
-        for k in ("dirfd", "flags", "dirfd_cloexec", "dirfd_opath"):
+        for k in ("dirfd", "flags", "dirfd_cloexec", "dirfd_opath", "memfd"):
             if k in d:
                 raise CaseError(f"{where}.{k}", "only meaningful with \"syscall\": \"execveat\"")
     for k in ("dirfd_cloexec", "dirfd_opath"):
@@ -383,6 +413,20 @@ def _exec(d: Any, where: str) -> Exec:
     nnp = d.get("no_new_privs", False)
     if not isinstance(nnp, bool):
         raise CaseError(f"{where}.no_new_privs", f"expected true or false, got {nnp!r}")
+    memfd = d.get("memfd")
+    if memfd is not None:
+        if not isinstance(memfd, list) or any(f not in MEMFD_FLAGS for f in memfd) or len(set(memfd)) != len(memfd):
+            raise CaseError(f"{where}.memfd", f"expected a list of distinct names from {', '.join(MEMFD_FLAGS)}")
+        if "MFD_EXEC" in memfd and "MFD_NOEXEC_SEAL" in memfd:
+            raise CaseError(f"{where}.memfd", "MFD_EXEC and MFD_NOEXEC_SEAL together: memfd_create refuses (EINVAL)")
+        if not isinstance(dirfd, bytes) or d.get("dirfd_opath"):
+            raise CaseError(f"{where}.memfd", "needs a dirfd path (the file copied into the memfd), not dirfd_opath")
+        if d.get("after_open"):
+            raise CaseError(f"{where}.memfd", "not with after_open (the memfd has no name to change)")
+        memfd = tuple(sorted(memfd, key=MEMFD_FLAGS.__getitem__))
+    sb = d.get("securebits", [])
+    if not isinstance(sb, list) or any(b not in SECUREBITS for b in sb) or len(set(sb)) != len(sb):
+        raise CaseError(f"{where}.securebits", f"expected a list of distinct names from {', '.join(SECUREBITS)}")
     ops = []
     raw_ops = d.get("after_open", [])
     if not isinstance(raw_ops, list) or len(raw_ops) > 8:
@@ -407,7 +451,8 @@ def _exec(d: Any, where: str) -> Exec:
                 envp=_vector(d["envp"], f"{where}.envp"), cwd=cwd, syscall=syscall,
                 dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
                 dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl, via=via, search_path=search_path,
-                uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops))
+                uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops),
+                securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)), memfd=memfd)
 
 
 def _is_int(s: str) -> bool:
@@ -530,15 +575,15 @@ def _mounts(v: Any, kinds: dict[bytes, str], where: str) -> tuple[Mount, ...]:
 def uses_creds(c: Case) -> bool:
     """Whether the case's `exec` outcomes carry the credential fields
     (CRED_FIELDS): it uses an identity, no_new_privs, file ownership,
-    a set-id mode bit or a mount."""
+    a set-id mode bit, a mount or securebits."""
     e = c.exec
-    return bool(e.has_identity or e.no_new_privs or c.mounts
+    return bool(e.has_identity or e.no_new_privs or e.securebits or c.mounts
                 or any(f.uid or f.gid or f.mode & 0o6000 for f in c.files))
 
 
 # What the program runs with (getresuid/getresgid, capget's effective set,
-# AT_SECURE): reported only for a case that uses_creds().
-CRED_FIELDS = ("uid", "euid", "suid", "gid", "egid", "sgid", "cap_eff", "at_secure")
+# AT_SECURE, PR_GET_SECUREBITS): reported only for a case that uses_creds().
+CRED_FIELDS = ("uid", "euid", "suid", "gid", "egid", "sgid", "cap_eff", "at_secure", "securebits")
 
 
 def _misc_op(v: Any, where: str) -> bytes | MiscWrite | MiscUnlink:
@@ -596,6 +641,8 @@ def case_to_json(c: Case) -> dict[str, Any]:
             ex["dirfd_cloexec"] = True
         if e.dirfd_opath:
             ex["dirfd_opath"] = True
+        if e.memfd is not None:
+            ex["memfd"] = list(e.memfd)
     if e.syscall == "search":
         ex["syscall"] = "search"
         ex["via"] = e.via
@@ -611,6 +658,8 @@ def case_to_json(c: Case) -> dict[str, Any]:
         ex["groups"] = list(e.groups)
     if e.no_new_privs:
         ex["no_new_privs"] = True
+    if e.securebits:
+        ex["securebits"] = list(e.securebits)
     if e.after_open:
         ex["after_open"] = [{k: [encode_bytes(a), encode_bytes(b)]} if k == "rename" else {k: encode_bytes(a)}
                             for k, a, b in e.after_open]

@@ -8,6 +8,11 @@ for rules whose ordinary generators reach the edge too rarely to pin them
   bytes in whole pages, at 8-64 KiB stack limits: only the E2BIG side of
   the edge (just below it the strings fit but the new program's pointers
   then do not, a SIGSEGV after the point of no return the model leaves out).
+- tiny_stack_cases: a stack limit under one page (0, 1, 2048, 4095) with
+  small strings: the first page needs no growth, so the exec goes on (a
+  SIGSEGV of the new program is the model's alternative).
+- strlen_cases: one argument or environment string of MAX_ARG_STRLEN - 1,
+  MAX_ARG_STRLEN or MAX_ARG_STRLEN + 1 bytes with its NUL (131072 fits).
 - trailing_nofollow_cases: a trailing slash makes the last component be
   followed even under AT_SYMLINK_NOFOLLOW.
 - name_max_cases: NAME_MAX on a missing component, middle or last.
@@ -69,6 +74,22 @@ def stack_page_cases(draw) -> Case:
     path = b"/bin/probe"
     rest = used - (len(path) + 1) - 2  # argv[0] = "x"
     return Case(files=FILES, exec=Exec(path=path, argv=(b"x", b"F" * (rest - 1)), envp=(), rlimit_stack=rlimit))
+
+
+@st.composite
+def tiny_stack_cases(draw) -> Case:
+    rlimit = draw(st.sampled_from([0, 1, 2048, 4095]))
+    n = draw(st.sampled_from([0, 1, 100, 3000]))
+    return Case(files=FILES, exec=Exec(path=b"/bin/probe", argv=(b"x", b"F" * n), envp=(), rlimit_stack=rlimit))
+
+
+@st.composite
+def strlen_cases(draw) -> Case:
+    n = 32 * 4096 + draw(st.sampled_from([-2, -1, 0]))  # bytes before the NUL
+    s = b"S" * n
+    if draw(st.booleans()):
+        return Case(files=FILES, exec=Exec(path=b"/bin/probe", argv=(b"x", s), envp=()))
+    return Case(files=FILES, exec=Exec(path=b"/bin/probe", argv=(b"x",), envp=(b"E=" + s[2:],)))
 
 
 @st.composite

@@ -62,3 +62,28 @@ def cred_cases(draw) -> Case:
             flags=("AT_EMPTY_PATH",) if not path else (), no_new_privs=nnp, **kw))
     return Case(files=tuple(files), mounts=tuple(mounts),
                 exec=Exec(path=path, argv=(b"x",), envp=(), cwd=cwd, no_new_privs=nnp, **kw))
+
+
+SECBITS = ("EXEC_RESTRICT_FILE", "EXEC_RESTRICT_FILE_LOCKED", "EXEC_DENY_INTERACTIVE", "EXEC_DENY_INTERACTIVE_LOCKED")
+
+
+@st.composite
+def securebits_cases(draw) -> Case:
+    """kselftest check-exec: the EXEC_* securebits set by the caller (root or
+    not, with or without no_new_privs), then execve or execveat with or
+    without AT_EXECVE_CHECK of a program, a script, a file without x bits,
+    a directory or a file on a noexec mount.  Exec never reads the bits:
+    the check answers as the exec would, and the program runs with the bits
+    still set."""
+    base = draw(cred_cases())
+    bits = tuple(draw(st.lists(st.sampled_from(SECBITS), unique=True, min_size=1, max_size=4)))
+    e = base.exec
+    kw = dict(path=e.path, argv=e.argv, envp=e.envp, cwd=e.cwd, uid=e.uid, gid=e.gid, groups=e.groups,
+              no_new_privs=e.no_new_privs, securebits=bits)
+    check = draw(st.booleans())
+    if e.syscall == "execveat" or check:
+        dirfd = e.dirfd if e.syscall == "execveat" else None
+        flags = tuple(f for f in (e.flags if e.syscall == "execveat" else ())) + (("AT_EXECVE_CHECK",) if check else ())
+        return Case(files=base.files, mounts=base.mounts,
+                    exec=Exec(syscall="execveat", dirfd=dirfd, flags=tuple(dict.fromkeys(flags)), **kw))
+    return Case(files=base.files, mounts=base.mounts, exec=Exec(**kw))

@@ -72,12 +72,16 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
             _rec(out, b"D")
         if e.dirfd_opath:
             _rec(out, b"O")
+        if e.memfd is not None:  # u32 memfd_create flags: fd 3 is a memfd holding a copy of `d`
+            _rec(out, b"G", struct.pack("<I", e.memfd_bits))
         _rec(out, b"F", struct.pack("<I", e.flag_bits & 0xFFFFFFFF))
     if e.has_identity:
         groups = e.groups or ()
         _rec(out, b"I", struct.pack(f"<II{len(groups)}I", e.uid or 0, e.gid or 0, *groups))
     if e.no_new_privs:
         _rec(out, b"P")
+    if e.securebits:  # u32: prctl(PR_SET_SECUREBITS) just before the call
+        _rec(out, b"Y", struct.pack("<I", e.securebits_mask))
     for k, a, b in e.after_open:  # u8 op, u32 len(a), a, b
         _rec(out, b"Q", {"unlink": b"u", "rename": b"r", "rmdir": b"d"}[k] + struct.pack("<I", len(a)) + a + b)
     _rec(out, b"r", struct.pack("<Q", 0xFFFFFFFFFFFFFFFF if e.rlimit_stack < 0 else e.rlimit_stack))
@@ -151,6 +155,8 @@ def parse_report(data: bytes, creds: bool = False) -> dict | None:
             o["cap_eff"] = struct.unpack("<Q", p)[0]
         elif t == b"S" and len(p) == 8 and creds:  # AT_SECURE
             o["at_secure"] = struct.unpack("<Q", p)[0]
+        elif t == b"Y" and len(p) == 8 and creds:  # prctl(PR_GET_SECUREBITS)
+            o["securebits"] = struct.unpack("<Q", p)[0]
     if variant:  # only probe variants report it, so older outcomes keep their shape
         o["at_base"] = at_base != 0
     return o
@@ -165,7 +171,7 @@ def _setup_field(idx: int, step: str) -> str:
     if idx == -4:
         return "exec.dirfd"
     if idx == -6:
-        return "exec.uid/gid/groups/no_new_privs"
+        return "exec.uid/gid/groups/no_new_privs/securebits"
     if idx == -7:
         return "mounts"
     if idx == -9:

@@ -62,6 +62,7 @@ class Cred:
     gid: int = 0
     groups: tuple[int, ...] = ()
     nnp: bool = False
+    securebits: int = 0  # prctl(PR_SET_SECUREBITS): only the EXEC_* bits here
 
     @property
     def permitted(self) -> int:
@@ -76,7 +77,8 @@ ROOT = Cred()
 
 def caller(exec_: Exec) -> Cred:
     """The identity of the exec call (contract.case.Exec)."""
-    return Cred(uid=exec_.uid or 0, gid=exec_.gid or 0, groups=tuple(exec_.groups or ()), nnp=exec_.no_new_privs)
+    return Cred(uid=exec_.uid or 0, gid=exec_.gid or 0, groups=tuple(exec_.groups or ()), nnp=exec_.no_new_privs,
+                securebits=exec_.securebits_mask)
 
 
 def permission(node: Node, cred: Cred) -> bool:
@@ -119,4 +121,8 @@ def exec_creds(node: Node, cred: Cred) -> dict[str, Any]:
     cap_eff = permitted if effective else 0
     secure = is_setid or (cred.uid != 0 and (effective or bool(permitted)))
     return {"uid": cred.uid, "euid": euid, "suid": euid, "gid": cred.gid, "egid": egid, "sgid": egid,
-            "cap_eff": cap_eff, "at_secure": int(secure)}
+            "cap_eff": cap_eff, "at_secure": int(secure),
+            # securebits survive exec; cap_bprm_creds_from_file() clears only
+            # SECURE_KEEP_CAPS.  SECBIT_EXEC_RESTRICT_FILE / _DENY_INTERACTIVE
+            # are advice to interpreters (AT_EXECVE_CHECK): exec never reads them.
+            "securebits": cred.securebits}

@@ -119,11 +119,29 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
         raise InvalidCase("exec.dirfd is an empty path")
     cred, fs.cred = fs.cred, None  # opened by the case's root, before the identity changes
     try:  # opened O_RDONLY by the target before the exec
-        return fs.lookup(cwd, e.dirfd, follow=True)
+        node = fs.lookup(cwd, e.dirfd, follow=True)
     except Errno as err:
         raise InvalidCase(f"exec.dirfd {e.dirfd!r} cannot be opened ({err.name})") from None
     finally:
         fs.cred = cred
+    if e.memfd is not None:
+        node = fs.fdnode = memfd_node(node, e.memfd)
+    return node
+
+
+def memfd_node(src: Node, flags: tuple[str, ...]) -> Node:
+    """memfd_create("execspec", flags) filled with a copy of `src` (mm/memfd.c):
+    a shmem inode made 0777 and owned by its creator (the case's root), on
+    the internal shm mount (never noexec or nosuid), unlinked from birth;
+    MFD_NOEXEC_SEAL clears the x bits and seals them (F_SEAL_EXEC), so exec
+    is EACCES even for root (no x bit at all).  Without MFD_EXEC or
+    MFD_NOEXEC_SEAL, vm.memfd_noexec decides: 0 (the default, which the
+    targets keep) is MFD_EXEC."""
+    if src.kind != "reg":
+        raise InvalidCase("exec.memfd: the dirfd path must be a regular file to copy")
+    n = Node("reg", 0o666 if "MFD_NOEXEC_SEAL" in flags else 0o777, None, b"memfd:execspec",
+             data=src.data, tag=src.tag, path=b"/memfd:execspec (deleted)")
+    return n
 
 
 def check_execat_flags(case: Case, profile: Profile) -> int:
@@ -238,7 +256,13 @@ def _predict(case: Case, profile: Profile, made: list[FS]) -> dict[str, Any]:
             fs.fdnode = _fd_node(fs, cwd, case)
         for kind, a, b in e.after_open:
             fs.after_open(kind, a, b)
-    if e.has_identity or e.no_new_privs:
+    if e.memfd and {"MFD_EXEC", "MFD_NOEXEC_SEAL"} & set(e.memfd) and not profile.has("105ff5339f49"):
+        return {"outcome": "skip", "reason": "exec.memfd: no MFD_EXEC / MFD_NOEXEC_SEAL before 6.3"}
+    if e.securebits and not profile.has("a5874fde3c08"):
+        # the EXEC_* securebits came with AT_EXECVE_CHECK (same series, 6.14);
+        # before, PR_SET_SECUREBITS refuses them (EPERM)
+        return {"outcome": "skip", "reason": "exec.securebits: no EXEC_* securebits before 6.14"}
+    if e.has_identity or e.no_new_privs or e.securebits:
         fs.cred = creds.caller(e)
     is_at = e.syscall == "execveat"
     bits = e.flag_bits if is_at else 0

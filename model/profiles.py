@@ -32,6 +32,7 @@ FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("2347961b11d4", (5, 12), "binfmt_misc: pass binfmt_misc flags to the interpreter"),
     Feature("dcd46d897adb", (5, 18), "exec: Force single empty string when argv is empty"),
     Feature("8904d9cd90ee", (5, 18), "ELF: fix overflow in total mapping size calculation"),
+    Feature("105ff5339f49", (6, 3), "mm/memfd: add MFD_NOEXEC_SEAL and MFD_EXEC"),
     Feature("21ca59b365c0", (6, 7), "binfmt_misc: enable sandboxed mounts"),
     Feature("585a018627b4", (6, 7), "binfmt_elf: Support segments with 0 filesz and misaligned starts"),
     Feature("8b04d32678e3", (6, 7), "binfmt_elf: Use elf_load() for interpreter"),

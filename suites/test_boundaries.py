@@ -17,6 +17,8 @@ from generators.boundaries import (
     name_max_cases,
     phdr_limit_cases,
     stack_page_cases,
+    strlen_cases,
+    tiny_stack_cases,
     trailing_nofollow_cases,
 )
 
@@ -34,6 +36,18 @@ def test_arg_max_floor(conform, case):
 @settings(max_examples=budget(0.3))
 @given(stack_page_cases())
 def test_stack_page_growth(conform, case):
+    conform(case)
+
+
+@settings(max_examples=budget(0.1, 24))
+@given(tiny_stack_cases())
+def test_stack_under_one_page(conform, case):
+    conform(case)
+
+
+@settings(max_examples=budget(0.1, 12))
+@given(strlen_cases())
+def test_arg_strlen_limit(conform, case):
     conform(case)
 
 

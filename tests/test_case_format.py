@@ -139,11 +139,14 @@ def test_cred_and_mount_fields_round_trip_and_name_the_field():
     d = {"files": [{"path": "/m/p", "type": "probe", "tag": "P", "mode": "4755", "uid": 1000, "gid": 5}],
          "mounts": [{"path": "/", "flags": ["nosuid"]}, {"path": "/m", "flags": ["noexec", "ro"]}],
          "exec": {"path": "/m/p", "argv": ["p"], "envp": [], "uid": 1000, "gid": 2000, "groups": [5],
-                  "no_new_privs": True}}
+                  "no_new_privs": True, "securebits": ["EXEC_RESTRICT_FILE", "EXEC_DENY_INTERACTIVE_LOCKED"]}}
     c = case_from_json(d)
+    assert c.exec.securebits_mask == 0x900
     assert case_from_json(case_to_json(c)) == c and case_to_json(c)["mounts"] == d["mounts"]
     bad = [({"uid": 65536}, "case.exec.uid"), ({"groups": [1, "x"]}, "case.exec.groups[1]"),
-           ({"no_new_privs": 1}, "case.exec.no_new_privs")]
+           ({"no_new_privs": 1}, "case.exec.no_new_privs"),
+           ({"securebits": ["KEEP_CAPS"]}, "case.exec.securebits"),
+           ({"securebits": ["EXEC_RESTRICT_FILE"] * 2}, "case.exec.securebits")]
     for extra, field in bad:
         with pytest.raises(CaseError) as e:
             case_from_json({**d, "exec": {**d["exec"], **extra}})
@@ -160,3 +163,20 @@ def test_cred_and_mount_fields_round_trip_and_name_the_field():
     with pytest.raises(CaseError) as e:
         case_from_json({**d, "files": [{**d["files"][0], "open_for_write": True}]})
     assert e.value.field == "case.files[0].open_for_write"
+
+
+def test_memfd_field_round_trips_and_names_the_field():
+    d = {"files": [{"path": "/p", "type": "probe", "tag": "P", "mode": "0755"}],
+         "exec": {"path": "", "argv": ["p"], "envp": [], "syscall": "execveat", "dirfd": "/p",
+                  "flags": ["AT_EMPTY_PATH"], "memfd": ["MFD_NOEXEC_SEAL", "MFD_ALLOW_SEALING"]}}
+    c = case_from_json(d)
+    assert c.exec.memfd == ("MFD_ALLOW_SEALING", "MFD_NOEXEC_SEAL") and c.exec.memfd_bits == 0xA
+    assert case_from_json(case_to_json(c)) == c
+    for extra in ({"memfd": ["MFD_EXEC", "MFD_NOEXEC_SEAL"]}, {"memfd": ["MFD_HUGETLB"]}, {"memfd": "MFD_EXEC"},
+                  {"memfd": [], "dirfd": "AT_FDCWD"}, {"memfd": [], "dirfd_opath": True}):
+        with pytest.raises(CaseError) as e:
+            case_from_json({**d, "exec": {**d["exec"], **extra}})
+        assert e.value.field == "case.exec.memfd", extra
+    with pytest.raises(CaseError) as e:
+        case_from_json({**d, "exec": {"path": "/p", "argv": ["p"], "envp": [], "memfd": []}})
+    assert e.value.field == "case.exec.memfd"

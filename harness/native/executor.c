@@ -78,6 +78,7 @@ struct ccase {
 	const unsigned char *wopen[MAX_WOPEN]; uint32_t wlen[MAX_WOPEN]; int nwopen;
 	char *cwd, *path, *dirfd_path;
 	char **argv, **envp; int argc, envc, argv_null, envp_null;
+	int have_memfd; uint32_t memfd_flags; /* fd 3: a memfd holding a copy of dirfd_path */
 	int syscall_nr, dirfd_cloexec, dirfd_opath, have_dirfd_num, dirfd_num, path_null;
 	unsigned flags;
 	int have_rlimit; uint64_t rlimit_stack;
@@ -85,7 +86,7 @@ struct ccase {
 	/* mounts in the case root (path "/" is the root mount itself) */
 	struct { unsigned bits; char *path; } mnts[MAX_MOUNTS]; int nmnts;
 	/* the identity that makes the exec call, and no_new_privs */
-	int have_ident, nnp; uint32_t uid, gid, ngroups; uint32_t groups[MAX_GROUPS];
+	int have_ident, nnp, have_secbits; uint32_t secbits; uint32_t uid, gid, ngroups; uint32_t groups[MAX_GROUPS];
 	/* unlink/rename/rmdir after the dirfd is opened: op, path, second path */
 	struct { char op; char *a, *b; } after[8]; int nafter;
 };
@@ -376,6 +377,9 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 		case 'd': if (c->dirfd_path || l >= MAX_PATH) goto bad; c->dirfd_path = dupz(p, l); break;
 		case 'D': NEED(0); c->dirfd_cloexec = 1; break;
 		case 'O': NEED(0); c->dirfd_opath = 1; break;
+		case 'G': NEED(4); c->have_memfd = 1; memcpy(&c->memfd_flags, p, 4);
+			if (c->memfd_flags & ~0x1Au) goto bad;
+			break;
 		case 'N': {
 			NEED(4);
 			c->have_dirfd_num = 1; c->dirfd_num = (int32_t)get32(p);
@@ -406,6 +410,9 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			for (uint32_t i = 0; i < c->ngroups; i++) if (c->groups[i] >= ID_COUNT) goto bad;
 			break;
 		case 'P': NEED(0); c->nnp = 1; break;
+		case 'Y': NEED(4); c->have_secbits = 1; memcpy(&c->secbits, p, 4);
+			if (c->secbits & ~0xF00u) goto bad;
+			break;
 		case 'Q': {
 			if (l < 5 || c->nafter == 8) goto bad;
 			uint32_t al = get32(p + 1);
@@ -737,7 +744,34 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 	if (!plain && setrlimit(RLIMIT_NPROC, &np)) fail(sfd, 's', -1, errno, "RLIMIT_NPROC");
 
 	int dirfd = AT_FDCWD;
-	if (c->dirfd_path) {
+	if (c->dirfd_path && c->have_memfd) {
+		/* memfd_create(2) (MFD_ALLOW_SEALING 2, MFD_NOEXEC_SEAL 8, MFD_EXEC 16),
+		 * filled with a copy of the file; before 6.3 the last two are EINVAL */
+		int src = open(c->dirfd_path, O_RDONLY | O_CLOEXEC);
+		if (src < 0) fail(sfd, 's', -4, errno, "open the memfd's source");
+		int fd = (int)syscall(SYS_memfd_create, "execspec", (unsigned long)(c->memfd_flags | 1 /* MFD_CLOEXEC */));
+		if (fd < 0) {
+			if (errno == EINVAL && (c->memfd_flags & 0x18))
+				fail(sfd, 'k', 0, errno, "exec.memfd: no MFD_EXEC / MFD_NOEXEC_SEAL before 6.3");
+			fail(sfd, 's', -4, errno, "memfd_create");
+		}
+		char buf[65536];
+		for (;;) {
+			ssize_t n = read(src, buf, sizeof buf);
+			if (n < 0) fail(sfd, 's', -4, errno, "read the memfd's source");
+			if (n == 0) break;
+			for (ssize_t o = 0; o < n;) {
+				ssize_t w = write(fd, buf + o, n - o);
+				if (w <= 0) fail(sfd, 's', -4, errno, "fill the memfd");
+				o += w;
+			}
+		}
+		close(src);
+		if (fd != 3 && dup3(fd, 3, c->dirfd_cloexec ? O_CLOEXEC : 0) < 0) fail(sfd, 's', -4, errno, "dup memfd");
+		if (fd == 3 && !c->dirfd_cloexec && fcntl(3, F_SETFD, 0)) fail(sfd, 's', -4, errno, "memfd flags");
+		if (fd != 3) close(fd);
+		dirfd = 3;
+	} else if (c->dirfd_path) {
 		int fl = (c->dirfd_opath ? O_PATH : O_RDONLY | O_NONBLOCK) | O_CLOEXEC;
 		int fd = open(c->dirfd_path, fl);
 		if (fd < 0) fail(sfd, 's', -4, errno, "open dirfd");
@@ -795,6 +829,14 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 		}
 	}
 	if (c->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) fail(sfd, 's', -6, errno, "no_new_privs");
+	/* SECBIT_EXEC_RESTRICT_FILE / _DENY_INTERACTIVE (and _LOCKED): 6.14
+	 * made them settable without CAP_SETPCAP; an older kernel refuses
+	 * every bit it does not know (EPERM): the case is a skip there. */
+	if (c->have_secbits && prctl(PR_SET_SECUREBITS, (unsigned long)c->secbits, 0, 0, 0)) {
+		if (errno == EPERM || errno == EINVAL)
+			fail(sfd, 'k', 0, errno, "exec.securebits: this kernel has no EXEC_* securebits (6.14+)");
+		fail(sfd, 's', -6, errno, "securebits");
+	}
 
 	char **argv = c->argv_null ? NULL : c->argv;
 	char **envp = c->envp_null ? NULL : c->envp;

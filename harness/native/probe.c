@@ -12,7 +12,7 @@
  *        built with -DPROBE_VARIANT, e.g. the static-pie one), 'L' the
  *        target of /proc/self/exe (only when the target gave the program a
  *        procfs directory at fd PROC_FD), 'U' getresuid + getresgid (6 x u32),
- *        'K' the effective capability set (capget, u64), 'S' AT_SECURE (u64),
+ *        'K' the effective capability set (capget, u64), 'S' AT_SECURE (u64), 'Y' prctl(PR_GET_SECUREBITS) (u64),
  *        'H' AT_PHDR, 'Y' AT_ENTRY (u64 each), 'Z' end.
  */
 typedef unsigned long u64;
@@ -27,6 +27,7 @@ typedef unsigned int u32;
 #define AT_ENTRY 9
 #define AT_SECURE 23
 #define PR_GET_NAME 16
+#define PR_GET_SECUREBITS 27
 /* The target's executor leaves an O_PATH directory fd of a procfs at
  * PROC_FD (caselimits.h; not close-on-exec): the exe link is read through
  * it, so the case root needs no /proc of its own.  No such fd: no 'L'. */
@@ -153,6 +154,9 @@ __attribute__((used)) void probe_main(long *sp)
 	u32 hdr[2] = { 0x20080522, 0 }, data[6] = { 0, 0, 0, 0, 0, 0 };
 	if (sys3(125 /* capget */, (long)hdr, (long)data, 0) == 0)
 		record_u64('K', (u64)data[0] | (u64)data[3] << 32);
+	long sb = sys3(157 /* prctl */, PR_GET_SECUREBITS, 0, 0);
+	if (sb >= 0)
+		record_u64('Y', (u64)sb);
 	record('Z', "", 0);
 	flush();
 	sys3(231 /* exit_group */, 0, 0, 0);
