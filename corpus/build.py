@@ -50,13 +50,19 @@ def generated_cases(n: int) -> list[tuple[str, Case]]:
     strategies = {n: reg[n] for n in names}
     out: list[tuple[str, Case]] = []
     for label, strat in strategies.items():
-        @settings(max_examples=n, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck))
-        @given(strat)
-        def collect(case: Case, label: str = label) -> None:  # bound now: ruff B023
-            out.append((label, case))
-        collect()
+        _collector(label, strat, n, out)()
     return out
+
+
+def _collector(label: str, strat, n: int, out: list[tuple[str, Case]]):
+    """A derandomized @given run appending (label, case): a function of its
+    own so each one binds its label (@given refuses default arguments)."""
+    @settings(max_examples=n, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(strat)
+    def collect(case: Case) -> None:
+        out.append((label, case))
+    return collect
 
 
 def _predict(case: Case, prof: Profile) -> str:
