@@ -17,6 +17,7 @@ import pytest
 import model
 from contract.case import case_from_json, diff_outcomes
 from harness.targets import TargetUnavailable
+from tests import hostile as hostile_program
 from tests.test_isolation import BM, registering_case
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,8 +97,7 @@ def test_hostile_case_cannot_reach_the_container_or_the_next_case(docker_target,
     change the container's root (seen by every later case): the case root is
     a fresh tmpfs behind pivot_root, and nothing else is reachable."""
     from contract.case import Case, Exec, File
-    prog = tmp_path / "hostile"
-    subprocess.run(["cc", "-static", "-O1", "-o", str(prog), str(ROOT / "tests" / "hostile" / "hostile.c")], check=True)
+    prog = hostile_program.build(tmp_path / "hostile")
     case = Case(files=(File(path=b"/h", type="file", mode=0o755, data=prog.read_bytes()),),
                 exec=Exec(path=b"/h", argv=(b"h", b"escape", b"/tmp"), envp=()))  # /tmp: only in the container
     assert docker_target.run(case) == {"outcome": "exit", "status": 0}

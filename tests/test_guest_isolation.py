@@ -15,18 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.hostile import procs_with_env
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _procs_with_env(marker: bytes) -> list[str]:
-    out = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-                out.append(pid)
-        except OSError:
-            pass
-    return out
 
 
 def test_sigkill_leaves_no_guest(tmp_path):
@@ -50,11 +41,11 @@ def test_sigkill_leaves_no_guest(tmp_path):
     line = p.stdout.readline()  # a guest booted and answered
     assert line.startswith(b"{"), p.stderr.read().decode(errors="replace")[-2000:] if p.stderr else ""
     assert any(d.name.startswith("execspec-qemu-") for d in tmp.iterdir())
-    assert len(_procs_with_env(marker)) >= 2  # the harness and its guest (and the watchdog)
+    assert len(procs_with_env(marker)) >= 2  # the harness and its guest (and the watchdog)
     p.send_signal(signal.SIGKILL)
     p.wait()
     deadline = time.time() + 15
-    while time.time() < deadline and (_procs_with_env(marker) or any(tmp.iterdir())):
+    while time.time() < deadline and (procs_with_env(marker) or any(tmp.iterdir())):
         time.sleep(0.1)
-    assert _procs_with_env(marker) == []
+    assert procs_with_env(marker) == []
     assert list(tmp.iterdir()) == []

@@ -19,6 +19,7 @@ import pytest
 from contract.case import Case, CaseError, Exec, File, case_from_json
 from harness import build
 from harness.executor import Executor, userns_available
+from tests import hostile as hostile_program
 
 HERE = Path(__file__).resolve().parent
 ID_BASE = build.limit("ID_BASE")
@@ -36,9 +37,7 @@ def executor():
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory) -> bytes:
-    out = tmp_path_factory.mktemp("hostile") / "hostile"
-    subprocess.run(["cc", "-static", "-O1", "-o", str(out), str(HERE / "hostile" / "hostile.c")], check=True)
-    return out.read_bytes()
+    return hostile_program.build(tmp_path_factory.mktemp("hostile") / "hostile").read_bytes()
 
 
 def snapshot(d: Path) -> list[tuple]:
@@ -97,25 +96,14 @@ def test_crafted_program_cannot_escape(executor, hostile, canary):
         assert not (canary / name).exists()
 
 
-def _procs_with(marker: str) -> list[int]:
-    out = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                out.append(int(pid))
-        except OSError:
-            pass
-    return out
-
-
 def test_program_does_not_outlive_its_case(executor, hostile):
     marker = f"execspec-fork-{os.getpid()}-{time.monotonic_ns()}"
     out = run_hostile(executor, hostile, "fork", marker)
     assert out["outcome"] == "exit", out
     deadline = time.time() + 5
-    while _procs_with(marker) and time.time() < deadline:
+    while hostile_program.procs_with(marker) and time.time() < deadline:
         time.sleep(0.05)
-    assert _procs_with(marker) == []
+    assert hostile_program.procs_with(marker) == []
 
 
 def test_case_root_is_never_host_root(executor, hostile):
@@ -126,7 +114,7 @@ def test_case_root_is_never_host_root(executor, hostile):
     seen: list[int] = []
     deadline = time.time() + 5
     while not seen and time.time() < deadline:
-        seen = _procs_with(marker)
+        seen = hostile_program.procs_with(marker)
         time.sleep(0.02)
     assert seen, "the case's program never showed up"
     status = Path(f"/proc/{seen[0]}/status").read_text()
@@ -137,7 +125,7 @@ def test_case_root_is_never_host_root(executor, hostile):
     assert fields["Uid"] == [expect] * 4, status
     assert fields["Gid"][0] != "0" and fields["Groups"] in ([], [str(ID_BASE)]), status
     # the whole PID namespace went with the timeout
-    assert _procs_with(marker) == []
+    assert hostile_program.procs_with(marker) == []
 
 
 def test_output_is_capped(executor, hostile):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import pytest
 from contract.case import Case, Exec, File
 from harness import build
 from harness.targets import TargetUnavailable, get_target
+from tests import hostile as hostile_program
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -36,8 +36,7 @@ ID_BASE = build.limit("ID_BASE")
 def hostile() -> Path:
     """Built where the jail's unprivileged uid can read it (pytest's own
     temp dir is 0700: a helper there is refused, as any unreadable one)."""
-    out = build.build_dir().parent / f"hostile-{os.getpid()}"
-    subprocess.run(["cc", "-static", "-O1", "-o", str(out), str(HERE / "hostile" / "hostile.c")], check=True)
+    out = hostile_program.build(build.build_dir().parent / f"hostile-{os.getpid()}")
     yield out
     out.unlink()
 
@@ -122,18 +121,6 @@ def _status(pid: int) -> dict[str, list[str]]:
     return {k: v.split() for k, v in (line.split(":", 1) for line in text.splitlines())}
 
 
-def _procs_with(marker: str, but: str | None = None) -> list[int]:
-    out = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-            if marker.encode() in cmd and (but is None or cmd.split(b"\0")[0] != but.encode()):
-                out.append(int(pid))
-        except OSError:
-            pass
-    return out
-
-
 def _chain(pid: int, jail: str) -> list[int]:
     """pid and its ancestors in a PID namespace of their own: up to and with
     the jail's PID 1 (whose parent, the jail's outer half, is on the host)."""
@@ -157,7 +144,7 @@ def test_simulator_and_program_are_never_host_root(sim, hostile):
     seen: list[int] = []
     deadline = time.time() + 10
     while not seen and time.time() < deadline:
-        seen = _procs_with(marker, but=str(sim.jail))  # the jail's own argv holds it too
+        seen = hostile_program.procs_with(marker, but=str(sim.jail))  # the jail's own argv holds it too
         time.sleep(0.02)
     assert seen, "the program never showed up"
     chain = _chain(seen[0], str(sim.jail))  # the program, the simulator (PRoot), the jail's PID 1
@@ -171,7 +158,7 @@ def test_simulator_and_program_are_never_host_root(sim, hostile):
             assert f["Groups"] in ([], [str(ID_BASE)]), (pid, f)
     t.join()
     assert result and result[0]["outcome"] == "timeout", result
-    assert _procs_with(marker) == []
+    assert hostile_program.procs_with(marker) == []
 
 
 def test_nothing_outlives_the_case(sim, hostile):
@@ -179,9 +166,9 @@ def test_nothing_outlives_the_case(sim, hostile):
     out = _run(sim, hostile, "fork", marker)
     assert out["outcome"] in ("exit", "timeout"), out
     deadline = time.time() + 5
-    while _procs_with(marker) and time.time() < deadline:
+    while hostile_program.procs_with(marker) and time.time() < deadline:
         time.sleep(0.05)
-    assert _procs_with(marker) == []
+    assert hostile_program.procs_with(marker) == []
 
 
 def test_output_is_capped(sim, hostile):

@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "caselimits.h"
+#include "idmap.h"
 
 struct buf { unsigned char *p; size_t len, cap; };
 
@@ -461,15 +462,6 @@ static void fail(int status_fd, char kind, int a, int b, const char *what)
 	_exit(127);
 }
 
-static int write_file_at(int dirfd, const char *name, const char *s)
-{
-	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) return -1;
-	int r = write_full(fd, s, strlen(s));
-	close(fd);
-	return r;
-}
-
 /* Setup failures name what failed; `a` is the index of the file (or of
  * the dirfd/cwd step: -1) so harness/protocol.py can name the case field. */
 /* files[i]'s owner, before its mode (chown clears set-id bits).  An id the
@@ -870,41 +862,20 @@ static void reap(int block)
 	}
 }
 
-/* Writes a just-cloned case init's id maps (from outside its namespace:
- * only a writer in the parent namespace may map ids other than its own). */
-static int write_maps(pid_t pid)
-{
-	char p[64], m[64];
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	int priv = uid == 0;
-	snprintf(p, sizeof p, "/proc/%d", (int)pid);
-	int dfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) return -1;
-	int r = 0;
-	if (!priv && write_file_at(dfd, "setgroups", "deny") && errno != ENOENT) r = -1;
-	if (!r) {
-		if (priv) snprintf(m, sizeof m, "0 %u %u", (unsigned)ID_BASE, (unsigned)ID_COUNT);
-		else snprintf(m, sizeof m, "0 %u 1", (unsigned)uid);
-		r = write_file_at(dfd, "uid_map", m);
-	}
-	if (!r) {
-		if (priv) snprintf(m, sizeof m, "0 %u %u", (unsigned)ID_BASE, (unsigned)ID_COUNT);
-		else snprintf(m, sizeof m, "0 %u 1", (unsigned)gid);
-		r = write_file_at(dfd, "gid_map", m);
-	}
-	int e = errno;
-	close(dfd);
-	errno = e;
-	return r;
-}
-
 /* A case init cloned ahead of its case (prespawn): its namespaces, id maps,
  * mounts and root switch are ready when the case's frame arrives, so that
  * work (a clone, a few mounts, an RCU grace period for the detached old
  * root) overlaps the previous case instead of adding to each one. */
 struct spawn { pid_t pid; int st, out, sy; int err; const char *what; };
 static struct spawn ready;
+
+/* The procfs the id maps are written through: opened once. */
+static int proc_dirfd(void)
+{
+	static int fd = -1;
+	if (fd < 0 && (fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) die("open /proc");
+	return fd;
+}
 
 static void spawn_init(struct spawn *s)
 {
@@ -931,7 +902,7 @@ static void spawn_init(struct spawn *s)
 	}
 	close(st[1]); close(out[1]); close(in[0]); close(in[1]); close(sy[0]);
 	s->pid = pid; s->st = st[0]; s->out = out[0]; s->sy = sy[1];
-	if (!plain && write_maps(pid)) {
+	if (!plain && write_id_maps(proc_dirfd(), pid)) {
 		s->err = errno; s->what = "id map";
 	} else if (write(sy[1], "g", 1) != 1) {
 		s->err = errno; s->what = "sync";

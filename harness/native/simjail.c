@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "caselimits.h"
+#include "idmap.h"
 
 #define REC_FD 12
 #define RES_FD 13
@@ -80,33 +81,6 @@ static void fail(const char *fmt, ...)
 	memcpy(m + 1, &len, 4);
 	if (write(RES_FD, m, n + 5) < 0) _exit(124);
 	_exit(125);
-}
-
-static int write_file(const char *p, const char *s)
-{
-	int fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0) return -1;
-	ssize_t n = write(fd, s, strlen(s));
-	int e = errno;
-	close(fd);
-	errno = e;
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-static int write_maps(pid_t pid)
-{
-	char p[64], m[64];
-	int priv = geteuid() == 0;
-	snprintf(p, sizeof p, "/proc/%d/setgroups", (int)pid);
-	if (!priv && write_file(p, "deny") && errno != ENOENT) return -1;
-	snprintf(p, sizeof p, "/proc/%d/uid_map", (int)pid);
-	if (priv) snprintf(m, sizeof m, "0 %u %u", (unsigned)ID_BASE, (unsigned)ID_COUNT);
-	else snprintf(m, sizeof m, "0 %u 1", (unsigned)geteuid());
-	if (write_file(p, m)) return -1;
-	snprintf(p, sizeof p, "/proc/%d/gid_map", (int)pid);
-	if (priv) snprintf(m, sizeof m, "0 %u %u", (unsigned)ID_BASE, (unsigned)ID_COUNT);
-	else snprintf(m, sizeof m, "0 %u 1", (unsigned)getegid());
-	return write_file(p, m);
 }
 
 /* --- the records --- */
@@ -325,7 +299,8 @@ int main(int argc, char **argv)
 		close(sy[0]);
 		close(RES_FD);
 		close(REC_FD);
-		if (write_maps(pid)) {
+		int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (procfd < 0 || write_id_maps(procfd, pid)) {
 			kill(pid, SIGKILL);
 			_exit(126);
 		}
