@@ -555,8 +555,8 @@ static void materialise(struct ccase *c, int rootfd, int sfd)
 static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd, int procfd);
 
 /* The case init: PID 1 of the case's PID namespace (see the top comment).
- * It makes the case's root, then forks the case process and reports its
- * wait status as a 'w' record; its exit ends the PID namespace. */
+ * It makes the case's root, waits for its case, then becomes the program
+ * (case_process); its exit ends the PID namespace. */
 static void case_init(int sfd, int syncfd, int outfd, int infd)
 {
 	char rdir[4096], bdir[4096], pdir[4096];
@@ -968,28 +968,27 @@ static void run_case(struct ccase *c, const unsigned char *frame, uint32_t n, st
 		if (flooded) break;
 	}
 	for (int i = 0; i < 2; i++) if (pf[i].fd >= 0) close(pf[i].fd);
-	/* The case init's exit tears the namespaces down (an RCU grace period
-	 * for the mounts) before it can be reaped.  Its 'w' record (or the case
-	 * process's own report) already tells the outcome: answer now and reap
+	/* The program's exit tears the namespaces down (an RCU grace period
+	 * for the mounts) before it can be reaped.  A setup failure's report or
+	 * a probe's complete one already tells the outcome: answer now and reap
 	 * it later, overlapping that teardown with the next case. */
-	int status = 0, have_w = 0, failed = 0;
+	int status = 0, failed = 0;
 	int report_done = ob.len >= 5 && ob.p[ob.len - 5] == 'Z' && !memcmp(ob.p + ob.len - 4, "\0\0\0\0", 4);
 	for (size_t off = 0; off + 5 <= sb.len && get32(sb.p + off + 1) <= sb.len - off - 5;
 	     off += 5 + get32(sb.p + off + 1)) {
 		if (sb.p[off] == 'o') failed = 1;
-		if (sb.p[off] == 'w' && get32(sb.p + off + 1) == 4) { have_w = 1; status = (int32_t)get32(sb.p + off + 5); }
 	}
 	if (timed_out || flooded) {
 		kill(pid, SIGKILL); /* PID 1: the whole namespace goes */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-	} else if ((failed || have_w || report_done) && npending < MAX_PENDING) {
+	} else if ((failed || report_done) && npending < MAX_PENDING) {
 		pending[npending++] = pid;
 	} else {
 		int ist = 0;
 		while (waitpid(pid, &ist, 0) < 0 && errno == EINTR)
 			;
-		if (!have_w && !failed) status = ist; /* the init itself died */
+		if (!failed) status = ist;
 	}
 	if (timed_out) {
 		char k = 't'; rec(resp, 'o', &k, 1);
