@@ -269,8 +269,9 @@ def c_source(case: Case, prof: Profile, extra: str = "") -> str:
 
 
 def _q(b: bytes) -> str:
-    """Bytes for a printf format inside single quotes: octal escapes outside [A-Za-z0-9._/-, ]."""
-    safe = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-, ")
+    """Bytes for a printf format inside single quotes: octal escapes outside [A-Za-z0-9._/, ].
+    '-' is escaped too: a format (or a chunk of one) starting with it is an option to printf."""
+    safe = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/, ")
     return "".join(chr(c) if c in safe else f"\\{c:03o}" for c in b)
 
 
