@@ -151,3 +151,21 @@ def test_c_canonical_text_is_pythons(c_renderer):
         out = subprocess.run([str(c_renderer)], input=rep, capture_output=True, check=True).stdout.decode("ascii")
         assert out == canonical_outcome(parse_report(rep))
     check()
+
+
+def test_hostile_case_through_the_reproducer_stays_in_it(tmp_path):
+    """A stranger's crafted program run by a reproducer (as root, here in CI)
+    must not reach the host: the reproducer runs it as nobody in its user
+    namespace, so the chroot escape it tries finds no power behind it."""
+    import base64
+
+    from tests.hostile import build
+    canary = tmp_path / "canary"
+    canary.mkdir()
+    os.chmod(tmp_path, 0o755)
+    prog = build(tmp_path / "hostile").read_bytes()
+    case = {"files": [{"path": "/h", "type": "file", "mode": "0755", "data": {"b64": base64.b64encode(prog).decode()}}],
+            "exec": {"path": "/h", "argv": ["h", "escape", str(canary)], "envp": []}}
+    r = _run_sh(_write(tmp_path, case))
+    assert "observed:" in r.stdout, r.stdout + r.stderr
+    assert os.listdir(canary) == []
