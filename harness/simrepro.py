@@ -20,7 +20,8 @@ from .targets.simulator import LAUNCHER, launch_spec
 NATIVE = build.NATIVE
 # No jail here: the case may be anyone's, so never as root (its programs
 # would run as real root with only the simulator's fake root around them).
-ROOT_GUARD = ['if [ "$(id -u)" = 0 ]; then echo "run this as an unprivileged user: the case runs unjailed" >&2; exit 2; fi']
+ROOT_GUARD = ('if [ "$(id -u)" = 0 ]; then '
+              'echo "run this as an unprivileged user: the case runs unjailed" >&2; exit 2; fi')
 
 
 def _printf_bytes(b: bytes) -> list[str]:
@@ -45,7 +46,7 @@ def reproducer(case: Case, target, profile, expected: dict, observed: dict, host
              "# Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.",
              "# The launcher makes the exec call; if the call returns, its errno is printed; a probe",
              "# (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.",
-             *ROOT_GUARD]
+             ROOT_GUARD]
     lines += _files_part(case, profile)  # the case's files, as the kernel reproducer writes them
     launcher = "launch_libc" if desc.get("launcher") == "libc" else "launch"
     flags = "-O2" if launcher == "launch_libc" else "-static -O2"

@@ -194,7 +194,7 @@ def test_simulator_reproducer(identity, tmp_path):
     text = reproducer(SCRIPT_CASE, identity, model.profile(identity.kernel), exp, exp, exp, "k")
     assert text.startswith("#!/bin/bash") and "launch.c" in text and "/.execspec/launch" in text
     from harness.simrepro import ROOT_GUARD
-    assert ROOT_GUARD[0] in text  # unjailed: never as root
+    assert ROOT_GUARD in text  # unjailed: never as root
     p = tmp_path / "r.sh"
     p.write_text(text)
     r = subprocess.run(["bash", "-n", str(p)], capture_output=True, text=True)
