@@ -108,6 +108,49 @@ def load_description(spec: str) -> dict:
     return d
 
 
+def _reachable_by_others(p: Path) -> bool:
+    """Can an unprivileged user (the jail's id) read `p`, through every directory above it?"""
+    import stat
+    p = p.resolve()
+    if not p.stat().st_mode & stat.S_IROTH:
+        return False
+    return all(d.stat().st_mode & stat.S_IXOTH for d in p.parents)
+
+
+_staged: Path | None = None
+_copies: dict[Path, Path] = {}
+
+
+def for_the_jail(p: Path) -> Path:
+    """`p`, or a copy the jail's unprivileged id can read: a checkout under a
+    0700 directory (/root, mktemp -d) holds our launcher where it can't.
+    The copies live in one directory per process, removed at exit (and by
+    the next run, if this one was killed)."""
+    global _staged
+    if _reachable_by_others(p):
+        return p
+    if _staged is None:
+        import atexit
+        for old in Path(tempfile.gettempdir()).glob("execspec-jail-*"):
+            pid = old.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(old, ignore_errors=True)
+        _staged = Path(tempfile.mkdtemp(prefix="execspec-jail-", suffix=f"-{os.getpid()}"))
+        os.chmod(_staged, 0o755)
+        atexit.register(shutil.rmtree, _staged, True)
+    if p not in _copies:
+        out = _staged / f"{len(_copies)}-{p.name}"
+        if p.is_dir():
+            shutil.copytree(p, out, symlinks=True)
+            for d in [out, *(x for x in out.rglob("*") if x.is_dir() and not x.is_symlink())]:
+                os.chmod(d, 0o755)
+        else:
+            shutil.copyfile(p, out)
+            os.chmod(out, 0o755)
+        _copies[p] = out
+    return _copies[p]
+
+
 def _helper(how: str) -> Path:
     kind, _, arg = how.partition(":")
     if kind == "which":
@@ -164,8 +207,9 @@ class SimulatorTarget(Target):
             if shutil.which(prog) is None:
                 raise TargetUnavailable(f"{self.name}: {prog} not found "
                                         f"({self.desc.get('install', 'install it')})")
-        self.helpers = {n: _helper(h) for n, h in self.desc.get("helpers", {}).items()}
-        self.launcher = build.native({"static": "launch", "libc": "launch_libc"}[self.desc.get("launcher", "static")])
+        self.helpers = {n: for_the_jail(_helper(h)) for n, h in self.desc.get("helpers", {}).items()}
+        self.launcher = for_the_jail(build.native({"static": "launch", "libc": "launch_libc"}[
+            self.desc.get("launcher", "static")]))
         self.jail = build.native("simjail")
         self.kernel = kernel or os.uname().release  # what falls through runs on the host kernel
         self.observable = frozenset(self.desc.get("observable", ALL_FIELDS - {"exe"}))
@@ -179,7 +223,7 @@ class SimulatorTarget(Target):
         launcher, chrooted in an empty root, with no call to make."""
         desc, self.desc = self.desc, {"name": self.desc["name"], "command": [LAUNCHER], "mode": "launcher",
                                       "chroot": True}
-        launcher, self.launcher = self.launcher, build.native("launch")
+        launcher, self.launcher = self.launcher, for_the_jail(build.native("launch"))
         helpers, self.helpers = self.helpers, {}
         try:
             o = self._launch(Case(files=(), exec=Exec(path=b"/x", argv=(b"x",), envp=())),
