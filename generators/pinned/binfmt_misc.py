@@ -27,8 +27,11 @@ _PINNED: dict[str, dict[str, Any]] = {
     "too_short_10_bytes": _case([":a:E::x::/"]),
     "shortest_11_bytes": _case([":a:E::x::/:"], path="/f.x",
                                files=[{"path": "/f.x", "type": "file", "mode": "0755", "data": ""}], reads=["a"]),
-    "length_1920_ok": _case([":t:E::xyz::/bin" + "/" * (1920 - 23) + "interp:"], reads=["t"]),
-    "length_1921_einval": _case([":t:E::xyz::/bin" + "/" * (1921 - 23) + "interp:"]),
+    # MAX_REGISTER_LENGTH: the whole write is counted; ":t:E::xyz::/bin" and
+    # "interp:" are 22 bytes, the slashes make up the rest.
+    "length_1919_ok": _case([":t:E::xyz::/bin" + "/" * (1919 - 22) + "interp:"], reads=["t"]),
+    "length_1920_ok": _case([":t:E::xyz::/bin" + "/" * (1920 - 22) + "interp:"], reads=["t"]),
+    "length_1921_einval": _case([":t:E::xyz::/bin" + "/" * (1921 - 22) + "interp:"]),
     "empty_name": _case(["::E::xyz::/bin/interp:"]),
     "dot_name": _case([":.:E::xyz::/bin/interp:"]),
     "slash_name": _case([":a/b:E::xyz::/bin/interp:"]),
