@@ -18,6 +18,7 @@ with "PATH=<PATH>" first when the case gives a PATH.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import replace
@@ -82,8 +83,11 @@ def image(variant: str) -> Path:
     out_dir = build.build_dir().parent.parent / "shells" / "marked"
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / variant
-    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
-        tmp = out.with_suffix(".tmp")
+    want = src.stat().st_size + len(MARK) + 96
+    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime or out.stat().st_size != want:
+        # per process: two xdist workers marking at once shared one ".tmp",
+        # one truncating the other's copy (a 116-byte busybox: ENOEXEC)
+        tmp = out.with_suffix(f".{os.getpid()}.tmp")
         shutil.copyfile(src, tmp)
         with open(tmp, "ab") as f:
             f.write(MARK + b"\0" * 96)
