@@ -166,6 +166,7 @@ def _defines(line: str) -> str | None:
 
 
 def _header_lines(src: str, defined: frozenset[str], have: set[str]) -> list[str]:
+    """The header's lines to inline, each definition on one line."""
     src = re.sub(r"/\*.*?\*/", "", src, flags=re.S)
     lines = [ln.rstrip() for ln in src.split("\n") if ln.strip()]
     # the include guard: its #ifndef/#define and the last #endif
@@ -202,11 +203,9 @@ def _header_lines(src: str, defined: frozenset[str], have: set[str]) -> list[str
             joined.append(ln)
             continue
         piece = ln.strip()
-        if cur and len(cur) + len(piece) > 900:  # stay far below a mail's 998
-            joined.append(cur)
-            cur = "\t" + piece
-        else:
-            cur = f"{cur} {piece}" if cur else ln
+        cur = f"{cur} {piece}" if cur else ln
+        if len(cur) > 900:  # a mail's lines end at 998
+            raise ValueError(f"a definition too long for one line of a reproducer (split it): {cur[:80]}")
         depth += piece.count("{") - piece.count("}")
         if not depth and piece.endswith((";", "}")):
             joined.append(cur)

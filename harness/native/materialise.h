@@ -66,14 +66,49 @@ static inline int materialise_parents(int rootfd, char *rel)
 	return 0;
 }
 
+/* A regular file: created (never through a symlink, never over another
+ * file), written, owned, then its mode. */
+static inline const char *materialise_regular(int rootfd, const char *rel, const struct case_inode *f)
+{
+	int fd = openat(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) return "create";
+	for (int i = 0; i < 3; i++)
+		if (inode_write(fd, f->data[i], f->len[i])) return "write";
+	if (inode_chown(rootfd, rel, fd, f, 0)) return "chown";
+	if (fchmod(fd, f->mode & 07777)) return "chmod";
+	close(fd);
+	return NULL;
+}
+
+static inline const char *materialise_symlink(int rootfd, const char *rel, const struct case_inode *f)
+{
+	char *t = malloc(f->len[0] + 1);
+	if (!t) return "symlink";
+	memcpy(t, f->data[0], f->len[0]);
+	t[f->len[0]] = 0;
+	int r = symlinkat(t, rootfd, rel);
+	free(t);
+	if (r) return "symlink";
+	return inode_chown(rootfd, rel, -1, f, AT_SYMLINK_NOFOLLOW) ? "chown" : NULL;
+}
+
+static inline const char *materialise_fifo(int rootfd, const char *rel, const struct case_inode *f)
+{
+	if (mknodat(rootfd, rel, S_IFIFO | 0600, 0)) return "mkfifo";
+	if (inode_chown(rootfd, rel, -1, f, AT_SYMLINK_NOFOLLOW)) return "chown";
+	/* EOPNOTSUPP: libc could not change it without following (no
+	 * fchmodat2 and no /proc there): the FIFO keeps 0600 */
+	if (fchmodat(rootfd, rel, f->mode & 07777, AT_SYMLINK_NOFOLLOW) && errno != EOPNOTSUPP) return "chmod";
+	return NULL;
+}
+
 /* One inode at `path`, its parents first.  A directory is made 0755 here;
  * its owner and mode come from materialise_dir_mode() once everything
  * under it exists (a mode without write or search permission must not
  * block its children). */
 static inline const char *materialise_inode(int rootfd, char *path, const struct case_inode *f)
 {
-	char *rel = path, *t;
-	int fd;
+	char *rel = path;
 	while (*rel == '/') rel++;
 	if (!*rel) {
 		if (f->kind == 'd') return NULL;
@@ -82,32 +117,10 @@ static inline const char *materialise_inode(int rootfd, char *path, const struct
 	}
 	if (materialise_parents(rootfd, rel)) return "mkdir parent";
 	switch (f->kind) {
-	case 'd':
-		return mkdirat(rootfd, rel, 0755) && errno != EEXIST ? "mkdir" : NULL;
-	case 'l':
-		if (!(t = malloc(f->len[0] + 1))) return "symlink";
-		memcpy(t, f->data[0], f->len[0]);
-		t[f->len[0]] = 0;
-		fd = symlinkat(t, rootfd, rel);
-		free(t);
-		if (fd) return "symlink";
-		return inode_chown(rootfd, rel, -1, f, AT_SYMLINK_NOFOLLOW) ? "chown" : NULL;
-	case 'i':
-		if (mknodat(rootfd, rel, S_IFIFO | 0600, 0)) return "mkfifo";
-		if (inode_chown(rootfd, rel, -1, f, AT_SYMLINK_NOFOLLOW)) return "chown";
-		/* EOPNOTSUPP: libc could not change it without following (no
-		 * fchmodat2 and no /proc there): the FIFO keeps 0600 */
-		if (fchmodat(rootfd, rel, f->mode & 07777, AT_SYMLINK_NOFOLLOW) && errno != EOPNOTSUPP) return "chmod";
-		return NULL;
-	case 'f':
-		fd = openat(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0) return "create";
-		for (int i = 0; i < 3; i++)
-			if (inode_write(fd, f->data[i], f->len[i])) return "write";
-		if (inode_chown(rootfd, rel, fd, f, 0)) return "chown";
-		if (fchmod(fd, f->mode & 07777)) return "chmod";
-		close(fd);
-		return NULL;
+	case 'd': return mkdirat(rootfd, rel, 0755) && errno != EEXIST ? "mkdir" : NULL;
+	case 'f': return materialise_regular(rootfd, rel, f);
+	case 'l': return materialise_symlink(rootfd, rel, f);
+	case 'i': return materialise_fifo(rootfd, rel, f);
 	}
 	errno = EINVAL;
 	return "file kind";
