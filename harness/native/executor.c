@@ -292,7 +292,7 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 	c->timeout_ms = 10000;
 	*why = "record header";
 	for (uint32_t off = 0, l; off < n;) {
-		if (!record_at(b, n, off, &l)) { *why = n - off < 5 ? "record header" : "record length"; goto bad; }
+		if (!record_at(b, n, off, &l)) { if (n - off >= 5) *why = "record length"; goto bad; }
 		char t = b[off];
 		const unsigned char *p = b + off + 5;
 		off += 5 + l;
