@@ -74,3 +74,15 @@ def test_inlined_reproducer_sources_are_standalone():
     assert "SYS_execveat" not in libc and "execveat(dirfd" in libc
     held = build.inline_headers('#include "materialise.h"\nint main(void) { return hold_write_access(0, "x"); }')
     assert "hold_write_access(int" in held and "materialise_inode" not in held and "inode_write" not in held
+
+
+def test_committed_simulator_reproducers_embed_the_current_launcher():
+    """reports/*/class-*.sh carry launch.c with the core inlined, exactly as
+    harness/simrepro.py writes it now (no stale second exec call)."""
+    from harness.simrepro import _launch_c
+    block = re.compile(r"<<'EXECSPEC_EOF'\n(.*?)\nEXECSPEC_EOF\n(cc [^\n]*)", re.S)
+    scripts = sorted((NATIVE.parent.parent / "reports").glob("*/*.sh"))
+    for path in scripts:
+        m = block.search(path.read_text())
+        assert m, path
+        assert m.group(1) == _launch_c("-DLIBC_EXEC" in m.group(2)), f"{path}: regenerate its launcher"
