@@ -202,6 +202,10 @@ def run_info(config: pytest.Config) -> dict:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs(capability): skip the whole test when the target lacks it "
                                        "(Target.lacks: binfmt_misc, crafted_elf)")
+    # What a test needs of the machine, for selection (-m "not qemu and not docker"); a test
+    # still skips (or, in CI, fails) by itself where that is missing.
+    for name, what in MACHINE_MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {what}")
     from harness import runinfo
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks())
@@ -270,13 +274,30 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                 msg + " (a CI run needs its target; EXECSPEC_REQUIRE_TARGET=0 skips instead)") from e
 
 
+MACHINE_MARKERS = {
+    "root": "needs to run as root",
+    "userns": "needs user namespaces (the sandbox executor, the simulator jail, a reproducer)",
+    "docker": "needs a container engine (docker/engine.sh start)",
+    "qemu": "boots QEMU guests (qemu-system-x86_64, a Debian kernel)",
+}
+
+
+def _target_marker(target: str) -> str | None:
+    """The machine marker of the tests that run cases on --target."""
+    kind = target.partition(":")[0]
+    return {"sandbox": "userns", "sim": "userns", "docker": "docker", "qemu": "qemu"}.get(kind)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items) -> None:
+    needs = _target_marker(config.getoption("--target"))
     reason = _unavailable(config)
-    if reason:
-        mark = pytest.mark.skip(reason=reason)
-        for item in items:
-            if "target" in getattr(item, "fixturenames", ()):
-                item.add_marker(mark)
+    for item in items:
+        if "target" not in getattr(item, "fixturenames", ()):
+            continue
+        if needs:  # the suites: what they need is where their cases run
+            item.add_marker(getattr(pytest.mark, needs))
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -106,3 +107,109 @@ def native(name: str) -> Path:
                 raise BuildError(f"building {prog} failed:\n{r.stderr}")
             tmp.rename(out / prog)
     return target
+
+
+# ---------------------------------------------------------------- inlining for standalone programs
+
+# Build switches inline_headers() resolves (the one C core is written once,
+# its variants chosen by -D at build time).
+SWITCHES = frozenset({"LIBC_EXEC"})
+_LOCAL = re.compile(r'#include "([\w.]+)"')
+_SYSTEM = re.compile(r"^#include <[^>]+>", re.M)
+
+
+def inline_headers(text: str, defined: frozenset[str] = frozenset()) -> str:
+    """C source with its `#include "x.h"` of harness/native replaced by the
+    header itself, so a reproducer stays one standalone file that fits a
+    mail: the header's comments, include guard and the system includes the
+    text already has dropped, #ifdef of SWITCHES resolved by `defined`, each
+    definition joined into one line, the definitions nothing uses left out,
+    and one comment line naming what was inlined."""
+    have = {m.group(0) for m in _SYSTEM.finditer(text)}
+    out: list[str] = []
+    ours: set[int] = set()  # indexes in `out` of inlined definitions
+    done: list[str] = []
+    first = -1
+    for ln in text.split("\n"):
+        m = _LOCAL.match(ln)
+        if not m:
+            out.append(ln)
+            continue
+        if first < 0:
+            first = len(out)
+            out.append("")  # the comment, once the headers are known
+        if m.group(1) not in done:
+            done.append(m.group(1))
+            for hl in _header_lines((NATIVE / m.group(1)).read_text(), defined, have):
+                ours.add(len(out))
+                out.append(hl)
+    if first >= 0:
+        out[first] = f"/* inlined: harness/native/{', '.join(done)} (the C core every execspec program shares) */"
+    while True:  # the unused definitions, until none is left
+        unused, whole = set(), "\n".join(out)
+        for i in ours:
+            name = _defines(out[i])
+            uses = re.compile(rf"\b{re.escape(name)}\b") if name else None
+            if uses and len(uses.findall(whole)) == len(uses.findall(out[i])):
+                unused.add(i)
+        if not unused:
+            break
+        ours -= unused
+        out = [ln if i not in unused else "\0" for i, ln in enumerate(out)]
+    return "\n".join(ln for ln in out if ln != "\0")
+
+
+def _defines(line: str) -> str | None:
+    """The function or struct a joined header line defines."""
+    m = re.match(r"static\b[^(=]*?\b(\w+)\s*\(", line) or re.match(r"(struct \w+) \{", line)
+    return m.group(1) if m else None
+
+
+def _header_lines(src: str, defined: frozenset[str], have: set[str]) -> list[str]:
+    """The header's lines to inline, each definition on one line."""
+    src = re.sub(r"/\*.*?\*/", "", src, flags=re.S)
+    lines = [ln.rstrip() for ln in src.split("\n") if ln.strip()]
+    # the include guard: its #ifndef/#define and the last #endif
+    if len(lines) >= 3 and lines[0].startswith("#ifndef ") and lines[1] == "#define " + lines[0][8:] \
+            and lines[-1] == "#endif":
+        lines = lines[2:-1]
+    kept: list[str] = []
+    stack: list[bool] = []  # per open #if of a switch: is its branch kept?
+    for ln in lines:
+        word, _, arg = ln.strip().partition(" ")
+        if word in ("#ifdef", "#ifndef") and arg.strip() in SWITCHES:
+            stack.append((arg.strip() in defined) == (word == "#ifdef"))
+            continue
+        if word in ("#else", "#endif") and stack:
+            if word == "#else":
+                stack[-1] = not stack[-1]
+            else:
+                stack.pop()
+            continue
+        if not all(stack):
+            continue
+        inc = _SYSTEM.match(ln)
+        if inc and inc.group(0) in have:
+            continue
+        if inc:
+            have.add(inc.group(0))
+        kept.append(ln)
+    joined: list[str] = []
+    cur, depth = "", 0
+    for ln in kept:
+        if ln.lstrip().startswith("#"):
+            if depth:
+                raise ValueError(f"a preprocessor line inside a definition cannot be inlined: {ln}")
+            joined.append(ln)
+            continue
+        piece = ln.strip()
+        cur = f"{cur} {piece}" if cur else ln
+        if len(cur) > 900:  # a mail's lines end at 998
+            raise ValueError(f"a definition too long for one line of a reproducer (split it): {cur[:80]}")
+        depth += piece.count("{") - piece.count("}")
+        if not depth and piece.endswith((";", "}")):
+            joined.append(cur)
+            cur = ""
+    if cur or depth:
+        raise ValueError("an unfinished definition at the end of a header")
+    return joined

@@ -254,7 +254,7 @@ def case_data(case: Case, prof: Profile) -> str:
     return "\n".join(d)
 
 
-def c_source(case: Case, prof: Profile, extra: str = "") -> str:
+def c_source(case: Case, prof: Profile, extra: str = "", inline: bool = True) -> str:
     head, tail = TEMPLATE.read_text().split("/* @CASE@ */\n")
     head = head[head.index("*/\n") + 3:]  # the script's own comments say what it is
     drop = {"//@B": not (case.binfmt_misc or case.binfmt_misc_read),
@@ -265,7 +265,8 @@ def c_source(case: Case, prof: Profile, extra: str = "") -> str:
         if ln.startswith("/* @lines ending") or drop.get(mark):
             continue
         keep.append(ln[:-5] if mark in drop else ln)
-    return "\n".join(keep)
+    text = "\n".join(keep)
+    return build.inline_headers(text) if inline else text  # the one C core (bprm_call.h, ...), built in
 
 
 def _q(b: bytes) -> str:
@@ -318,8 +319,8 @@ def shell(case: Case, prof: Profile, source: str) -> str:
     lines = ["#!/bin/sh",
              f"# execspec reproducer ({os.path.basename(source)}{', ' + case.name if case.name else ''}): "
              f"{describe_call(case)}"[:MAX_LINE],
-             "# Needs sh, cc, gzip, base64; unprivileged where user namespaces are allowed.  Exit status:",
-             "# 0 the kernel agrees with the model, 1 it differs, 77 no private binfmt_misc (Linux < 6.7).",
+             "# Needs sh, cc, gzip, base64; unprivileged where user namespaces are allowed.  Exit status: "
+             "0 the kernel agrees with the model, 1 it differs, 77 no private binfmt_misc (Linux < 6.7).",
              "set -eu",
              'echo "kernel: $(uname -r) $(uname -v)"',
              'w=$(mktemp -d /tmp/execspec-repro.XXXXXX)',
@@ -332,7 +333,7 @@ def shell(case: Case, prof: Profile, source: str) -> str:
         lines.append(f"base64 -d <<'EOF' | gzip -d > \"$w/probe-{var}\"")
         lines += [b64[i:i + WIDTH] for i in range(0, len(b64), WIDTH)]
         lines.append("EOF")
-    lines.append("# the case's files (parents 0755, directory modes set last)")
+    lines.append("# the case's files (parents 0755, directory modes set last, the last listed first)")
     dirs = []
     for f in case.files:
         qp = f"\"$r\"'{_q(f.path)}'"
@@ -352,10 +353,15 @@ def shell(case: Case, prof: Profile, source: str) -> str:
             lines.append(f"{mk}cp \"$w/probe-{f.variant or 'static'}\" {qp}{patch} && chmod {f.mode:o} {qp}")
         else:
             chunks = _chunks(_q(f.data))
-            lines.append(f"{mk}printf '{chunks[0]}' > {qp}")
-            lines += [f"printf '{c}' >> {qp}" for c in chunks[1:]]
-            lines.append(f"chmod {f.mode:o} {qp}")
-    lines += dirs
+            writes = [f"{mk}printf '{chunks[0]}' > {qp}"] + [f"printf '{c}' >> {qp}" for c in chunks[1:]]
+            writes[-1] += f" && chmod {f.mode:o} {qp}"
+            lines += writes
+    # as harness/native/materialise.h: the last listed first, so a parent's mode never blocks its child's chmod
+    for d in dirs[::-1]:
+        if lines[-1].startswith("chmod ") and len(lines[-1]) + len(d) < WIDTH:
+            lines[-1] += "; " + d  # one line for several: the reproducer must fit a mail
+        else:
+            lines.append(d)
     lines += ["cat > \"$w/repro.c\" <<'EXECSPEC_EOF'", c_source(case, prof).rstrip("\n"), "EXECSPEC_EOF",
               'cc -O1 -o "$w/repro" "$w/repro.c" || exit 2',
               'st=0 && "$w/repro" "$r" || st=$?',
@@ -365,26 +371,29 @@ def shell(case: Case, prof: Profile, source: str) -> str:
 
 _C_MAIN = r'''#undef main
 #include <ftw.h>
+#include "materialise.h"
 static int rm_one(const char *p, const struct stat *s, int t, struct FTW *f)
 { (void)s, (void)t, (void)f; return remove(p) && errno != ENOENT ? -1 : 0; }
-int main(void) /* the case's files in a fresh directory, the reproducer in a child, then clean up */
+int main(void) /* the case's files in a fresh directory (as the executor makes them), the reproducer in a child */
 {
-	char tmpl[] = "/tmp/execspec-repro.XXXXXX", root[64], p[8192]; int ws;
+	char tmpl[] = "/tmp/execspec-repro.XXXXXX", root[64], p[8192]; const char *step = NULL; int ws, rootfd;
 	if (!mkdtemp(tmpl)) die("mkdtemp");
-	snprintf(root, sizeof root, "%s/root", tmpl), mkdir(root, 0755);
-	for (int pass = 0; pass < 2; pass++) for (size_t i = 0; i < N(files); i++) {
+	snprintf(root, sizeof root, "%s/root", tmpl), mkdir(root, 0755), umask(0);
+	if ((rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) die(root);
+	for (size_t i = 0; i < N(files) && !step; i++) {
 		const struct file *f = &files[i];
-		snprintf(p, sizeof p, "%s%s", root, f->path);
-		if (pass) { if (f->kind == 'd') chmod(p, f->mode); continue; }
-		for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) *s = 0, mkdir(p, 0755), *s = '/';
-		if (f->kind == 'd') { mkdir(p, 0755); continue; }
-		if (f->kind == 'l') { if (symlink(f->data, p)) die("symlink"); continue; }
-		if (f->kind == 'i') { if (mkfifo(p, 0600) || chmod(p, f->mode)) die("mkfifo"); continue; }
-		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
-		if (fd < 0 || write(fd, f->data, f->len) != (ssize_t)f->len || fchmod(fd, f->mode)) die(p);
-		if (f->tag && pwrite(fd, f->tag, strlen(f->tag), f->tag_off) < 0) die(p);
-		close(fd);
+		struct case_inode ino = {f->kind, f->mode, 0, 0, {f->data}, {f->len}};
+		char tag[64] = {0}; /* a probe: its image with the tag slot filled */
+		if (f->tag) strncpy(tag, f->tag, 63), ino.len[0] = f->tag_off, ino.data[1] = tag, ino.len[1] = 64,
+			ino.data[2] = f->data + f->tag_off + 64, ino.len[2] = f->len - f->tag_off - 64;
+		snprintf(p, sizeof p, "%s", f->path), step = materialise_inode(rootfd, p, &ino);
 	}
+	for (size_t i = N(files); i-- > 0 && !step;) { /* directory modes last, the last listed first */
+		struct case_inode ino = {'d', files[i].mode};
+		if (files[i].kind == 'd')
+			snprintf(p, sizeof p, "%s", files[i].path), step = materialise_dir_mode(rootfd, p, &ino);
+	}
+	if (step) die(step);
 	pid_t w = fork();
 	if (w == 0) { char *a[] = {"repro", root, NULL}; exit(repro_main(2, a)); }
 	waitpid(w, &ws, 0), nftw(tmpl, rm_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -412,7 +421,7 @@ def c_file(case: Case, prof: Profile) -> str:
             data, n, tag, off = cstr(b), str(len(b)), "NULL", 0
         rows.append(f"{{'{kind}', {cstr(f.path)}, 0{f.mode:o}, {data}, {n}, {tag}, {off}}}")
     ex.append("static const struct file files[] = {\n\t" + ",\n\t".join(rows) + "};")
-    return c_source(case, prof, "\n".join(ex) + "\n") + _C_MAIN
+    return build.inline_headers(c_source(case, prof, "\n".join(ex) + "\n", inline=False) + _C_MAIN)
 
 
 # ---------------------------------------------------------------- commands

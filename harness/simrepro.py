@@ -52,7 +52,7 @@ def reproducer(case: Case, target, profile, expected: dict, observed: dict, host
     flags = "-O2" if launcher == "launch_libc" else "-static -O2"
     define = " -DLIBC_EXEC" if launcher == "launch_libc" else ""
     lines += ["mkdir -p \"$r/.execspec\"",
-              "cat > \"$w/launch.c\" <<'EXECSPEC_EOF'", (NATIVE / "launch.c").read_text().rstrip("\n"), "EXECSPEC_EOF",
+              "cat > \"$w/launch.c\" <<'EXECSPEC_EOF'", _launch_c(launcher == "launch_libc"), "EXECSPEC_EOF",
               f"cc {flags}{define} -o \"$r{LAUNCHER}\" \"$w/launch.c\" || exit 2",
               "# the exec call (harness/native/launch.c's input format)",
               ": > \"$w/spec\""]
@@ -88,6 +88,12 @@ def reproducer(case: Case, target, profile, expected: dict, observed: dict, host
     return "\n".join(x for x in lines if x is not None)
 
 
+def _launch_c(libc: bool) -> str:
+    """launch.c with the one C core (bprm_call.h) built in, its -DLIBC_EXEC variant resolved."""
+    text = (NATIVE / "launch.c").read_text().rstrip("\n")
+    return build.inline_headers(text, frozenset({"LIBC_EXEC"}) if libc else frozenset())
+
+
 def _files_part(case: Case, profile) -> list[str]:
     """The kernel reproducer's prologue (probe images, the case's files), up
     to where it builds its own exec program."""
@@ -96,7 +102,7 @@ def _files_part(case: Case, profile) -> list[str]:
     for line in text.split("\n")[1:]:
         if line.startswith("cat > \"$w/repro.c\""):
             break
-        if line.startswith(("# execspec reproducer", "# Needs sh", "# 0 the kernel")):
+        if line.startswith(("# execspec reproducer", "# Needs sh")):
             continue
         out.append(line)
     return out

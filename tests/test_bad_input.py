@@ -57,7 +57,7 @@ def _run(text: bytes, target: str = "sandbox") -> subprocess.CompletedProcess:
                           cwd=ROOT, input=text, capture_output=True, timeout=120)
 
 
-@pytest.mark.parametrize("target", ["model", "sandbox"])
+@pytest.mark.parametrize("target", ["model", pytest.param("sandbox", marks=pytest.mark.userns)])
 def test_every_bad_case_is_named_and_the_rest_run(target):
     items = [OK]
     for bad, _ in BAD:
@@ -84,6 +84,7 @@ def test_unreadable_files_get_one_clear_line(text, what):
     assert r.returncode == 2 and what in err and "Traceback" not in err, err
 
 
+@pytest.mark.userns
 def test_setup_failures_name_the_field_on_the_real_target():
     r = _run(json.dumps([case(exec__cwd="/missing"), OK]).encode())
     out = [json.loads(x) for x in r.stdout.decode().splitlines()]

@@ -20,6 +20,7 @@ from harness.targets import TargetUnavailable
 from tests import hostile as hostile_program
 from tests.test_isolation import BM, registering_case
 
+pytestmark = pytest.mark.docker  # a container engine (docker/engine.sh start)
 ROOT = Path(__file__).resolve().parent.parent
 
 

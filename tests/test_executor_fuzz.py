@@ -25,6 +25,7 @@ from harness import build
 from harness.executor import userns_available
 from harness.protocol import decode_response, encode_case, records
 
+pytestmark = pytest.mark.userns  # the executor, sanitized, in user namespaces
 BUDGET = int(os.environ.get("EXECSPEC_FUZZ_EXAMPLES", "300"))
 
 

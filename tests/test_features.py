@@ -23,6 +23,7 @@ def test_verdict():
     assert verdict([X, E], [X, X], [E, E], obs).startswith("undetermined")
 
 
+@pytest.mark.userns
 @pytest.mark.skipif(not userns_available()[0], reason="needs user namespaces")
 def test_host_features_match_its_profile():
     t = get_target("sandbox")

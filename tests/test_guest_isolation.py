@@ -17,6 +17,7 @@ import pytest
 
 from tests.hostile import procs_with_env
 
+pytestmark = pytest.mark.qemu  # boots a QEMU guest
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -38,6 +38,7 @@ def _read_line(proc) -> bytes:
     return raw[4:]
 
 
+@pytest.mark.userns
 @pytest.mark.skipif(not userns_available()[0], reason="needs user namespaces")
 def test_executor_hex_mode_matches_pipe():
     big = b"F" * 100000  # a long string: one run token on the wire

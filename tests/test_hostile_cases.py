@@ -21,6 +21,7 @@ from harness import build
 from harness.executor import Executor, userns_available
 from tests import hostile as hostile_program
 
+pytestmark = pytest.mark.userns  # the sandbox executor
 HERE = Path(__file__).resolve().parent
 ID_BASE = build.limit("ID_BASE")
 

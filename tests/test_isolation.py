@@ -15,6 +15,7 @@ import pytest
 from contract.case import case_from_json
 from harness import build
 
+pytestmark = pytest.mark.userns  # the sandbox target
 ROOT = Path(__file__).resolve().parent.parent
 BM = Path("/proc/sys/fs/binfmt_misc")
 

@@ -165,6 +165,7 @@ def test_readers_count_what_pytest_counts(tmp_path, kunit_parse, which, xdist):
         assert "kernel.uname_r" not in props  # the model is no kernel: nothing invented
 
 
+@pytest.mark.userns
 def test_header_names_the_kernel(tmp_path):
     """The sandbox's kernel in all three files: uname -r, -v, the cmdline."""
     r, out = run(tmp_path, ["suites/test_execveat.py", "--target", "sandbox", "-p", "no:xdist",

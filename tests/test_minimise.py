@@ -62,6 +62,7 @@ def test_accepted_forms_are_diff_outcomes(expected, observed):
     assert by_forms == (not diff_outcomes(expected, observed))
 
 
+@pytest.mark.userns
 @pytest.mark.skipif(not os.path.exists("/proc/self/ns/user"), reason="needs user namespaces")
 def test_bug_report_fits_a_mail(tmp_path):
     from harness.executor import userns_available

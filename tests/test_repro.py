@@ -17,8 +17,9 @@ from harness.executor import userns_available
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = os.uname().release
-pytestmark = pytest.mark.skipif(not userns_available()[0] or shutil.which("cc") is None,
-                                reason="needs user namespaces and cc")
+pytestmark = [pytest.mark.userns,
+              pytest.mark.skipif(not userns_available()[0] or shutil.which("cc") is None,
+                                 reason="needs user namespaces and cc")]
 
 
 def _write(tmp: Path, case: dict, *extra: str) -> Path:

@@ -27,6 +27,7 @@ from harness import build
 from harness.targets import TargetUnavailable, get_target
 from tests import hostile as hostile_program
 
+pytestmark = pytest.mark.userns  # the simulator jail (simjail.c)
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ID_BASE = build.limit("ID_BASE")

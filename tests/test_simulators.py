@@ -37,6 +37,7 @@ def identity(tmp_path):
     t.close()
 
 
+@pytest.mark.userns
 @pytest.mark.parametrize("case", [PROBE_CASE, SCRIPT_CASE, ENOENT_CASE], ids=["probe", "script", "enoent"])
 def test_template_mechanism_on_the_host_kernel(identity, case):
     observed = identity.run(case)
@@ -52,6 +53,7 @@ def test_bad_description(tmp_path):
         get_target("sim:no-such-simulator")
 
 
+@pytest.mark.userns
 @pytest.mark.skipif(shutil.which("proot") is None, reason="proot not installed")
 def test_proot_smoke():
     t = get_target("sim:proot")
@@ -65,6 +67,7 @@ def test_proot_smoke():
         t.close()
 
 
+@pytest.mark.userns
 def test_qemu_user_smoke():
     try:
         t = get_target("sim:qemu-user")
@@ -103,6 +106,7 @@ def _execveat_dirfd_cases() -> list[Case]:
     return out
 
 
+@pytest.mark.userns
 def test_do_nothing_simulator_execveat_dirfd(identity):
     """The launcher's own dirfd set-up must be invisible: with fd 3 free it
     once called dup3(3, 3) (EINVAL), which the PRoot report blamed on PRoot."""
@@ -121,6 +125,7 @@ def _desc(tmp_path, **d) -> str:
     return f"sim:{p}"
 
 
+@pytest.mark.userns
 def test_broken_description_fails_loudly(tmp_path):
     """A description whose every case fails the same way (here: host paths,
     no chroot, so every exec is ENOENT) is refused at once, not reported."""
@@ -130,6 +135,7 @@ def test_broken_description_fails_loudly(tmp_path):
         get_target(spec)
 
 
+@pytest.mark.userns
 def test_broken_description_stops_a_report(identity):
     from harness.report import BrokenDescription, Reporter
 
@@ -150,6 +156,7 @@ def test_broken_description_stops_a_report(identity):
             rep.key("g", c)
 
 
+@pytest.mark.userns
 def test_long_root_plus_path_skips(identity):
     from generators.common import exact_path
     p = exact_path(4090)
@@ -157,6 +164,7 @@ def test_long_root_plus_path_skips(identity):
     assert o["outcome"] == "skip" and "PATH_MAX" in o["reason"], o
 
 
+@pytest.mark.userns
 def test_cause_edits_and_corner_probes(identity):
     """The corner probes are valid cases the do-nothing simulator agrees on,
     and a cause edit that applies changes exactly its one thing."""
@@ -184,6 +192,7 @@ def test_always_declared_differences(tmp_path):
     assert o["argv"] == [b"p"] and o["envp"] == [b"ADDEDX=1"]  # a lost argv[1] still shows
 
 
+@pytest.mark.userns
 def test_simulator_reproducer(identity, tmp_path):
     """The reproducer is a shell script that rebuilds the root, builds the
     launcher and runs the simulator's command on it."""

@@ -69,6 +69,7 @@ def test_missing_qemu_in_dev_is_one_skip_reason(tmp_path):
     assert "execspec: every test that needs the target SKIPPED" in r.stdout
 
 
+@pytest.mark.root
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root's unshare -n")
 def test_no_network_fails_ci_with_one_line(tmp_path):
     """The kernel download with the network cut (a new network namespace),

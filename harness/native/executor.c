@@ -55,10 +55,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bprm_call.h"
 #include "caselimits.h"
 #include "idmap.h"
-
-struct buf { unsigned char *p; size_t len, cap; };
+#include "materialise.h"
+#include "record.h"
 
 struct cfile { char kind; unsigned mode; const unsigned char *path; uint32_t plen;
 	       const unsigned char *data; uint32_t dlen; uint32_t uid, gid; };
@@ -102,27 +103,6 @@ static struct { unsigned char *img; size_t len, tag_off; } probes[MAX_PROBES];
 static int nprobes;
 
 static void die(const char *m) { fprintf(stderr, "executor: %s: %s\n", m, strerror(errno)); exit(2); }
-
-static void buf_add(struct buf *b, const void *p, size_t n)
-{
-	if (!n) return; /* memcpy from a NULL buffer is undefined even for 0 bytes */
-	if (b->len + n > b->cap) {
-		size_t c = b->cap ? b->cap : 4096;
-		while (c < b->len + n) c *= 2;
-		b->p = realloc(b->p, c);
-		if (!b->p) die("realloc");
-		b->cap = c;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-static void rec(struct buf *b, char type, const void *p, uint32_t n)
-{
-	buf_add(b, &type, 1);
-	buf_add(b, &n, 4);
-	buf_add(b, p, n);
-}
 
 static int read_full(int fd, void *p, size_t n)
 {
@@ -311,12 +291,10 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 	memset(c, 0, sizeof(*c));
 	c->timeout_ms = 10000;
 	*why = "record header";
-	for (uint32_t off = 0; off < n;) {
-		if (n - off < 5) goto bad;
+	for (uint32_t off = 0, l; off < n;) {
+		if (!record_at(b, n, off, &l)) { if (n - off >= 5) *why = "record length"; goto bad; }
 		char t = b[off];
-		uint32_t l = get32(b + off + 1);
 		const unsigned char *p = b + off + 5;
-		if (l > n - off - 5) { *why = "record length"; goto bad; }
 		off += 5 + l;
 		static char what[] = "record ?";
 		what[7] = t;
@@ -463,91 +441,56 @@ static void fail(int status_fd, char kind, int a, int b, const char *what)
 }
 
 /* Setup failures name what failed; `a` is the index of the file (or of
- * the dirfd/cwd step: -1) so harness/protocol.py can name the case field. */
-/* files[i]'s owner, before its mode (chown clears set-id bits).  An id the
- * user namespace does not map (an unprivileged executor maps only 0) is a
- * skip: the case cannot be run honestly here. */
-static void own(int rootfd, const char *rel, int fd, const struct cfile *f, int sfd, int i, int flags)
+ * the dirfd/cwd step: -1) so harness/protocol.py can name the case field.
+ * An owner the user namespace does not map (an unprivileged executor maps
+ * only 0) is a skip: the case cannot be run honestly here. */
+static void fail_file(int sfd, int i, const char *step)
 {
-	if (!f->uid && !f->gid) return;
-	int r = fd >= 0 ? fchown(fd, f->uid, f->gid) : fchownat(rootfd, *rel ? rel : ".", f->uid, f->gid, flags);
-	if (r == 0) return;
-	if (errno == EINVAL) fail(sfd, 'k', 0, errno, "file owner not mapped here (an unprivileged executor maps only id 0)");
-	fail(sfd, 's', i, errno, "chown");
+	if (!strcmp(step, "chown") && errno == EINVAL)
+		fail(sfd, 'k', 0, errno, "file owner not mapped here (an unprivileged executor maps only id 0)");
+	fail(sfd, 's', i, errno, step);
 }
 
-static void mkparents(int rootfd, char *rel, int sfd, int idx)
+static struct case_inode inode_of(const struct cfile *f)
 {
-	for (char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
-		if (s == rel) continue;
-		*s = 0;
-		if (mkdirat(rootfd, rel, 0755) && errno != EEXIST) fail(sfd, 's', idx, errno, "mkdir parent");
-		*s = '/';
-	}
+	struct case_inode ino = { f->kind, f->mode, f->uid, f->gid, { f->data }, { f->dlen } };
+	return ino;
 }
 
 /* Runs in the case's own root (after pivot_root): every path below is
- * inside the fresh tmpfs, so no symlink of the case can lead out of it. */
+ * inside the fresh tmpfs, so no symlink of the case can lead out of it.
+ * The files are materialise.h's; a probe ('p') is a regular file holding
+ * the probe image of its variant with its tag patched in. */
 static void materialise(struct ccase *c, int rootfd, int sfd)
 {
-	/* Directories get their modes last so a 0 mode can't block their children. */
 	for (int i = 0; i < c->nfiles; i++) {
 		struct cfile *f = &c->files[i];
-		char *path = dupz(f->path, f->plen), *rel = path;
-		while (*rel == '/') rel++;
-		if (!*rel) { if (f->kind == 'd') { free(path); continue; } fail(sfd, 's', i, EINVAL, "file at /"); }
-		mkparents(rootfd, rel, sfd, i);
-		int fd;
-		switch (f->kind) {
-		case 'd':
-			if (mkdirat(rootfd, rel, 0755) && errno != EEXIST) fail(sfd, 's', i, errno, "mkdir");
-			break;
-		case 'l': {
-			char *t = dupz(f->data, f->dlen);
-			if (symlinkat(t, rootfd, rel)) fail(sfd, 's', i, errno, "symlink");
-			own(rootfd, rel, -1, f, sfd, i, AT_SYMLINK_NOFOLLOW);
-			free(t);
-			break;
+		struct case_inode ino = inode_of(f);
+		unsigned char tag[MAX_TAG + 1] = {0};
+		if (f->kind == 'p') {
+			/* data: u8 probe variant, then the tag */
+			if (f->dlen < 1 || f->data[0] >= nprobes) fail(sfd, 's', i, EINVAL, "probe variant");
+			const unsigned char *img = probes[f->data[0]].img;
+			size_t len = probes[f->data[0]].len, off = probes[f->data[0]].tag_off;
+			memcpy(tag, f->data + 1, f->dlen - 1 > MAX_TAG ? MAX_TAG : f->dlen - 1);
+			ino.kind = 'f';
+			ino.data[0] = img; ino.len[0] = off;
+			ino.data[1] = tag; ino.len[1] = sizeof tag;
+			ino.data[2] = img + off + sizeof tag; ino.len[2] = len - off - sizeof tag;
 		}
-		case 'i':
-			if (mknodat(rootfd, rel, S_IFIFO | 0600, 0)) fail(sfd, 's', i, errno, "mkfifo");
-			own(rootfd, rel, -1, f, sfd, i, AT_SYMLINK_NOFOLLOW);
-			if (fchmodat(rootfd, rel, f->mode & 07777, AT_SYMLINK_NOFOLLOW) && errno != EOPNOTSUPP)
-				fail(sfd, 's', i, errno, "chmod");
-			break;
-		case 'p': case 'f':
-			fd = openat(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-			if (fd < 0) fail(sfd, 's', i, errno, "create");
-			if (f->kind == 'f') {
-				if (write_full(fd, f->data, f->dlen)) fail(sfd, 's', i, errno, "write");
-			} else {
-				/* data: u8 probe variant, then the tag */
-				if (f->dlen < 1 || f->data[0] >= nprobes) fail(sfd, 's', i, EINVAL, "probe variant");
-				const unsigned char *img = probes[f->data[0]].img;
-				size_t len = probes[f->data[0]].len, off = probes[f->data[0]].tag_off;
-				size_t tl = f->dlen - 1 > MAX_TAG ? MAX_TAG : f->dlen - 1;
-				unsigned char tag[MAX_TAG + 1] = {0};
-				memcpy(tag, f->data + 1, tl);
-				if (write_full(fd, img, off) || write_full(fd, tag, sizeof tag) ||
-				    write_full(fd, img + off + sizeof tag, len - off - sizeof tag))
-					fail(sfd, 's', i, errno, "write probe");
-			}
-			own(rootfd, rel, fd, f, sfd, i, 0);
-			if (fchmod(fd, f->mode & 07777)) fail(sfd, 's', i, errno, "chmod");
-			close(fd);
-			break;
-		default:
-			fail(sfd, 's', i, EINVAL, "file kind");
-		}
+		char *path = dupz(f->path, f->plen);
+		const char *step = materialise_inode(rootfd, path, &ino);
+		if (step) fail_file(sfd, i, f->kind == 'p' && !strcmp(step, "write") ? "write probe" : step);
 		free(path);
 	}
+	/* Directories get their modes last so a 0 mode can't block their children. */
 	for (int i = c->nfiles - 1; i >= 0; i--) {
 		struct cfile *f = &c->files[i];
 		if (f->kind != 'd') continue;
-		char *path = dupz(f->path, f->plen), *rel = path;
-		while (*rel == '/') rel++;
-		own(rootfd, rel, -1, f, sfd, i, 0);
-		if (fchmodat(rootfd, *rel ? rel : ".", f->mode & 07777, 0)) fail(sfd, 's', i, errno, "chmod dir");
+		struct case_inode ino = inode_of(f);
+		char *path = dupz(f->path, f->plen);
+		const char *step = materialise_dir_mode(rootfd, path, &ino);
+		if (step) fail_file(sfd, i, step);
 		free(path);
 	}
 }
@@ -642,9 +585,10 @@ static void case_init(int sfd, int syncfd, int outfd, int infd)
 		if (!*rel) continue;
 		char *tmp = strdup(rel);
 		if (!tmp) fail(sfd, 's', -7, ENOMEM, "mount path");
-		mkparents(rootfd, tmp, sfd, -7);
+		struct case_inode mp = { 'd', 0755, 0, 0, { NULL }, { 0 } };
+		const char *step = materialise_inode(rootfd, tmp, &mp);
+		if (step) fail(sfd, 's', -7, errno, strcmp(step, "mkdir") ? step : "mkdir mount point");
 		free(tmp);
-		if (mkdirat(rootfd, rel, 0755) && errno != EEXIST) fail(sfd, 's', -7, errno, "mkdir mount point");
 		if (mount("execspec", c->mnts[i].path, "tmpfs", 0, "mode=0755")) fail(sfd, 's', -7, errno, "mount tmpfs");
 	}
 	materialise(c, rootfd, sfd);
@@ -676,7 +620,7 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 	 * program never sees them. */
 	for (int i = 0; i < c->nwopen; i++) {
 		char *p = dupz(c->wopen[i], c->wlen[i]);
-		int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		int fd = hold_write_access(AT_FDCWD, p);
 		if (fd < 0 || (fd != WRITE_FD + i && dup3(fd, WRITE_FD + i, O_CLOEXEC) < 0))
 			fail(sfd, 's', -10 - i, errno, "open for write");
 		if (fd != WRITE_FD + i) close(fd);
@@ -759,17 +703,12 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 			}
 		}
 		close(src);
-		if (fd != 3 && dup3(fd, 3, c->dirfd_cloexec ? O_CLOEXEC : 0) < 0) fail(sfd, 's', -4, errno, "dup memfd");
-		if (fd == 3 && !c->dirfd_cloexec && fcntl(3, F_SETFD, 0)) fail(sfd, 's', -4, errno, "memfd flags");
-		if (fd != 3) close(fd);
+		int r = bprm_dirfd_install(fd, c->dirfd_cloexec);
+		if (r) fail(sfd, 's', -4, errno, r == 1 ? "dup memfd" : "memfd flags");
 		dirfd = 3;
 	} else if (c->dirfd_path) {
-		int fl = (c->dirfd_opath ? O_PATH : O_RDONLY | O_NONBLOCK) | O_CLOEXEC;
-		int fd = open(c->dirfd_path, fl);
-		if (fd < 0) fail(sfd, 's', -4, errno, "open dirfd");
-		if (fd != 3 && dup3(fd, 3, c->dirfd_cloexec ? O_CLOEXEC : 0) < 0) fail(sfd, 's', -4, errno, "dup dirfd");
-		if (fd == 3 && !c->dirfd_cloexec && fcntl(3, F_SETFD, 0)) fail(sfd, 's', -4, errno, "dirfd flags");
-		if (fd != 3) close(fd);
+		int r = bprm_dirfd_open(c->dirfd_path, c->dirfd_opath, c->dirfd_cloexec);
+		if (r) fail(sfd, 's', -4, errno, r < 0 ? "open dirfd" : r == 1 ? "dup dirfd" : "dirfd flags");
 		dirfd = 3;
 	} else if (c->have_dirfd_num) {
 		dirfd = c->dirfd_num;
@@ -833,8 +772,7 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 	char **argv = c->argv_null ? NULL : c->argv;
 	char **envp = c->envp_null ? NULL : c->envp;
 	const char *path = c->path_null ? NULL : c->path;
-	long r = c->syscall_nr == 1 ? syscall(SYS_execveat, dirfd, path, argv, envp, c->flags)
-				    : syscall(SYS_execve, path, argv, envp);
+	long r = bprm_execve(c->syscall_nr == 1, dirfd, path, argv, envp, c->flags);
 	if (r == 0) /* AT_EXECVE_CHECK: checked, not executed */
 		fail(sfd, 'c', 0, 0, NULL);
 	fail(sfd, 'e', errno, 0, NULL);
@@ -974,10 +912,9 @@ static void run_case(struct ccase *c, const unsigned char *frame, uint32_t n, st
 	 * it later, overlapping that teardown with the next case. */
 	int status = 0, failed = 0;
 	int report_done = ob.len >= 5 && ob.p[ob.len - 5] == 'Z' && !memcmp(ob.p + ob.len - 4, "\0\0\0\0", 4);
-	for (size_t off = 0; off + 5 <= sb.len && get32(sb.p + off + 1) <= sb.len - off - 5;
-	     off += 5 + get32(sb.p + off + 1)) {
+	uint32_t rl;
+	for (size_t off = 0; record_at(sb.p, sb.len, off, &rl); off += 5 + rl)
 		if (sb.p[off] == 'o') failed = 1;
-	}
 	if (timed_out || flooded) {
 		kill(pid, SIGKILL); /* PID 1: the whole namespace goes */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)

@@ -29,33 +29,26 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "record.h"
+
 __attribute__((used, aligned(8))) static volatile char tagbuf[96] = "\001EXECSPEC-PROBE-TAG\001";
 
 extern char **environ;
 
-static void put(const void *p, unsigned n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t r = write(1, c, n);
-		if (r <= 0) _exit(3);
-		c += r; n -= r;
-	}
-}
-
-static void record(char t, const char *s)
-{
-	unsigned n = strlen(s);
-	put(&t, 1); put(&n, 4); put(s, n);
-}
-
+/* Its report in the probe's records (record.h), one write. */
 static void report_errno(int e)
 {
 	char num[16];
+	struct buf r = {0};
 	snprintf(num, sizeof num, "%d", e);
-	record('T', "\001fallback-errno");
-	record('a', num);
-	record('Z', "");
+	rec(&r, 'T', "\001fallback-errno", strlen("\001fallback-errno"));
+	rec(&r, 'a', num, strlen(num));
+	rec(&r, 'Z', "", 0);
+	for (size_t off = 0; off < r.len;) {
+		ssize_t n = write(1, r.p + off, r.len - off);
+		if (n <= 0) _exit(3);
+		off += n;
+	}
 	_exit(0);
 }
 

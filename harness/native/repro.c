@@ -13,9 +13,11 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h> //@B
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "bprm_call.h" /* the one C core, inlined by harness/build.py */
+#include "materialise.h" //@W
+#include "record.h"
 /* @lines ending in //@B are only for cases with binfmt_misc rules or reads, //@W with files held open for writing */
 /* @CASE@ */
 #define N(a) (sizeof a / sizeof *a)
@@ -59,13 +61,13 @@ static void jstr(const unsigned char *p, size_t n) /* as harness/case.py: a JSON
 	}
 	put("\"", 1);
 }
-/* the probe's report, records of u8 type, u32 length, payload (harness/protocol.py parse_report):
+/* the probe's report, records of u8 type, u32 length, payload (record.h; harness/protocol.py parse_report):
  * the last record of a type, or all of them as a JSON list; type 0: is the report whole? */
 static const unsigned char *field(char want, int list, size_t *len)
 {
-	const unsigned char *found = NULL; unsigned l; char first = 0, last = 0; size_t off = 0;
+	const unsigned char *found = NULL; uint32_t l; char first = 0, last = 0; size_t off = 0;
 	if (list) put("[", 1);
-	for (; off + 5 <= rn && (memcpy(&l, rep + off + 1, 4), l <= rn - off - 5); off += 5 + l) {
+	for (; record_at(rep, rn, off, &l); off += 5 + l) {
 		first = first ? first : rep[off], last = rep[off];
 		if (!want || rep[off] != want) continue;
 		if (list) { if (found) put(",", 1); jstr(rep + off + 5, l); }
@@ -134,7 +136,7 @@ int main(int argc, char **av)
 	int pfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC); /* the probe reads its exe link here */
 	if (pfd < 0 || dup2(pfd, PROC_FD) < 0) die("procfs");
 	if (chroot(av[1]) || chdir("/")) die("chroot");
-	for (size_t i = 0; i < N(writers); i++) if (open(writers[i], O_WRONLY | O_CLOEXEC) < 0) die("open for writing"); //@W
+	for (size_t i = 0; i < N(writers); i++) if (hold_write_access(AT_FDCWD, writers[i]) < 0) die("open for writing"); //@W
 	for (size_t i = 0; i < N(regs); i++) { //@B
 		if (!regs[i].data) { if (unlinkat(bmfd, regs[i].name, 0)) return kind = 'r', idx = i, val = errno, verdict(); continue; } //@B
 		int fd = openat(bmfd, regs[i].name, O_WRONLY); //@B
@@ -153,12 +155,8 @@ int main(int argc, char **av)
 	if (pipe(out) || pipe2(st, O_CLOEXEC)) die("pipe");
 	pid_t pid = fork();
 	if (pid == 0) {
-		int fd, dfd = dirfd_num;
-		if (dirfd_path && (fd = open(dirfd_path, dirfd_opath ? O_PATH : O_RDONLY | O_NONBLOCK)) < 0) die("open dirfd");
-		if (dirfd_path && (fd != 3 ? dup3(fd, 3, dirfd_cloexec ? O_CLOEXEC : 0) : fcntl(3, F_SETFD, dirfd_cloexec)) < 0) die("dirfd 3");
-		dfd = dirfd_path ? 3 : dfd, dup2(out[1], 1);
-		long r = is_at ? syscall(SYS_execveat, dfd, path, argv, envp, flags) : syscall(SYS_execve, path, argv, envp);
-		e = r == 0 ? 0 : errno;
+		if (dirfd_path && bprm_dirfd_open(dirfd_path, dirfd_opath, dirfd_cloexec)) die("open dirfd");
+		dup2(out[1], 1), e = bprm_execve(is_at, dirfd_path ? 3 : dirfd_num, path, argv, envp, flags) ? errno : 0;
 		_exit(write(st[1], &e, sizeof e) < 0 ? 126 : 127);
 	}
 	close(out[1]), close(st[1]);

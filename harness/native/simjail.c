@@ -53,6 +53,7 @@
 
 #include "caselimits.h"
 #include "idmap.h"
+#include "materialise.h"
 
 #define REC_FD 12
 #define RES_FD 13
@@ -124,17 +125,6 @@ static void read_records(void)
 	close(REC_FD);
 }
 
-/* mkdir -p of path's parents (relative to the cwd, the case's root) */
-static void parents(char *p)
-{
-	for (char *s = p; (s = strchr(s, '/')); s++) {
-		if (s == p) continue;
-		*s = 0;
-		if (mkdir(p, 0755) && errno != EEXIST) fail("mkdir %s: %s", p, strerror(errno));
-		*s = '/';
-	}
-}
-
 struct dmode { char *path; unsigned mode; };
 
 /* Host files to bind into the root, cloned (read-only, nosuid like every
@@ -169,6 +159,8 @@ static void clone_binds(void)
 	nbinds = 0;  /* materialise() takes them in order */
 }
 
+/* The case's inodes are materialise.h's, as the executor makes them; the
+ * rest (binds, procfs, tmpfs) is the simulator's root around them. */
 static void materialise(int *wfds, int *nw)
 {
 	struct dmode *dirs = calloc(rlen / 13 + 1, sizeof *dirs);
@@ -179,32 +171,18 @@ static void materialise(int *wfds, int *nw)
 		unsigned mode = u32();
 		uint32_t dlen;
 		char *path = str(NULL), *data = str(&dlen);
-		const char *p = *path ? path : ".";
-		if (*path) parents(path);
-		switch (type) {
-		case 'd':
-			if (*path && mkdir(p, 0755) && errno != EEXIST) fail("mkdir /%s: %s", path, strerror(errno));
-			dirs[nd].path = path; dirs[nd++].mode = mode;
+		const char *p = *path ? path : ".", *step;
+		/* 'p' is a FIFO here, 'i' in materialise.h */
+		struct case_inode ino = { type == 'p' ? 'i' : type, mode, 0, 0, { data }, { dlen } };
+		if (type && strchr("dflp", type)) {
+			if ((step = materialise_inode(AT_FDCWD, path, &ino))) fail("%s /%s: %s", step, path, strerror(errno));
+			free(data);
+			if (type == 'd') dirs[nd].path = path, dirs[nd++].mode = mode;  /* its mode comes last */
+			else free(path);
 			continue;
-		case 'f': {
-			int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			if (fd < 0) fail("create /%s: %s", path, strerror(errno));
-			for (uint32_t off = 0; off < dlen;) {
-				ssize_t n = write(fd, data + off, dlen - off);
-				if (n < 0 && errno == EINTR) continue;
-				if (n <= 0) fail("write /%s: %s", path, strerror(errno));
-				off += n;
-			}
-			if (fchmod(fd, mode & 07777)) fail("chmod /%s: %s", path, strerror(errno));
-			close(fd);
-			break;
 		}
-		case 'l':
-			if (symlink(data, p)) fail("symlink /%s: %s", path, strerror(errno));
-			break;
-		case 'p':
-			if (mkfifo(p, 0600) || chmod(p, mode & 07777)) fail("mkfifo /%s: %s", path, strerror(errno));
-			break;
+		if (*path && materialise_parents(AT_FDCWD, path)) fail("mkdir parent /%s: %s", path, strerror(errno));
+		switch (type) {
 		case 'b': {
 			struct stat st;
 			if (nbinds >= MAX_BINDS) fail("too many bind records");
@@ -230,7 +208,7 @@ static void materialise(int *wfds, int *nw)
 				fail("tmpfs at /%s: %s", path, strerror(errno));
 			break;
 		case 'w': {
-			int fd = open(p, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+			int fd = hold_write_access(AT_FDCWD, p);
 			if (fd < 0) fail("open /%s for writing: %s", path, strerror(errno));
 			if (*nw < MAX_WOPEN) wfds[(*nw)++] = fd;
 			break;
@@ -241,9 +219,11 @@ static void materialise(int *wfds, int *nw)
 		free(path);
 		free(data);
 	}
-	for (int i = nd - 1; i >= 0; i--)
-		if (chmod(*dirs[i].path ? dirs[i].path : ".", dirs[i].mode & 07777))
-			fail("chmod /%s: %s", dirs[i].path, strerror(errno));
+	for (int i = nd - 1; i >= 0; i--) {
+		struct case_inode ino = { 'd', dirs[i].mode, 0, 0, { NULL }, { 0 } };
+		const char *step = materialise_dir_mode(AT_FDCWD, dirs[i].path, &ino);
+		if (step) fail("%s /%s: %s", step, dirs[i].path, strerror(errno));
+	}
 }
 
 static void private_tmpfs(const char *dir)

@@ -37,9 +37,10 @@ cat > "$w/launch.c" <<'EXECSPEC_EOF'
  * dirfd_path, then u32 argc (~0 = NULL argv) + strings, u32 envc (~0) +
  * strings.  If the call returns, its errno goes to fd 11 (4 bytes).
  *
- * Built twice: static with the raw system calls, and dynamic with
- * -DLIBC_EXEC, its exec through libc's execve()/execveat() wrappers, for
- * simulators that live in LD_PRELOAD (fakechroot) and see only libc calls.
+ * The call is bprm_call.h's, as the executor's.  Built twice: static with
+ * the raw system calls, and dynamic with -DLIBC_EXEC, its exec through
+ * libc's wrappers, for simulators that live in LD_PRELOAD (fakechroot) and
+ * see only libc calls.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,8 +49,13 @@ cat > "$w/launch.c" <<'EXECSPEC_EOF'
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+
+/* inlined: harness/native/bprm_call.h (the C core every execspec program shares) */
+#include <sys/syscall.h>
+static inline int bprm_dirfd_install(int fd, int cloexec) { if (fd == 3) return fcntl(3, F_SETFD, cloexec ? FD_CLOEXEC : 0) ? 2 : 0; if (dup3(fd, 3, cloexec ? O_CLOEXEC : 0) < 0) return 1; return close(fd), 0; }
+static inline int bprm_dirfd_open(const char *path, int opath, int cloexec) { int fd = open(path, (opath ? O_PATH : O_RDONLY | O_NONBLOCK) | O_CLOEXEC); return fd < 0 ? -1 : bprm_dirfd_install(fd, cloexec); }
+static inline long bprm_execve(int at, int dirfd, const char *path, char **argv, char **envp, unsigned flags) { return at ? execveat(dirfd, path, argv, envp, (int)flags) : execve(path, argv, envp); }
 
 static unsigned char *buf;
 static size_t len, pos;
@@ -102,20 +108,11 @@ int main(void)
 		if (setrlimit(RLIMIT_STACK, &lim)) die(errno);
 	}
 	if (dirfd == -2) {
-		int fd = open(dirfd_path, (dflags & 1 ? O_PATH : O_RDONLY | O_NONBLOCK));
-		if (fd < 0) die(errno);
-		/* dup3(3, 3) is EINVAL: when fd 3 was free, only set its flag */
-		if (fd != 3 ? dup3(fd, 3, dflags & 2 ? O_CLOEXEC : 0) < 0
-			    : fcntl(3, F_SETFD, dflags & 2 ? FD_CLOEXEC : 0) < 0) die(errno);
-		if (fd != 3) close(fd);
+		if (bprm_dirfd_open(dirfd_path, dflags & 1, dflags & 2)) die(errno);
 		dirfd = 3;
 	}
 	fcntl(11, F_SETFD, FD_CLOEXEC);
-#ifdef LIBC_EXEC
-	long r = sc == 1 ? execveat(dirfd, path, argv, envp, flags) : execve(path, argv, envp);
-#else
-	long r = sc == 1 ? syscall(SYS_execveat, dirfd, path, argv, envp, flags) : syscall(SYS_execve, path, argv, envp);
-#endif
+	long r = bprm_execve(sc == 1, dirfd, path, argv, envp, flags);
 	int e = r == 0 ? 0 : errno;
 	if (write(11, &e, 4) < 0) _exit(125);
 	_exit(127);
