@@ -124,6 +124,9 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
         raise InvalidCase(f"exec.dirfd {e.dirfd!r} cannot be opened ({err.name})") from None
     finally:
         fs.cred = cred
+    if node.kind == "sock" and not e.dirfd_opath:
+        # do_dentry_open(): a socket inode's f_op is no_open (ENXIO); O_PATH skips it
+        raise InvalidCase(f"exec.dirfd {e.dirfd!r} is a socket: only O_PATH opens it (ENXIO)")
     if e.memfd is not None:
         node = fs.fdnode = memfd_node(node, e.memfd)
     return node

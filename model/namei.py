@@ -58,7 +58,7 @@ class Node:
 
     def __init__(self, kind: str, mode: int, parent: Node | None, name: bytes,
                  data: bytes = b"", tag: str | None = None, path: bytes = b""):
-        self.kind = kind  # "dir", "reg", "lnk", "fifo", "pipe"
+        self.kind = kind  # "dir", "reg", "lnk", "fifo", "chr", "sock", "pipe"
         self.mode = mode
         self.data = data  # file contents, or symlink target
         self.tag = tag  # probe tag; None for a plain file
@@ -79,7 +79,8 @@ class Node:
 
 # A pipe stands for fds 0-2, which the executor connects to pipes.
 PIPE = Node("pipe", 0o600, None, b"pipe:")
-_KIND = {"probe": "reg", "file": "reg", "dir": "dir", "symlink": "lnk", "fifo": "fifo"}
+_KIND = {"probe": "reg", "file": "reg", "dir": "dir", "symlink": "lnk", "fifo": "fifo", "chardev": "chr",
+         "socket": "sock"}
 
 
 class FS:
@@ -155,6 +156,8 @@ class FS:
             node = self.lookup(self.root, a, follow=False)
         except Errno as e:
             raise InvalidCase(f"exec.after_open: {kind} {a!r} ({e.name})") from None
+        if node.kind == "chr":  # a bind mount of /dev/null: unlink and rename say EBUSY
+            raise InvalidCase(f"exec.after_open: {kind} {a!r} is a mount point (EBUSY)")
         if node is self.root or (kind == "rmdir") != (node.kind == "dir"):
             raise InvalidCase(f"exec.after_open: {kind} {a!r} is not possible on a {node.kind}")
         old = node.path
@@ -281,11 +284,21 @@ def open_exec(fs: FS, cwd: Node, name: bytes, profile: Profile) -> Node:
 def may_open_exec(node: Node, cred: Cred | None = None) -> None:
     """may_open(MAY_EXEC|MAY_OPEN): the type, path_noexec() for a regular
     file, then inode_permission() -- for the case's root (cred None) at
-    least one x bit, else model/creds.py permission()."""
+    least one x bit, else model/creds.py permission().
+
+    The type comes first, before any permission or mount flag: a directory
+    is EACCES for MAY_EXEC; a block or character device is EACCES when
+    may_open_dev() refuses it (nodev) and otherwise falls through to the
+    FIFO and socket case, EACCES for MAY_EXEC too (633fb6ac3980, 5.8, moved
+    the S_ISREG check of do_open_execat up here; before, the open went on
+    and do_open_execat's S_ISREG test said EACCES after it).  So a device,
+    a socket, a FIFO and a pipe are EACCES for every caller on every
+    profile, AT_EXECVE_CHECK included (kselftest exec/non-regular.c,
+    check-exec.c; seen on 6.18)."""
     if node.kind == "lnk":
         raise Errno("ELOOP")
     if node.kind != "reg":
-        raise Errno("EACCES")  # directory, FIFO, pipe
+        raise Errno("EACCES")  # directory, device, FIFO, socket, pipe
     if "noexec" in node.mnt_flags:
         raise Errno("EACCES")
     if cred is None:

@@ -48,7 +48,9 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -100,6 +102,20 @@ static const char *scratch = "/tmp";
 /* Probe images (variant 0 is the default probe); each has a tag slot. */
 static struct { unsigned char *img; size_t len, tag_off; } probes[MAX_PROBES];
 static int nprobes;
+/* The node a "chardev" file is a bind of: the target's own /dev/null (in
+ * the slim mount namespace, a bind of it at /null).  Never a node made
+ * with mknod: a device is only ever the harmless one the host already has. */
+static const char *null_path = "/dev/null";
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#define OPEN_TREE_CLONE_ 1
+#define OPEN_TREE_CLOEXEC_ 02000000
+#define MOVE_MOUNT_F_EMPTY_PATH_ 4
 
 static void die(const char *m) { fprintf(stderr, "executor: %s: %s\n", m, strerror(errno)); exit(2); }
 
@@ -488,8 +504,55 @@ static void mkparents(int rootfd, char *rel, int sfd, int idx)
 
 /* Runs in the case's own root (after pivot_root): every path below is
  * inside the fresh tmpfs, so no symlink of the case can lead out of it. */
-static void materialise(struct ccase *c, int rootfd, int sfd)
+/* A unix socket bound at rel: bind(2) in its parent directory (sun_path
+ * holds only the name, at most SOCKET_NAME_MAX bytes: contract.case), then
+ * the socket is closed; its inode stays in the file system. */
+static void make_socket(int rootfd, char *rel, int sfd, int i)
 {
+	char *slash = strrchr(rel, '/');
+	const char *name = slash ? slash + 1 : rel;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(name) >= sizeof a.sun_path) fail(sfd, 's', i, ENAMETOOLONG, "socket name");
+	strcpy(a.sun_path, name);
+	int dfd = rootfd;
+	if (slash) {
+		*slash = 0;
+		dfd = openat(rootfd, rel, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		*slash = '/';
+		if (dfd < 0) fail(sfd, 's', i, errno, "socket directory");
+	}
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || fchdir(dfd)) fail(sfd, 's', i, errno, "socket");
+	if (bind(s, (struct sockaddr *)&a, sizeof a)) fail(sfd, 's', i, errno, "bind socket");
+	if (fchdir(rootfd)) fail(sfd, 's', i, errno, "chdir /");
+	close(s);
+	if (dfd != rootfd) close(dfd);
+}
+
+/* A "chardev": a bind mount of null_path onto an empty file at rel.  The
+ * first comes from the detached clone made before the root switch
+ * (nullfd, open_tree); later ones bind the first.  Its mode and owner are
+ * the node's own: nothing here ever changes them. */
+static void make_chardev(int rootfd, const char *rel, int nullfd, int null_errno, char **first, int sfd, int i)
+{
+	int fd = openat(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0) fail(sfd, 's', i, errno, "create");
+	close(fd);
+	if (*first) {
+		if (mount(*first, rel, NULL, MS_BIND, NULL)) fail(sfd, 's', i, errno, "bind chardev");
+		return;
+	}
+	if (nullfd < 0)
+		fail(sfd, 'k', 0, null_errno, "chardev: no /dev/null to bind here (open_tree)");
+	if (syscall(SYS_move_mount, nullfd, "", rootfd, rel, MOVE_MOUNT_F_EMPTY_PATH_))
+		fail(sfd, 'k', 0, errno, "chardev: cannot attach the /dev/null bind (move_mount)");
+	*first = strdup(rel);
+	if (!*first) fail(sfd, 's', i, ENOMEM, "chardev");
+}
+
+static void materialise(struct ccase *c, int rootfd, int sfd, int nullfd, int null_errno)
+{
+	char *first_chardev = NULL;
 	/* Directories get their modes last so a 0 mode can't block their children. */
 	for (int i = 0; i < c->nfiles; i++) {
 		struct cfile *f = &c->files[i];
@@ -514,6 +577,14 @@ static void materialise(struct ccase *c, int rootfd, int sfd)
 			own(rootfd, rel, -1, f, sfd, i, AT_SYMLINK_NOFOLLOW);
 			if (fchmodat(rootfd, rel, f->mode & 07777, AT_SYMLINK_NOFOLLOW) && errno != EOPNOTSUPP)
 				fail(sfd, 's', i, errno, "chmod");
+			break;
+		case 'c':
+			make_chardev(rootfd, rel, nullfd, null_errno, &first_chardev, sfd, i);
+			break;
+		case 's':
+			make_socket(rootfd, rel, sfd, i);
+			own(rootfd, rel, -1, f, sfd, i, AT_SYMLINK_NOFOLLOW);
+			if (fchmodat(rootfd, rel, f->mode & 07777, 0)) fail(sfd, 's', i, errno, "chmod");
 			break;
 		case 'p': case 'f':
 			fd = openat(rootfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -541,6 +612,7 @@ static void materialise(struct ccase *c, int rootfd, int sfd)
 		}
 		free(path);
 	}
+	free(first_chardev);
 	for (int i = c->nfiles - 1; i >= 0; i--) {
 		struct cfile *f = &c->files[i];
 		if (f->kind != 'd') continue;
@@ -605,6 +677,11 @@ static void case_init(int sfd, int syncfd, int outfd, int infd)
 	if (mount("proc", pdir, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
 		procfd = open(pdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
+	/* A detached clone of /dev/null's mount, for a "chardev" file: made
+	 * while the node is still reachable, attached (or dropped) later. */
+	int nullfd = (int)syscall(SYS_open_tree, AT_FDCWD, null_path, OPEN_TREE_CLONE_ | OPEN_TREE_CLOEXEC_);
+	int null_errno = nullfd < 0 ? errno : 0;
+
 	/* The case's root: pivot_root into the tmpfs and detach the old root,
 	 * so that nothing of the host is reachable by path.  An initramfs
 	 * (plain mode) can't be pivoted away from: chroot, the VM is the wall. */
@@ -647,7 +724,8 @@ static void case_init(int sfd, int syncfd, int outfd, int infd)
 		if (mkdirat(rootfd, rel, 0755) && errno != EEXIST) fail(sfd, 's', -7, errno, "mkdir mount point");
 		if (mount("execspec", c->mnts[i].path, "tmpfs", 0, "mode=0755")) fail(sfd, 's', -7, errno, "mount tmpfs");
 	}
-	materialise(c, rootfd, sfd);
+	materialise(c, rootfd, sfd, nullfd, null_errno);
+	if (nullfd >= 0) close(nullfd);
 	for (int i = 0; i < c->nmnts; i++) {
 		unsigned b = c->mnts[i].bits;
 		unsigned long fl = (b & MNT_RO ? MS_RDONLY : 0) | (b & MNT_NOSUID ? MS_NOSUID : 0) | (b & MNT_NOEXEC ? MS_NOEXEC : 0);
@@ -740,7 +818,9 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 		/* memfd_create(2) (MFD_ALLOW_SEALING 2, MFD_NOEXEC_SEAL 8, MFD_EXEC 16),
 		 * filled with a copy of the file; before 6.3 the last two are EINVAL */
 		int src = open(c->dirfd_path, O_RDONLY | O_CLOEXEC);
+		struct stat sst;
 		if (src < 0) fail(sfd, 's', -4, errno, "open the memfd's source");
+		if (fstat(src, &sst) || !S_ISREG(sst.st_mode)) fail(sfd, 's', -4, EINVAL, "the memfd's source is no regular file");
 		int fd = (int)syscall(SYS_memfd_create, "execspec", (unsigned long)(c->memfd_flags | 1 /* MFD_CLOEXEC */));
 		if (fd < 0) {
 			if (errno == EINVAL && (c->memfd_flags & 0x18))
@@ -1048,6 +1128,11 @@ static void slim_mount_namespace(void)
 	    chdir(scratch) || mkdir("proc", 0555) || mkdir("s", 0755) ||
 	    mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		die("slim mount namespace");
+	/* /dev/null stays reachable for "chardev" files, as a bind at /null */
+	int nfd = open("null", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (nfd >= 0) close(nfd);
+	if (nfd >= 0 && mount("/dev/null", "null", NULL, MS_BIND, NULL) == 0)
+		null_path = "/null";
 	if (syscall(SYS_pivot_root, ".", ".") || umount2(".", MNT_DETACH) || chdir("/"))
 		die("pivot the executor");
 	snprintf(dir, sizeof dir, "/s");

@@ -20,6 +20,7 @@ EXTENSIONS = {
     "mounts": "mounts in the case root",
     "after_open": "unlink/rename/rmdir between the open and the exec",
     "memfd": "a memfd as the exec source",
+    "devices": "a character device (a bind of /dev/null) or a unix socket in the case root",
 }
 
 
@@ -31,6 +32,8 @@ def case_extensions(case: Case) -> set[str]:
         out.add("after_open")
     if case.exec.memfd is not None:
         out.add("memfd")
+    if any(f.type in ("chardev", "socket") for f in case.files):
+        out.add("devices")
     if uses_creds(case) and (case.exec.has_identity or case.exec.no_new_privs or case.exec.securebits
                              or any(f.uid or f.gid or f.mode & 0o6000 for f in case.files)):
         out.add("creds")
