@@ -81,6 +81,21 @@ class CaseError(ValueError):
         self.field = where
 
 
+CAP_LAST_CAP = 40  # CAP_CHECKPOINT_RESTORE (5.9 to 7.3)
+CAP_MASK = (1 << (CAP_LAST_CAP + 1)) - 1
+
+
+@dataclass(frozen=True)
+class FileCaps:
+    """security.capability of a file (include/uapi/linux/capability.h
+    vfs_ns_cap_data): permitted and inheritable masks, the effective flag,
+    and the namespace root id (VFS_CAP_REVISION_3) or None (revision 2)."""
+    permitted: int = 0
+    inheritable: int = 0
+    effective: bool = False
+    rootid: int | None = None
+
+
 @dataclass(frozen=True)
 class File:
     path: bytes
@@ -94,6 +109,7 @@ class File:
     open_for_write: bool = False
     uid: int = 0  # owner inside the case's user namespace (0..ID_COUNT-1)
     gid: int = 0
+    caps: FileCaps | None = None  # security.capability, set last (chown and writes clear it)
 
 
 @dataclass(frozen=True)
@@ -258,8 +274,8 @@ def _vector(v: Any, where: str) -> tuple[bytes, ...] | None:
 
 def _file(d: Any, where: str) -> File:
     d = _obj(d, where)
-    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target", "variant", "open_for_write", "uid", "gid"),
-                where)
+    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target", "variant", "open_for_write", "uid", "gid",
+                    "caps"), where)
     if "path" not in d:
         raise CaseError(f"{where}.path", "missing")
     path = decode_bytes(d["path"], f"{where}.path")
@@ -319,8 +335,29 @@ def _file(d: Any, where: str) -> File:
     if ofw and t not in ("file", "probe"):
         raise CaseError(f"{where}.open_for_write", "only a regular file (file or probe) can be held open for writing")
     uid, gid = _id(d.get("uid", 0), f"{where}.uid"), _id(d.get("gid", 0), f"{where}.gid")
+    caps = None
+    if "caps" in d:
+        if t not in ("file", "probe"):
+            raise CaseError(f"{where}.caps", "only a regular file (file or probe) has file capabilities")
+        caps = _caps(d["caps"], f"{where}.caps")
     return File(path=path, type=t, mode=mode, data=data, tag=tag, variant=variant, open_for_write=ofw,
-                uid=uid, gid=gid)
+                uid=uid, gid=gid, caps=caps)
+
+
+def _caps(v: Any, where: str) -> FileCaps:
+    v = _obj(v, where)
+    _no_unknown(v, ("permitted", "inheritable", "effective", "rootid"), where)
+    masks = []
+    for k in ("permitted", "inheritable"):
+        m = v.get(k, 0)
+        if not isinstance(m, int) or isinstance(m, bool) or not 0 <= m <= CAP_MASK:
+            raise CaseError(f"{where}.{k}", f"expected a capability bit mask 0..{CAP_MASK:#x} (bits 0..{CAP_LAST_CAP})")
+        masks.append(m)
+    eff = v.get("effective", False)
+    if not isinstance(eff, bool):
+        raise CaseError(f"{where}.effective", f"expected true or false, got {eff!r}")
+    rootid = None if v.get("rootid") is None else _id(v["rootid"], f"{where}.rootid")
+    return FileCaps(permitted=masks[0], inheritable=masks[1], effective=eff, rootid=rootid)
 
 
 MAX_GROUPS = 32
@@ -586,10 +623,10 @@ def _mounts(v: Any, kinds: dict[bytes, str], where: str) -> tuple[Mount, ...]:
 def uses_creds(c: Case) -> bool:
     """Whether the case's `exec` outcomes carry the credential fields
     (CRED_FIELDS): it uses an identity, no_new_privs, file ownership,
-    a set-id mode bit, a mount or securebits."""
+    a set-id mode bit, file capabilities, a mount or securebits."""
     e = c.exec
     return bool(e.has_identity or e.no_new_privs or e.securebits or c.mounts
-                or any(f.uid or f.gid or f.mode & 0o6000 for f in c.files))
+                or any(f.uid or f.gid or f.mode & 0o6000 or f.caps is not None for f in c.files))
 
 
 # What the program runs with (getresuid/getresgid, capget's effective set,
@@ -634,6 +671,11 @@ def case_to_json(c: Case) -> dict[str, Any]:
             o["uid"] = f.uid
         if f.gid:
             o["gid"] = f.gid
+        if f.caps is not None:
+            fc = f.caps
+            o["caps"] = {"permitted": fc.permitted, **({"inheritable": fc.inheritable} if fc.inheritable else {}),
+                         **({"effective": True} if fc.effective else {}),
+                         **({"rootid": fc.rootid} if fc.rootid is not None else {})}
         files.append(o)
     e = c.exec
     ex: dict[str, Any] = {

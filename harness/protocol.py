@@ -31,6 +31,11 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
     for i, f in enumerate(c.files):
         if f.uid or f.gid:
             _rec(out, b"o", struct.pack("<III", i, f.uid, f.gid))
+    for i, f in enumerate(c.files):
+        if f.caps is not None:  # u32 index, u32 revision (2 or 3), u32 effective, u64 fP, u64 fI, u32 rootid
+            fc = f.caps
+            _rec(out, b"C", struct.pack("<IIIQQI", i, 2 if fc.rootid is None else 3, int(fc.effective),
+                                        fc.permitted, fc.inheritable, fc.rootid or 0))
     for m in c.mounts:
         bits = sum(MOUNT_BITS[x] for x in m.flags)
         _rec(out, b"M", struct.pack("<I", bits) + m.path)

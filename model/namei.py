@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from .errors import Errno, InvalidCase
 
 if TYPE_CHECKING:
-    from contract.case import File, Mount
+    from contract.case import File, FileCaps, Mount
 
     from .creds import Cred
     from .profiles import Profile
@@ -54,7 +54,7 @@ MAXSYMLINKS = 40
 
 class Node:
     __slots__ = ("kind", "mode", "data", "tag", "children", "parent", "name", "path", "writers", "uid", "gid",
-                 "mnt_flags", "dead")
+                 "mnt_flags", "dead", "caps")
 
     def __init__(self, kind: str, mode: int, parent: Node | None, name: bytes,
                  data: bytes = b"", tag: str | None = None, path: bytes = b""):
@@ -71,6 +71,7 @@ class Node:
         self.gid = 0
         self.mnt_flags: tuple[str, ...] = ()  # flags of the mount it lives on
         self.dead = False  # a removed directory: names in it are never found (ENOENT)
+        self.caps: FileCaps | None = None  # security.capability (contract.case.FileCaps)
 
     @property
     def is_probe(self) -> bool:
@@ -142,6 +143,7 @@ class FS:
         from contract.case import _mount_of
         if f is not None:
             n.uid, n.gid = getattr(f, "uid", 0), getattr(f, "gid", 0)
+            n.caps = getattr(f, "caps", None)
         n.mnt_flags = _mount_of(self.mounts, p or b"/").flags
 
     # ------------------------------------------------------------ changes after the open

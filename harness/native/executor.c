@@ -54,6 +54,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,7 +64,9 @@
 struct buf { unsigned char *p; size_t len, cap; };
 
 struct cfile { char kind; unsigned mode; const unsigned char *path; uint32_t plen;
-	       const unsigned char *data; uint32_t dlen; uint32_t uid, gid; };
+	       const unsigned char *data; uint32_t dlen; uint32_t uid, gid;
+	       /* security.capability: revision 0 (none), 2 or 3 (with rootid) */
+	       uint32_t caprev, capeff, rootid; uint64_t fp, fi; };
 
 #define MAX_MOUNTS 16
 #define MAX_GROUPS 32
@@ -404,6 +407,18 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			break;
 		}
 		case 'F': NEED(4); c->flags = get32(p); break;
+		case 'C': { /* file capabilities of files[idx] */
+			NEED(32);
+			uint32_t idx = get32(p);
+			if (idx >= (uint32_t)c->nfiles) goto bad;
+			struct cfile *f = &c->files[idx];
+			f->caprev = get32(p + 4); f->capeff = get32(p + 8);
+			memcpy(&f->fp, p + 12, 8); memcpy(&f->fi, p + 20, 8);
+			f->rootid = get32(p + 28);
+			if ((f->caprev != 2 && f->caprev != 3) || f->capeff > 1 || f->rootid >= ID_COUNT) goto bad;
+			if (f->kind != 'f' && f->kind != 'p') goto bad;
+			break;
+		}
 		case 'o': { /* owner of files[idx] (case's user namespace ids) */
 			NEED(12);
 			uint32_t idx = get32(p);
@@ -490,6 +505,21 @@ static void own(int rootfd, const char *rel, int fd, const struct cfile *f, int 
 	if (r == 0) return;
 	if (errno == EINVAL) fail(sfd, 'k', 0, errno, "file owner not mapped here (an unprivileged executor maps only id 0)");
 	fail(sfd, 's', i, errno, "chown");
+}
+
+/* security.capability (struct vfs_ns_cap_data, little-endian): set last,
+ * since a write or a chown drops it.  The case's root may set it on its own
+ * tmpfs (CAP_SETFCAP in the namespace that owns the inode); a revision 3
+ * rootid is an id of the case's user namespace (the kernel stores it as
+ * the file system's).  A kernel or file system that refuses is a skip. */
+static void set_caps(int fd, const struct cfile *f, int sfd)
+{
+	unsigned char v[24];
+	uint32_t w[6] = { (f->caprev == 3 ? 0x03000000u : 0x02000000u) | f->capeff,
+			  (uint32_t)f->fp, (uint32_t)f->fi, (uint32_t)(f->fp >> 32), (uint32_t)(f->fi >> 32), f->rootid };
+	memcpy(v, w, sizeof w); /* x86-64 and the guests are little-endian */
+	if (fsetxattr(fd, "security.capability", v, f->caprev == 3 ? 24 : 20, 0))
+		fail(sfd, 'k', 0, errno, "files[].caps: security.capability refused here");
 }
 
 static void mkparents(int rootfd, char *rel, int sfd, int idx)
@@ -605,6 +635,7 @@ static void materialise(struct ccase *c, int rootfd, int sfd, int nullfd, int nu
 			}
 			own(rootfd, rel, fd, f, sfd, i, 0);
 			if (fchmod(fd, f->mode & 07777)) fail(sfd, 's', i, errno, "chmod");
+			if (f->caprev) set_caps(fd, f, sfd);
 			close(fd);
 			break;
 		default:

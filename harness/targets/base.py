@@ -16,7 +16,7 @@ ALL_FIELDS = frozenset({"outcome", "tag", "argv", "envp", "execfn", "comm", "exe
 # (case_unsupported), so a target that would ignore the field (a simulator
 # running as the host user) is never compared on it.
 EXTENSIONS = {
-    "creds": "an identity, file ownership, set-id bits, no_new_privs or securebits",
+    "creds": "an identity, file ownership, set-id bits, file capabilities, no_new_privs or securebits",
     "mounts": "mounts in the case root",
     "after_open": "unlink/rename/rmdir between the open and the exec",
     "memfd": "a memfd as the exec source",
@@ -35,7 +35,7 @@ def case_extensions(case: Case) -> set[str]:
     if any(f.type in ("chardev", "socket") for f in case.files):
         out.add("devices")
     if uses_creds(case) and (case.exec.has_identity or case.exec.no_new_privs or case.exec.securebits
-                             or any(f.uid or f.gid or f.mode & 0o6000 for f in case.files)):
+                             or any(f.uid or f.gid or f.mode & 0o6000 or f.caps is not None for f in case.files)):
         out.add("creds")
     return out
 
