@@ -34,6 +34,9 @@ SECUREBITS = {"EXEC_RESTRICT_FILE": 1 << 8, "EXEC_RESTRICT_FILE_LOCKED": 1 << 9,
 # is exec.dirfd_cloexec.  MFD_EXEC / MFD_NOEXEC_SEAL came in 6.3 (105ff5339f49).
 MEMFD_FLAGS = {"MFD_ALLOW_SEALING": 0x2, "MFD_NOEXEC_SEAL": 0x8, "MFD_EXEC": 0x10}
 
+# personality(2) flags of exec.personality (include/uapi/linux/personality.h)
+PERSONALITY_FLAGS = {"ADDR_NO_RANDOMIZE": 0x0040000}
+
 EXEC_FLAGS = {
     "AT_SYMLINK_NOFOLLOW": 0x100, "AT_EMPTY_PATH": 0x1000, "AT_EXECVE_CHECK": 0x10000,
     "AT_FDCWD": -100, "AT_REMOVEDIR": 0x200, "AT_EACCESS": 0x200, "AT_HANDLE_FID": 0x200,
@@ -142,6 +145,15 @@ class Exec:
     # done by the case's root after the dirfd is opened, before the call:
     # ("unlink", path, b""), ("rename", from, to), ("rmdir", path, b"")
     after_open: tuple[tuple[str, bytes, bytes], ...] = ()
+    # personality(2) flags set just before the call (PERSONALITY_FLAGS)
+    personality: tuple[str, ...] = ()
+
+    @property
+    def personality_bits(self) -> int:
+        m = 0
+        for f in self.personality:
+            m |= PERSONALITY_FLAGS[f]
+        return m
 
     @property
     def memfd_bits(self) -> int:
@@ -376,7 +388,7 @@ def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
              "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open",
-             "securebits", "memfd")
+             "securebits", "memfd", "personality")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
@@ -472,6 +484,12 @@ def _exec(d: Any, where: str) -> Exec:
         if d.get("after_open"):
             raise CaseError(f"{where}.memfd", "not with after_open (the memfd has no name to change)")
         memfd = tuple(sorted(memfd, key=MEMFD_FLAGS.__getitem__))
+    pers = d.get("personality", [])
+    if not isinstance(pers, list) or any(f not in PERSONALITY_FLAGS for f in pers) or len(set(pers)) != len(pers):
+        raise CaseError(f"{where}.personality",
+                        f"expected a list of distinct names from {', '.join(PERSONALITY_FLAGS)}")
+    if pers and syscall == "search":
+        raise CaseError(f"{where}.personality", "not with a search (the caller execs more than once)")
     sb = d.get("securebits", [])
     if not isinstance(sb, list) or any(b not in SECUREBITS for b in sb) or len(set(sb)) != len(sb):
         raise CaseError(f"{where}.securebits", f"expected a list of distinct names from {', '.join(SECUREBITS)}")
@@ -500,7 +518,8 @@ def _exec(d: Any, where: str) -> Exec:
                 dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
                 dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl, via=via, search_path=search_path,
                 uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops),
-                securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)), memfd=memfd)
+                securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)), memfd=memfd,
+                personality=tuple(sorted(pers, key=PERSONALITY_FLAGS.__getitem__)))
 
 
 def _is_int(s: str) -> bool:
@@ -632,6 +651,9 @@ def uses_creds(c: Case) -> bool:
 # What the program runs with (getresuid/getresgid, capget's effective set,
 # AT_SECURE, PR_GET_SECUREBITS): reported only for a case that uses_creds().
 CRED_FIELDS = ("uid", "euid", "suid", "gid", "egid", "sgid", "cap_eff", "at_secure", "securebits")
+# AT_PHDR, AT_ENTRY and AT_BASE as numbers: reported only for a case with
+# exec.personality ADDR_NO_RANDOMIZE, where they are predictable.
+ADDR_FIELDS = ("at_phdr", "at_entry", "at_base_addr")
 
 
 def _misc_op(v: Any, where: str) -> bytes | MiscWrite | MiscUnlink:
@@ -713,6 +735,8 @@ def case_to_json(c: Case) -> dict[str, Any]:
         ex["no_new_privs"] = True
     if e.securebits:
         ex["securebits"] = list(e.securebits)
+    if e.personality:
+        ex["personality"] = list(e.personality)
     if e.after_open:
         ex["after_open"] = [{k: [encode_bytes(a), encode_bytes(b)]} if k == "rename" else {k: encode_bytes(a)}
                             for k, a, b in e.after_open]

@@ -79,6 +79,8 @@ class Bprm:
     interpreter: Node | None = None
     misc: binfmt_misc.Instance | None = None
     want_creds: bool = False  # the outcome carries the credential fields (contract.case.uses_creds)
+    no_randomize: bool = False  # exec.personality ADDR_NO_RANDOMIZE: the outcome carries the load addresses
+    case: Case | None = None
 
     def push_string(self, s: bytes) -> None:
         """copy_string_kernel(): E2BIG for an over-long string or a full stack."""
@@ -284,7 +286,8 @@ def _predict(case: Case, profile: Profile, made: list[FS]) -> dict[str, Any]:
     file = do_open_execat(fs, cwd, case, profile) if open_first else None
 
     bprm = Bprm(fs=fs, cwd=cwd, profile=profile, filename=filename, interp=filename,
-                file=file or fs.root, argv=[], envp=envp, misc=misc, want_creds=uses_creds(case))
+                file=file or fs.root, argv=[], envp=envp, misc=misc, want_creds=uses_creds(case),
+                no_randomize="ADDR_NO_RANDOMIZE" in e.personality, case=case)
     bprm.limit = bprm_stack_limits(case, len(argv), len(envp), profile)
     bprm.stack_rlimit = e.rlimit_stack
     bprm.push_string(filename)

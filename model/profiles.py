@@ -28,9 +28,11 @@ class Feature:
 FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("b5372fe5dc84", (5, 0), "exec: load_script: Do not exec truncated interpreter path"),
     Feature("6eb3c3d0a52d", (5, 1), "exec: increase BINPRM_BUF_SIZE to 256"),
+    Feature("ce81bb256a22", (5, 10), "fs/binfmt_elf: use PT_LOAD p_align values for suitable start address"),
     Feature("e7850f4d844e", (5, 12), "binfmt_misc: fix possible deadlock in bm_register_write"),
     Feature("2347961b11d4", (5, 12), "binfmt_misc: pass binfmt_misc flags to the interpreter"),
     Feature("dcd46d897adb", (5, 18), "exec: Force single empty string when argv is empty"),
+    Feature("0da1d5002745", (5, 18), "fs/binfmt_elf: Fix AT_PHDR for unusual ELF files"),
     Feature("8904d9cd90ee", (5, 18), "ELF: fix overflow in total mapping size calculation"),
     Feature("105ff5339f49", (6, 3), "mm/memfd: add MFD_NOEXEC_SEAL and MFD_EXEC"),
     Feature("21ca59b365c0", (6, 7), "binfmt_misc: enable sandboxed mounts"),

@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -92,6 +93,7 @@ struct ccase {
 	/* mounts in the case root (path "/" is the root mount itself) */
 	struct { unsigned bits; char *path; } mnts[MAX_MOUNTS]; int nmnts;
 	/* the identity that makes the exec call, and no_new_privs */
+	int have_persona; uint32_t persona; /* personality(2) just before the call */
 	int have_ident, nnp, have_secbits; uint32_t secbits; uint32_t uid, gid, ngroups; uint32_t groups[MAX_GROUPS];
 	/* unlink/rename/rmdir after the dirfd is opened: op, path, second path */
 	struct { char op; char *a, *b; } after[8]; int nafter;
@@ -442,6 +444,9 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			for (uint32_t i = 0; i < c->ngroups; i++) if (c->groups[i] >= ID_COUNT) goto bad;
 			break;
 		case 'P': NEED(0); c->nnp = 1; break;
+		case 'y': NEED(4); c->have_persona = 1; c->persona = get32(p);
+			if (c->persona & ~0x0040000u) goto bad; /* ADDR_NO_RANDOMIZE only */
+			break;
 		case 'Y': NEED(4); c->have_secbits = 1; memcpy(&c->secbits, p, 4);
 			if (c->secbits & ~0xF00u) goto bad;
 			break;
@@ -940,6 +945,9 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 			fail(sfd, 'k', 0, errno, "exec.securebits: this kernel has no EXEC_* securebits (6.14+)");
 		fail(sfd, 's', -6, errno, "securebits");
 	}
+
+	/* ADDR_NO_RANDOMIZE: load addresses the model can predict (setarch -R) */
+	if (c->have_persona && personality(c->persona) < 0) fail(sfd, 's', -6, errno, "personality");
 
 	char **argv = c->argv_null ? NULL : c->argv;
 	char **envp = c->envp_null ? NULL : c->envp;
