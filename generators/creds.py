@@ -117,8 +117,8 @@ def filecaps_cases(draw) -> Case:
         File(path=b"/d/s", type="file", data=b"#!/d/p\n", mode=draw(st.sampled_from((0o755, 0o4755))),
              caps=draw(st.one_of(st.none(), file_caps()))),
     ]
-    mounts = (Mount(path=b"/d", flags=draw(st.sampled_from((("nosuid",), ("noexec",), ())))),) \
-        if draw(st.integers(0, 3)) == 0 else ()
+    mounts = (Mount(path=b"/d", flags=draw(st.sampled_from((("nosuid",), ("nosuid",), ("noexec",), ())))),) \
+        if draw(st.integers(0, 2)) == 0 else ()
     ident = draw(st.one_of(st.none(), identity()))
     kw = {} if ident is None else {"uid": ident["uid"], "gid": ident["gid"], "groups": ident["groups"]}
     return Case(files=tuple(files), mounts=mounts, exec=Exec(

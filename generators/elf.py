@@ -349,7 +349,9 @@ def _move(e: Elf, v: int) -> Elf:
 
 # ------------------------------------------------------------------ load addresses
 
-ADDR_ALIGNS = (PAGE, PAGE, 0x10000, 0x200000, 0x40000000, 0, 3, 0x3000)
+# 3 and 0x7000 are no powers of two (maximum_alignment skips them: 0x7000
+# as a mask would clear bit 14 of ELF_ET_DYN_BASE)
+ADDR_ALIGNS = (PAGE, PAGE, 0x10000, 0x200000, 0x40000000, 0, 3, 0x7000)
 ADDR_RLIMITS = (8 << 20, 8 << 20, 1 << 20, 127 << 20, 128 << 20, 512 << 20, -1)
 
 
