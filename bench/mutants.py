@@ -147,6 +147,9 @@ MUTANTS = [
       "MFD_NOEXEC_SEAL clears the x bits"),
     M("memfd-mount", "model/exec.py", "    return n\n", "    n.mnt_flags = src.mnt_flags\n    return n\n",
       "a memfd lives on the shm mount, not the source file's"),
+    M("memfd-noexec-sysctl", "model/exec.py", "\"MFD_NOEXEC_SEAL\" if sysctl >= 1 else \"MFD_EXEC\"",
+      "\"MFD_EXEC\"", "vm.memfd_noexec=1 makes a flagless memfd MFD_NOEXEC_SEAL (only a guest can set it: "
+      "--target qemu)"),
     M("bset-rawio", "model/creds.py", "BSET = CAP_FULL & ~(1 << CAP_SYS_RAWIO)", "BSET = CAP_FULL",
       "the bounding set (the executor drops CAP_SYS_RAWIO)"),
     # ---- security/commoncap.c: get_file_caps, handle_privileged_root (files[].caps)
@@ -250,6 +253,7 @@ AREAS: dict[str, list[str]] = {
     "phentsize": ["test_elf.py"],
     "memfd-noexec-seal": ["test_memfd.py"],
     "memfd-mount": ["test_memfd.py"],
+    "memfd-noexec-sysctl": ["test_memfd.py"],
     "securebits-kept": ["test_creds.py::test_securebits_and_check"],
     "nonreg-sock": ["test_nonregular.py"],
     "nonreg-chr": ["test_nonregular.py"],

@@ -145,6 +145,9 @@ class Exec:
     # done by the case's root after the dirfd is opened, before the call:
     # ("unlink", path, b""), ("rename", from, to), ("rmdir", path, b"")
     after_open: tuple[tuple[str, bytes, bytes], ...] = ()
+    # vm.memfd_noexec (0-2) written in the case's PID namespace before the
+    # memfd_create(); None leaves it (0 in a fresh namespace of a 0 parent)
+    memfd_noexec: int | None = None
     # personality(2) flags set just before the call (PERSONALITY_FLAGS)
     personality: tuple[str, ...] = ()
 
@@ -388,7 +391,7 @@ def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
              "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open",
-             "securebits", "memfd", "personality")
+             "securebits", "memfd", "personality", "memfd_noexec")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
@@ -484,6 +487,12 @@ def _exec(d: Any, where: str) -> Exec:
         if d.get("after_open"):
             raise CaseError(f"{where}.memfd", "not with after_open (the memfd has no name to change)")
         memfd = tuple(sorted(memfd, key=MEMFD_FLAGS.__getitem__))
+    mnx = d.get("memfd_noexec")
+    if mnx is not None:
+        if memfd is None:
+            raise CaseError(f"{where}.memfd_noexec", "only with exec.memfd (the sysctl decides memfd_create's flags)")
+        if not isinstance(mnx, int) or isinstance(mnx, bool) or not 0 <= mnx <= 2:
+            raise CaseError(f"{where}.memfd_noexec", f"expected 0, 1 or 2, got {mnx!r}")
     pers = d.get("personality", [])
     if not isinstance(pers, list) or any(f not in PERSONALITY_FLAGS for f in pers) or len(set(pers)) != len(pers):
         raise CaseError(f"{where}.personality",
@@ -518,7 +527,7 @@ def _exec(d: Any, where: str) -> Exec:
                 dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
                 dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl, via=via, search_path=search_path,
                 uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops),
-                securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)), memfd=memfd,
+                securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)), memfd=memfd, memfd_noexec=mnx,
                 personality=tuple(sorted(pers, key=PERSONALITY_FLAGS.__getitem__)))
 
 
@@ -718,6 +727,8 @@ def case_to_json(c: Case) -> dict[str, Any]:
             ex["dirfd_opath"] = True
         if e.memfd is not None:
             ex["memfd"] = list(e.memfd)
+        if e.memfd_noexec is not None:
+            ex["memfd_noexec"] = e.memfd_noexec
     if e.syscall == "search":
         ex["syscall"] = "search"
         ex["via"] = e.via

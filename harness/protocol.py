@@ -79,6 +79,8 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
             _rec(out, b"O")
         if e.memfd is not None:  # u32 memfd_create flags: fd 3 is a memfd holding a copy of `d`
             _rec(out, b"G", struct.pack("<I", e.memfd_bits))
+        if e.memfd_noexec is not None:  # u32: vm.memfd_noexec of the case's PID namespace
+            _rec(out, b"V", struct.pack("<I", e.memfd_noexec))
         _rec(out, b"F", struct.pack("<I", e.flag_bits & 0xFFFFFFFF))
     if e.has_identity:
         groups = e.groups or ()

@@ -35,6 +35,7 @@ FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("0da1d5002745", (5, 18), "fs/binfmt_elf: Fix AT_PHDR for unusual ELF files"),
     Feature("8904d9cd90ee", (5, 18), "ELF: fix overflow in total mapping size calculation"),
     Feature("105ff5339f49", (6, 3), "mm/memfd: add MFD_NOEXEC_SEAL and MFD_EXEC"),
+    Feature("202e14222fad", (6, 6), "memfd: do not -EACCES old memfd_create() users with vm.memfd_noexec=2"),
     Feature("21ca59b365c0", (6, 7), "binfmt_misc: enable sandboxed mounts"),
     Feature("585a018627b4", (6, 7), "binfmt_elf: Support segments with 0 filesz and misaligned starts"),
     Feature("8b04d32678e3", (6, 7), "binfmt_elf: Use elf_load() for interpreter"),

@@ -86,6 +86,7 @@ struct ccase {
 	char *cwd, *path, *dirfd_path;
 	char **argv, **envp; int argc, envc, argv_null, envp_null;
 	int have_memfd; uint32_t memfd_flags; /* fd 3: a memfd holding a copy of dirfd_path */
+	int have_mfd_noexec; uint32_t mfd_noexec; /* vm.memfd_noexec of the case's PID namespace */
 	int syscall_nr, dirfd_cloexec, dirfd_opath, have_dirfd_num, dirfd_num, path_null;
 	unsigned flags;
 	int have_rlimit; uint64_t rlimit_stack;
@@ -401,6 +402,9 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 		case 'O': NEED(0); c->dirfd_opath = 1; break;
 		case 'G': NEED(4); c->have_memfd = 1; memcpy(&c->memfd_flags, p, 4);
 			if (c->memfd_flags & ~0x1Au) goto bad;
+			break;
+		case 'V': NEED(4); c->have_mfd_noexec = 1; c->mfd_noexec = get32(p);
+			if (c->mfd_noexec > 2) goto bad;
 			break;
 		case 'N': {
 			NEED(4);
@@ -857,6 +861,19 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 		struct stat sst;
 		if (src < 0) fail(sfd, 's', -4, errno, "open the memfd's source");
 		if (fstat(src, &sst) || !S_ISREG(sst.st_mode)) fail(sfd, 's', -4, EINVAL, "the memfd's source is no regular file");
+		/* vm.memfd_noexec is per PID namespace (kernel/pid_sysctl.h): the
+		 * case's own, written through the procfs of that namespace.  Its
+		 * file lets only the global root write (sysctl_perm): a case root
+		 * that is a user namespace's (the sandbox) cannot, a guest's can. */
+		if (c->have_mfd_noexec) {
+			char v[2] = { (char)('0' + c->mfd_noexec), '\n' };
+			int sfdw = procfd >= 0 ? openat(PROC_FD, "sys/vm/memfd_noexec", O_WRONLY | O_CLOEXEC) : -1;
+			if (sfdw < 0 || write(sfdw, v, 2) != 2)
+				fail(sfd, 'k', 0, procfd < 0 ? ENOENT : errno,
+				     "exec.memfd_noexec: this case's root cannot set vm.memfd_noexec here (no sysctl before 6.3; "
+				     "only the global root may write it)");
+			close(sfdw);
+		}
 		int fd = (int)syscall(SYS_memfd_create, "execspec", (unsigned long)(c->memfd_flags | 1 /* MFD_CLOEXEC */));
 		if (fd < 0) {
 			if (errno == EINVAL && (c->memfd_flags & 0x18))
