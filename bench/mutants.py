@@ -318,7 +318,9 @@ def copy_tree(dst: Path) -> None:
 
 
 def run_suite(tree: Path, args, tests: list[str]) -> tuple[int, float, str]:
-    env = dict(os.environ, EXECSPEC_PROFILE=args.profile, EXECSPEC_FAILURES=str(tree / "failures"))
+    # COLUMNS: pytest cuts the short summary line to the terminal's width,
+    # which could cut "AssertionError" off a long test id (an "error" then)
+    env = dict(os.environ, EXECSPEC_PROFILE=args.profile, EXECSPEC_FAILURES=str(tree / "failures"), COLUMNS="400")
     cmd = [sys.executable, "-m", "pytest", *tests, "-p", "no:xdist", "-x", "-q", "-p", "no:cacheprovider",
            f"--hypothesis-seed={args.seed}", "--target", args.target]
     if args.kernel:
