@@ -125,8 +125,8 @@ MUTANTS = [
       "if mode & S_ISGID:", "S_ISGID without S_IXGRP is no setgid"),
     M("real-root-caps", "model/creds.py", "if euid == 0 or cred.uid == 0:", "if euid == 0:",
       "a real root keeps the permitted set"),
-    M("eff-only-euid", "model/creds.py", "    if euid == 0:\n        effective = True",
-      "    if euid == 0 or cred.uid == 0:\n        effective = True", "only an effective root gets pE"),
+    M("eff-only-euid", "model/creds.py", "        if euid == 0:\n            effective = True",
+      "        if euid == 0 or cred.uid == 0:\n            effective = True", "only an effective root gets pE"),
     M("secure-setid", "model/creds.py", "secure = is_setid or", "secure =", "AT_SECURE for a set-id exec"),
     M("secure-nonroot", "model/creds.py", "secure = is_setid or (cred.uid != 0 and", "secure = is_setid or (False and",
       "AT_SECURE for a non-root caller gaining capabilities"),
@@ -147,8 +147,53 @@ MUTANTS = [
       "MFD_NOEXEC_SEAL clears the x bits"),
     M("memfd-mount", "model/exec.py", "    return n\n", "    n.mnt_flags = src.mnt_flags\n    return n\n",
       "a memfd lives on the shm mount, not the source file's"),
+    M("memfd-noexec-sysctl", "model/exec.py", "\"MFD_NOEXEC_SEAL\" if sysctl >= 1 else \"MFD_EXEC\"",
+      "\"MFD_EXEC\"", "vm.memfd_noexec=1 makes a flagless memfd MFD_NOEXEC_SEAL (only a guest can set it: "
+      "--target qemu)"),
     M("bset-rawio", "model/creds.py", "BSET = CAP_FULL & ~(1 << CAP_SYS_RAWIO)", "BSET = CAP_FULL",
       "the bounding set (the executor drops CAP_SYS_RAWIO)"),
+    # ---- security/commoncap.c: get_file_caps, handle_privileged_root (files[].caps)
+    M("fcaps-nosuid", "model/creds.py", "if fc is None or \"nosuid\" in node.mnt_flags or fc.rootid",
+      "if fc is None or fc.rootid", "file capabilities ignored on a nosuid mount"),
+    M("fcaps-rootid", "model/creds.py", " or fc.rootid not in (None, 0):", ":",
+      "a v3 xattr whose root id is not the namespace's root is ignored"),
+    M("fcaps-eperm", "model/creds.py", "if fc.effective and fc.permitted & ~permitted:", "if False:",
+      "an effective file needing a capability outside the bounding set is EPERM"),
+    M("fcaps-eperm-always", "model/creds.py", "if fc.effective and fc.permitted & ~permitted:",
+      "if fc.permitted & ~permitted:", "only with the effective flag"),
+    M("fcaps-bset", "model/creds.py", "permitted = BSET & fc.permitted", "permitted = fc.permitted",
+      "pP' = bounding & fP"),
+    M("fcaps-suid-root", "model/creds.py", "if not (has_fcap and euid == 0 and cred.uid != 0):", "if True:",
+      "a set-uid-root file with capabilities gives a non-root caller only the file's"),
+    M("fcaps-effective", "model/creds.py", "return permitted, fc.effective, True", "return permitted, True, True",
+      "the effective flag decides pE'"),
+    # ---- fs/namei.c may_open: non-regular files
+    M("nonreg-sock", "model/namei.py", "    if node.kind != \"reg\":\n        raise Errno(\"EACCES\")  # directory",
+      "    if node.kind not in (\"reg\", \"sock\"):\n        raise Errno(\"EACCES\")  # directory",
+      "a socket is no regular file"),
+    M("nonreg-chr", "model/namei.py", "    if node.kind != \"reg\":\n        raise Errno(\"EACCES\")  # directory",
+      "    if node.kind not in (\"reg\", \"chr\"):\n        raise Errno(\"EACCES\")  # directory",
+      "a character device is no regular file", equivalent=True),
+    # equivalent: the chardev's model mode (0644) has no x bit, so root's
+    # may_open says EACCES all the same, and another caller's permission too
+    # ---- binfmt_elf load addresses (ADDR_NO_RANDOMIZE)
+    M("addr-et-dyn-base", "model/binfmt_elf.py", "ELF_ET_DYN_BASE = ((1 << 47) - PAGE) // 3 * 2",
+      "ELF_ET_DYN_BASE = ((1 << 47) - PAGE) // 3 * 2 + PAGE", "ELF_ET_DYN_BASE"),
+    M("addr-align", "model/binfmt_elf.py", "want = ELF_ET_DYN_BASE & ~(align - 1) if align else",
+      "want = ELF_ET_DYN_BASE if align else", "a PIE's base masked to maximum_alignment"),
+    M("addr-align-pow2", "model/binfmt_elf.py", "if p.type == PT_LOAD and p.align and p.align & (p.align - 1) == 0:",
+      "if p.type == PT_LOAD and p.align:", "non-power-of-two p_align is skipped"),
+    M("addr-gap-min", "model/binfmt_elf.py", "gap = min(max(gap, SIZE_128M), task // 6 * 5)",
+      "gap = min(gap, task // 6 * 5)", "the 128 MiB floor of the stack gap"),
+    M("addr-gap-max", "model/binfmt_elf.py", "gap = min(max(gap, SIZE_128M), task // 6 * 5)",
+      "gap = max(gap, SIZE_128M) % (1 << 47)", "the 5/6 ceiling of the stack gap"),
+    M("addr-guard-gap", "model/binfmt_elf.py", "        gap += STACK_GUARD_GAP", "        gap += 0",
+      "stack_guard_gap in the mmap gap"),
+    M("addr-phdr-first", "model/binfmt_elf.py", "                phdr = eh.phoff - p.offset + p.vaddr\n",
+      "                phdr = eh.phoff - p.offset + p.vaddr\n                break\n",
+      "AT_PHDR through the last PT_LOAD holding e_phoff"),
+    M("addr-interp-size", "model/binfmt_elf.py", "at_base = top - _total_size(iloads) - _pagestart(iloads[0].vaddr)",
+      "at_base = top - PAGE - _pagestart(iloads[0].vaddr)", "an interpreter right below the mmap base"),
     # ---- binfmt_script
     M("script-arg", "model/binfmt_script.py", "new = [name] + ([arg] if arg is not None else []) + [bprm.interp]",
       "new = [name] + [bprm.interp]", "the #! argument"),
@@ -208,10 +253,17 @@ AREAS: dict[str, list[str]] = {
     "phentsize": ["test_elf.py"],
     "memfd-noexec-seal": ["test_memfd.py"],
     "memfd-mount": ["test_memfd.py"],
+    "memfd-noexec-sysctl": ["test_memfd.py"],
     "securebits-kept": ["test_creds.py::test_securebits_and_check"],
+    "nonreg-sock": ["test_nonregular.py"],
+    "nonreg-chr": ["test_nonregular.py"],
 }
 CREDS = ("model/creds.py",)
 for _m in MUTANTS:
+    if _m.name.startswith("fcaps-"):
+        AREAS.setdefault(_m.name, ["test_creds.py::test_file_capabilities"])
+    if _m.name.startswith("addr-"):
+        AREAS.setdefault(_m.name, ["test_load_address.py"])
     if _m.file in CREDS or _m.name in ("root-needs-x", "noexec", "search-perm"):
         AREAS.setdefault(_m.name, ["test_creds.py"])
 
@@ -266,7 +318,9 @@ def copy_tree(dst: Path) -> None:
 
 
 def run_suite(tree: Path, args, tests: list[str]) -> tuple[int, float, str]:
-    env = dict(os.environ, EXECSPEC_PROFILE=args.profile, EXECSPEC_FAILURES=str(tree / "failures"))
+    # COLUMNS: pytest cuts the short summary line to the terminal's width,
+    # which could cut "AssertionError" off a long test id (an "error" then)
+    env = dict(os.environ, EXECSPEC_PROFILE=args.profile, EXECSPEC_FAILURES=str(tree / "failures"), COLUMNS="400")
     cmd = [sys.executable, "-m", "pytest", *tests, "-p", "no:xdist", "-x", "-q", "-p", "no:cacheprovider",
            f"--hypothesis-seed={args.seed}", "--target", args.target]
     if args.kernel:

@@ -14,7 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo")
+FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo", "chardev", "socket")
+# Non-regular files a target makes without privilege: "chardev" is a bind
+# mount of the target's own /dev/null (never a node made with mknod, which a
+# user namespace refuses anyway), "socket" a unix socket bound at the path.
+SOCKET_NAME_MAX = 107  # sockaddr_un.sun_path holds the name (the target binds in the parent directory)
 # Every AT_* name of the kernel's include/uapi/linux/fcntl.h (the *at() flag
 # namespace, read in Debian's linux-source-7.3), so a corpus may name any of
 # them; names that share a value (AT_REMOVEDIR, AT_EACCESS, AT_HANDLE_FID) are
@@ -29,6 +33,9 @@ SECUREBITS = {"EXEC_RESTRICT_FILE": 1 << 8, "EXEC_RESTRICT_FILE_LOCKED": 1 << 9,
 # memfd_create() flags of exec.memfd (include/uapi/linux/memfd.h); MFD_CLOEXEC
 # is exec.dirfd_cloexec.  MFD_EXEC / MFD_NOEXEC_SEAL came in 6.3 (105ff5339f49).
 MEMFD_FLAGS = {"MFD_ALLOW_SEALING": 0x2, "MFD_NOEXEC_SEAL": 0x8, "MFD_EXEC": 0x10}
+
+# personality(2) flags of exec.personality (include/uapi/linux/personality.h)
+PERSONALITY_FLAGS = {"ADDR_NO_RANDOMIZE": 0x0040000}
 
 EXEC_FLAGS = {
     "AT_SYMLINK_NOFOLLOW": 0x100, "AT_EMPTY_PATH": 0x1000, "AT_EXECVE_CHECK": 0x10000,
@@ -77,6 +84,21 @@ class CaseError(ValueError):
         self.field = where
 
 
+CAP_LAST_CAP = 40  # CAP_CHECKPOINT_RESTORE (5.9 to 7.3)
+CAP_MASK = (1 << (CAP_LAST_CAP + 1)) - 1
+
+
+@dataclass(frozen=True)
+class FileCaps:
+    """security.capability of a file (include/uapi/linux/capability.h
+    vfs_ns_cap_data): permitted and inheritable masks, the effective flag,
+    and the namespace root id (VFS_CAP_REVISION_3) or None (revision 2)."""
+    permitted: int = 0
+    inheritable: int = 0
+    effective: bool = False
+    rootid: int | None = None
+
+
 @dataclass(frozen=True)
 class File:
     path: bytes
@@ -90,6 +112,7 @@ class File:
     open_for_write: bool = False
     uid: int = 0  # owner inside the case's user namespace (0..ID_COUNT-1)
     gid: int = 0
+    caps: FileCaps | None = None  # security.capability, set last (chown and writes clear it)
 
 
 @dataclass(frozen=True)
@@ -122,6 +145,18 @@ class Exec:
     # done by the case's root after the dirfd is opened, before the call:
     # ("unlink", path, b""), ("rename", from, to), ("rmdir", path, b"")
     after_open: tuple[tuple[str, bytes, bytes], ...] = ()
+    # vm.memfd_noexec (0-2) written in the case's PID namespace before the
+    # memfd_create(); None leaves it (0 in a fresh namespace of a 0 parent)
+    memfd_noexec: int | None = None
+    # personality(2) flags set just before the call (PERSONALITY_FLAGS)
+    personality: tuple[str, ...] = ()
+
+    @property
+    def personality_bits(self) -> int:
+        m = 0
+        for f in self.personality:
+            m |= PERSONALITY_FLAGS[f]
+        return m
 
     @property
     def memfd_bits(self) -> int:
@@ -254,8 +289,8 @@ def _vector(v: Any, where: str) -> tuple[bytes, ...] | None:
 
 def _file(d: Any, where: str) -> File:
     d = _obj(d, where)
-    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target", "variant", "open_for_write", "uid", "gid"),
-                where)
+    _no_unknown(d, ("path", "type", "mode", "data", "tag", "target", "variant", "open_for_write", "uid", "gid",
+                    "caps"), where)
     if "path" not in d:
         raise CaseError(f"{where}.path", "missing")
     path = decode_bytes(d["path"], f"{where}.path")
@@ -273,6 +308,13 @@ def _file(d: Any, where: str) -> File:
         raise CaseError(f"{where}.type", f"expected one of {', '.join(FILE_TYPES)}, got {t!r}")
     if t != "dir" and (path == b"/" or path.endswith(b"/")):
         raise CaseError(f"{where}.path", f"a {t} cannot be at / or have a trailing slash (only a dir can)")
+    if t == "chardev":
+        for k in ("mode", "uid", "gid"):
+            if k in d:
+                raise CaseError(f"{where}.{k}", "a chardev is a bind of the target's /dev/null: its mode and "
+                                                "owner are that node's, never changed")
+    if t == "socket" and len(path.rsplit(b"/", 1)[-1]) > SOCKET_NAME_MAX:
+        raise CaseError(f"{where}.path", f"a socket's name is at most {SOCKET_NAME_MAX} bytes (sun_path)")
     mode = _mode(d.get("mode"), 0o755 if t in ("probe", "dir") else 0o644, f"{where}.mode")
     data, tag = b"", ""
     if t == "file":
@@ -308,8 +350,29 @@ def _file(d: Any, where: str) -> File:
     if ofw and t not in ("file", "probe"):
         raise CaseError(f"{where}.open_for_write", "only a regular file (file or probe) can be held open for writing")
     uid, gid = _id(d.get("uid", 0), f"{where}.uid"), _id(d.get("gid", 0), f"{where}.gid")
+    caps = None
+    if "caps" in d:
+        if t not in ("file", "probe"):
+            raise CaseError(f"{where}.caps", "only a regular file (file or probe) has file capabilities")
+        caps = _caps(d["caps"], f"{where}.caps")
     return File(path=path, type=t, mode=mode, data=data, tag=tag, variant=variant, open_for_write=ofw,
-                uid=uid, gid=gid)
+                uid=uid, gid=gid, caps=caps)
+
+
+def _caps(v: Any, where: str) -> FileCaps:
+    v = _obj(v, where)
+    _no_unknown(v, ("permitted", "inheritable", "effective", "rootid"), where)
+    masks = []
+    for k in ("permitted", "inheritable"):
+        m = v.get(k, 0)
+        if not isinstance(m, int) or isinstance(m, bool) or not 0 <= m <= CAP_MASK:
+            raise CaseError(f"{where}.{k}", f"expected a capability bit mask 0..{CAP_MASK:#x} (bits 0..{CAP_LAST_CAP})")
+        masks.append(m)
+    eff = v.get("effective", False)
+    if not isinstance(eff, bool):
+        raise CaseError(f"{where}.effective", f"expected true or false, got {eff!r}")
+    rootid = None if v.get("rootid") is None else _id(v["rootid"], f"{where}.rootid")
+    return FileCaps(permitted=masks[0], inheritable=masks[1], effective=eff, rootid=rootid)
 
 
 MAX_GROUPS = 32
@@ -328,7 +391,7 @@ def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
              "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open",
-             "securebits", "memfd")
+             "securebits", "memfd", "personality", "memfd_noexec")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
@@ -424,6 +487,18 @@ def _exec(d: Any, where: str) -> Exec:
         if d.get("after_open"):
             raise CaseError(f"{where}.memfd", "not with after_open (the memfd has no name to change)")
         memfd = tuple(sorted(memfd, key=MEMFD_FLAGS.__getitem__))
+    mnx = d.get("memfd_noexec")
+    if mnx is not None:
+        if memfd is None:
+            raise CaseError(f"{where}.memfd_noexec", "only with exec.memfd (the sysctl decides memfd_create's flags)")
+        if not isinstance(mnx, int) or isinstance(mnx, bool) or not 0 <= mnx <= 2:
+            raise CaseError(f"{where}.memfd_noexec", f"expected 0, 1 or 2, got {mnx!r}")
+    pers = d.get("personality", [])
+    if not isinstance(pers, list) or any(f not in PERSONALITY_FLAGS for f in pers) or len(set(pers)) != len(pers):
+        raise CaseError(f"{where}.personality",
+                        f"expected a list of distinct names from {', '.join(PERSONALITY_FLAGS)}")
+    if pers and syscall == "search":
+        raise CaseError(f"{where}.personality", "not with a search (the caller execs more than once)")
     sb = d.get("securebits", [])
     if not isinstance(sb, list) or any(b not in SECUREBITS for b in sb) or len(set(sb)) != len(sb):
         raise CaseError(f"{where}.securebits", f"expected a list of distinct names from {', '.join(SECUREBITS)}")
@@ -452,7 +527,8 @@ def _exec(d: Any, where: str) -> Exec:
                 dirfd=dirfd, flags=flags, dirfd_cloexec=d.get("dirfd_cloexec", False),
                 dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl, via=via, search_path=search_path,
                 uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops),
-                securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)), memfd=memfd)
+                securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)), memfd=memfd, memfd_noexec=mnx,
+                personality=tuple(sorted(pers, key=PERSONALITY_FLAGS.__getitem__)))
 
 
 def _is_int(s: str) -> bool:
@@ -575,15 +651,18 @@ def _mounts(v: Any, kinds: dict[bytes, str], where: str) -> tuple[Mount, ...]:
 def uses_creds(c: Case) -> bool:
     """Whether the case's `exec` outcomes carry the credential fields
     (CRED_FIELDS): it uses an identity, no_new_privs, file ownership,
-    a set-id mode bit, a mount or securebits."""
+    a set-id mode bit, file capabilities, a mount or securebits."""
     e = c.exec
     return bool(e.has_identity or e.no_new_privs or e.securebits or c.mounts
-                or any(f.uid or f.gid or f.mode & 0o6000 for f in c.files))
+                or any(f.uid or f.gid or f.mode & 0o6000 or f.caps is not None for f in c.files))
 
 
 # What the program runs with (getresuid/getresgid, capget's effective set,
 # AT_SECURE, PR_GET_SECUREBITS): reported only for a case that uses_creds().
 CRED_FIELDS = ("uid", "euid", "suid", "gid", "egid", "sgid", "cap_eff", "at_secure", "securebits")
+# AT_PHDR, AT_ENTRY and AT_BASE as numbers: reported only for a case with
+# exec.personality ADDR_NO_RANDOMIZE, where they are predictable.
+ADDR_FIELDS = ("at_phdr", "at_entry", "at_base_addr")
 
 
 def _misc_op(v: Any, where: str) -> bytes | MiscWrite | MiscUnlink:
@@ -623,6 +702,11 @@ def case_to_json(c: Case) -> dict[str, Any]:
             o["uid"] = f.uid
         if f.gid:
             o["gid"] = f.gid
+        if f.caps is not None:
+            fc = f.caps
+            o["caps"] = {"permitted": fc.permitted, **({"inheritable": fc.inheritable} if fc.inheritable else {}),
+                         **({"effective": True} if fc.effective else {}),
+                         **({"rootid": fc.rootid} if fc.rootid is not None else {})}
         files.append(o)
     e = c.exec
     ex: dict[str, Any] = {
@@ -643,6 +727,8 @@ def case_to_json(c: Case) -> dict[str, Any]:
             ex["dirfd_opath"] = True
         if e.memfd is not None:
             ex["memfd"] = list(e.memfd)
+        if e.memfd_noexec is not None:
+            ex["memfd_noexec"] = e.memfd_noexec
     if e.syscall == "search":
         ex["syscall"] = "search"
         ex["via"] = e.via
@@ -660,6 +746,8 @@ def case_to_json(c: Case) -> dict[str, Any]:
         ex["no_new_privs"] = True
     if e.securebits:
         ex["securebits"] = list(e.securebits)
+    if e.personality:
+        ex["personality"] = list(e.personality)
     if e.after_open:
         ex["after_open"] = [{k: [encode_bytes(a), encode_bytes(b)]} if k == "rename" else {k: encode_bytes(a)}
                             for k, a, b in e.after_open]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from contract.case import Case, Exec, File, Mount
+from contract.case import Case, Exec, File, FileCaps, Mount
 
 UIDS = (0, 1000, 1001)
 GIDS = (0, 1000, 2000, 5)
@@ -87,3 +87,50 @@ def securebits_cases(draw) -> Case:
         return Case(files=base.files, mounts=base.mounts,
                     exec=Exec(syscall="execveat", dirfd=dirfd, flags=tuple(dict.fromkeys(flags)), **kw))
     return Case(files=base.files, mounts=base.mounts, exec=Exec(**kw))
+
+
+CAP_BITS = (0, 1, 7, 12, 17, 21, 40)  # CAP_CHOWN, DAC_OVERRIDE, SETUID, NET_ADMIN, SYS_RAWIO, SYS_ADMIN, the last
+ROOTIDS = (None, None, 0, 1000, 1)
+
+
+def file_caps():
+    mask = st.lists(st.sampled_from(CAP_BITS), unique=True, max_size=3).map(lambda bs: sum(1 << b for b in bs))
+    return st.builds(FileCaps, permitted=mask, inheritable=mask, effective=st.booleans(),
+                     rootid=st.sampled_from(ROOTIDS))
+
+
+@st.composite
+def filecaps_cases(draw) -> Case:
+    """File capabilities (security.capability, LTP filecaps, kselftest
+    capabilities): a probe with or without them -- revision 2, or 3 with
+    the namespace's root id or another id (ignored) -- set-uid-root or
+    not, run directly or as a script's interpreter (the script's own
+    capabilities never count) by root or another user, under no_new_privs,
+    on a nosuid mount or not; fP with CAP_SYS_RAWIO, which the bounding
+    set lacks, makes an effective file EPERM."""
+    caps = draw(st.one_of(st.none(), file_caps(), file_caps()))
+    files = [
+        File(path=b"/d", type="dir", mode=0o755),
+        # set-uid files owned by root and by another user: with capabilities
+        # too, a real root's exec of a set-uid-1000 one keeps the bounding
+        # set (handle_privileged_root) where the file's alone would not do
+        File(path=b"/d/p", type="probe", tag="P", mode=draw(st.sampled_from((0o755, 0o4755, 0o4755, 0o2755, 0o711))),
+             uid=draw(st.sampled_from((0, 1000))), gid=draw(st.sampled_from((0, 1000))), caps=caps),
+        File(path=b"/d/s", type="file", data=b"#!/d/p\n", mode=draw(st.sampled_from((0o755, 0o4755))),
+             caps=draw(st.one_of(st.none(), file_caps()))),
+    ]
+    mounts = (Mount(path=b"/d", flags=draw(st.sampled_from((("nosuid",), ("nosuid",), ("noexec",), ())))),) \
+        if draw(st.integers(0, 2)) == 0 else ()
+    ident = draw(st.one_of(st.none(), identity()))
+    kw = {} if ident is None else {"uid": ident["uid"], "gid": ident["gid"], "groups": ident["groups"]}
+    if draw(st.integers(0, 3)) == 0:
+        # the corner of handle_privileged_root: root runs a file set-uid to
+        # another user that has capabilities -- the real root still gets the
+        # bounding set, the file's effective flag decides pE'
+        fc = draw(file_caps())
+        files[1] = File(path=b"/d/p", type="probe", tag="P", mode=0o4755, uid=1000, caps=FileCaps(
+            permitted=fc.permitted & ~(1 << 17), inheritable=fc.inheritable, effective=fc.effective, rootid=None))
+        kw, mounts = {}, ()
+    return Case(files=tuple(files), mounts=mounts, exec=Exec(
+        path=draw(st.sampled_from((b"/d/p", b"/d/p", b"/d/s"))), argv=(b"x",), envp=(),
+        no_new_privs=draw(st.integers(0, 3)) == 0, **kw))

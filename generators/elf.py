@@ -345,3 +345,41 @@ def _move(e: Elf, v: int) -> Elf:
     """Segment 0 (and the entry) at vaddr v."""
     s0 = e.segs[0]
     return replace(_seg(e, 0, replace(s0, vaddr=v)), entry=v + (e.entry - s0.vaddr))
+
+
+# ------------------------------------------------------------------ load addresses
+
+# 3 and 0x7000 are no powers of two (maximum_alignment skips them: 0x7000
+# as a mask would clear bit 14 of ELF_ET_DYN_BASE)
+ADDR_ALIGNS = (PAGE, PAGE, 0x10000, 0x200000, 0x40000000, 0, 3, 0x7000)
+ADDR_RLIMITS = (8 << 20, 8 << 20, 1 << 20, 127 << 20, 128 << 20, 512 << 20, -1)
+
+
+@st.composite
+def address_cases(draw) -> Case:
+    """ET_DYN placement under ADDR_NO_RANDOMIZE (kselftest exec/load_address.c,
+    setarch -R): a crafted program (ET_EXEC, or ET_DYN at p_vaddr 0 or not,
+    one to three PT_LOADs -- the later ones map the headers again higher
+    up, which AT_PHDR shows since 5.18 -- with a power-of-two, odd or zero
+    p_align) whose PT_INTERP is the static or PIE probe, or the PIE probe
+    run directly or as a #! interpreter (a static PIE: the mmap region, whose
+    base follows RLIMIT_STACK around the 128 MiB floor and the 5/6 ceiling).
+    Outcome: AT_PHDR, AT_ENTRY, AT_BASE as numbers."""
+    rl = draw(st.sampled_from(ADDR_RLIMITS))
+    how = draw(st.sampled_from(("interp", "interp", "interp", "pie", "script", "static")))
+    kw = {"personality": ("ADDR_NO_RANDOMIZE",), "rlimit_stack": rl}
+    if how in ("pie", "static"):
+        variant = "pie" if how == "pie" else "static"
+        return Case(files=(File(path=b"/p", type="probe", mode=0o755, tag="P", variant=variant),),
+                    exec=Exec(path=b"/p", argv=(b"p",), envp=(), **kw))
+    if how == "script":
+        return Case(files=(File(path=b"/s", type="file", mode=0o755, data=b"#!/p -x\n"),
+                           File(path=b"/p", type="probe", mode=0o755, tag="P", variant="pie")),
+                    exec=Exec(path=b"/s", argv=(b"s",), envp=(), **kw))
+    etype = draw(st.sampled_from([ET_EXEC, ET_DYN, ET_DYN]))
+    base = draw(st.sampled_from([0, 0, 0x10000, 0x400000])) if etype == ET_DYN else 0x400000
+    e = program(type=etype, base=base, nsegs=draw(st.integers(1, 3)), align=draw(st.sampled_from(ADDR_ALIGNS)))
+    data = with_interp(e, [b"/lib/ld\0"])
+    interp = File(path=b"/lib/ld", type="probe", mode=0o755, tag="I", variant=draw(st.sampled_from(["pie", "static"])))
+    return Case(files=(File(path=b"/e", type="file", mode=0o755, data=data), interp),
+                exec=Exec(path=b"/e", argv=(b"e", b"1"), envp=(b"K=V",), **kw))

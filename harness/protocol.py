@@ -13,7 +13,7 @@ import struct
 from contract.case import PROBE_VARIANTS, Case, MiscUnlink, MiscWrite, uses_creds
 
 MOUNT_BITS = {"ro": 1, "nosuid": 2, "noexec": 4}  # executor.c: struct cmount
-KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i"}
+KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i", "chardev": b"c", "socket": b"s"}
 _REC = struct.Struct("<cI")
 
 
@@ -31,6 +31,11 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
     for i, f in enumerate(c.files):
         if f.uid or f.gid:
             _rec(out, b"o", struct.pack("<III", i, f.uid, f.gid))
+    for i, f in enumerate(c.files):
+        if f.caps is not None:  # u32 index, u32 revision (2 or 3), u32 effective, u64 fP, u64 fI, u32 rootid
+            fc = f.caps
+            _rec(out, b"C", struct.pack("<IIIQQI", i, 2 if fc.rootid is None else 3, int(fc.effective),
+                                        fc.permitted, fc.inheritable, fc.rootid or 0))
     for m in c.mounts:
         bits = sum(MOUNT_BITS[x] for x in m.flags)
         _rec(out, b"M", struct.pack("<I", bits) + m.path)
@@ -74,12 +79,16 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
             _rec(out, b"O")
         if e.memfd is not None:  # u32 memfd_create flags: fd 3 is a memfd holding a copy of `d`
             _rec(out, b"G", struct.pack("<I", e.memfd_bits))
+        if e.memfd_noexec is not None:  # u32: vm.memfd_noexec of the case's PID namespace
+            _rec(out, b"V", struct.pack("<I", e.memfd_noexec))
         _rec(out, b"F", struct.pack("<I", e.flag_bits & 0xFFFFFFFF))
     if e.has_identity:
         groups = e.groups or ()
         _rec(out, b"I", struct.pack(f"<II{len(groups)}I", e.uid or 0, e.gid or 0, *groups))
     if e.no_new_privs:
         _rec(out, b"P")
+    if e.personality:  # u32: personality(2) just before the call
+        _rec(out, b"y", struct.pack("<I", e.personality_bits))
     if e.securebits:  # u32: prctl(PR_SET_SECUREBITS) just before the call
         _rec(out, b"Y", struct.pack("<I", e.securebits_mask))
     for k, a, b in e.after_open:  # u8 op, u32 len(a), a, b
@@ -118,9 +127,10 @@ def signal_name(n: int) -> str:
         return str(n)
 
 
-def parse_report(data: bytes, creds: bool = False) -> dict | None:
+def parse_report(data: bytes, creds: bool = False, addrs: bool = False) -> dict | None:
     """The probe's report as an `exec` outcome, or None if it isn't a complete one.
-    `creds`: add the credential fields (case.CRED_FIELDS) the probe reports."""
+    `creds`: add the credential fields (case.CRED_FIELDS) the probe reports;
+    `addrs`: add AT_PHDR, AT_ENTRY and AT_BASE (case.ADDR_FIELDS)."""
     try:
         recs = records(data)
     except (struct.error, ProtocolError):
@@ -129,7 +139,8 @@ def parse_report(data: bytes, creds: bool = False) -> dict | None:
         return None
     o: dict = {"outcome": "exec", "tag": recs[0][1].decode("utf-8", "replace"),
                "argv": [], "envp": [], "execfd": False}
-    variant, at_base = False, 0
+    variant, at_base, seen_comm = False, 0, False
+    auxv: dict = {}
     for t, p in recs[1:-1]:
         if t == b"a":
             o["argv"].append(p)
@@ -139,12 +150,18 @@ def parse_report(data: bytes, creds: bool = False) -> dict | None:
             o["execfn"] = p
         elif t == b"C":
             o["comm"] = p
+            seen_comm = True  # the auxiliary vector's records come before it
         elif t == b"D":
             o["execfd"] = True
         elif t == b"V":
             variant = True
         elif t == b"B" and len(p) == 8:
             at_base = struct.unpack("<Q", p)[0]
+            auxv["at_base_addr"] = at_base
+        elif t == b"H" and len(p) == 8:  # AT_PHDR
+            auxv["at_phdr"] = struct.unpack("<Q", p)[0]
+        elif t == b"Y" and len(p) == 8 and not seen_comm:  # AT_ENTRY ('Y' after comm: securebits)
+            auxv["at_entry"] = struct.unpack("<Q", p)[0]
         elif t == b"F" and len(p) == 8:
             o["at_flags"] = struct.unpack("<Q", p)[0]
         elif t == b"L":  # /proc/self/exe, where the target gives the probe a procfs
@@ -155,10 +172,12 @@ def parse_report(data: bytes, creds: bool = False) -> dict | None:
             o["cap_eff"] = struct.unpack("<Q", p)[0]
         elif t == b"S" and len(p) == 8 and creds:  # AT_SECURE
             o["at_secure"] = struct.unpack("<Q", p)[0]
-        elif t == b"Y" and len(p) == 8 and creds:  # prctl(PR_GET_SECUREBITS)
+        elif t == b"Y" and len(p) == 8 and creds and seen_comm:  # prctl(PR_GET_SECUREBITS)
             o["securebits"] = struct.unpack("<Q", p)[0]
     if variant:  # only probe variants report it, so older outcomes keep their shape
         o["at_base"] = at_base != 0
+    if addrs:
+        o.update({k: auxv.get(k, 0) for k in ("at_phdr", "at_entry", "at_base_addr")})
     return o
 
 
@@ -187,7 +206,8 @@ def decode_response(body: bytes, case: Case | None = None) -> dict:
     """Executor response → outcome dict (internal form, bytes for byte strings).
     With the case: the credential fields when it uses_creds()."""
     recs = records(body)
-    o = _decode(recs, creds=case is not None and uses_creds(case))
+    o = _decode(recs, creds=case is not None and uses_creds(case),
+                addrs=case is not None and bool(case.exec.personality))
     entries: dict = {}
     name = b""
     for t, p in recs:  # binfmt_misc entry texts read back before the exec
@@ -202,7 +222,7 @@ def decode_response(body: bytes, case: Case | None = None) -> dict:
     return o
 
 
-def _decode(recs: list[tuple[bytes, bytes]], creds: bool = False) -> dict:
+def _decode(recs: list[tuple[bytes, bytes]], creds: bool = False, addrs: bool = False) -> dict:
     kind, vals, msg, report = b"", (0, 0), "", b""
     for t, p in recs:
         if t == b"o":
@@ -222,7 +242,7 @@ def _decode(recs: list[tuple[bytes, bytes]], creds: bool = False) -> dict:
         if st & 0x7F == 0:  # WIFEXITED
             code = (st >> 8) & 0xFF
             if code == 0:
-                rep = parse_report(report, creds)
+                rep = parse_report(report, creds, addrs)
                 if rep is not None:
                     return rep
             return {"outcome": "exit", "status": code}

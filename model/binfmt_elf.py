@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from .binfmt_misc import NotModelled
 from .errors import Errno
 from .namei import open_exec
 
@@ -232,6 +233,11 @@ def _load(bprm: Bprm, buf: bytes, h: Handler) -> dict[str, Any]:
         out = new_program(bprm, bprm.file)
         if probe_variant(bprm, bprm.file) != "static":
             out["at_base"] = False
+        if bprm.no_randomize:
+            img = probe_image(probe_variant(bprm, bprm.file))
+            peh = parse_ehdr(h, img)
+            pph = load_elf_phdrs(h, peh, img, False) or []
+            out.update(load_addresses(bprm, h, peh, pph, None, []))
         return out
     one_page = not bprm.profile.has("8030790477e8")
     data = file_bytes(bprm, bprm.file)
@@ -517,4 +523,112 @@ def _after_point_of_no_return(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr
     out = new_program(bprm, runner)
     if probe_variant(bprm, runner) != "static":
         out["at_base"] = at_base != 0
+    if bprm.no_randomize:
+        out.update(load_addresses(bprm, h, eh, phdrs, interp.eh if interp else None, interp.phdrs if interp else []))
     return out
+
+
+# ------------------------------------------------------------------ load addresses (ADDR_NO_RANDOMIZE)
+
+STACK_GUARD_GAP = 256 * PAGE  # mm/mmap.c stack_guard_gap (1 MiB; stack_guard_gap= on the command line)
+SIZE_128M = 128 << 20
+# x86-64 ELF_ET_DYN_BASE: DEFAULT_MAP_WINDOW / 3 * 2 (0x555555554aaa; its
+# page start, 0x555555554000, is where gdb shows PIE programs)
+ELF_ET_DYN_BASE = ((1 << 47) - PAGE) // 3 * 2
+
+
+def mmap_base(rlimit_stack: int) -> int:
+    """arch/x86/mm/mmap.c mmap_base() without randomisation (no PF_RANDOMIZE:
+    rnd 0, stack_maxrandom_size 0): the top-down mmap region starts below a
+    gap of RLIMIT_STACK + stack_guard_gap, clamped to [128 MiB, 5/6 of the
+    task size]; RLIM_INFINITY would overflow the sum and stays as is (the
+    clamp then takes 5/6).  x86 never falls back to the legacy bottom-up
+    layout for an unlimited stack (its mmap_is_legacy() asks only
+    ADDR_COMPAT_LAYOUT and vm.legacy_va_layout, both off here).  Task size:
+    DEFAULT_MAP_WINDOW (task_size_64bit(0))."""
+    task = (1 << 47) - PAGE
+    gap = (1 << 64) - 1 if rlimit_stack < 0 else rlimit_stack
+    if gap + STACK_GUARD_GAP < 1 << 64:
+        gap += STACK_GUARD_GAP
+    gap = min(max(gap, SIZE_128M), task // 6 * 5)
+    return _pagealign(task - gap)
+
+
+def maximum_alignment(phdrs: list[Phdr]) -> int:
+    """maximum_alignment() (ce81bb256a22, 5.10): the largest power-of-two
+    p_align of the PT_LOADs (others are skipped as invalid), page aligned."""
+    a = 0
+    for p in phdrs:
+        if p.type == PT_LOAD and p.align and p.align & (p.align - 1) == 0:
+            a = max(a, p.align)
+    return _pagealign(a)
+
+
+def _total_size(loads: list[Phdr]) -> int:
+    """ELF_PAGEALIGN(total_mapping_size()) (8904d9cd90ee: lowest start to highest end)."""
+    lo = min(p.vaddr for p in loads)
+    hi = max(p.vaddr + p.memsz for p in loads)
+    return _pagealign(hi - _pagestart(lo))
+
+
+def load_addresses(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr], ieh: Ehdr | None,
+                   iphdrs: list[Phdr]) -> dict[str, Any]:
+    """AT_PHDR, AT_ENTRY and AT_BASE under ADDR_NO_RANDOMIZE
+    (load_elf_binary, load_elf_interp, create_elf_tables):
+    - ET_EXEC: at its p_vaddrs (load_bias 0).
+    - ET_DYN with PT_INTERP (a PIE program): load_bias = ELF_ET_DYN_BASE,
+      masked down to maximum_alignment(), less the first PT_LOAD's p_vaddr,
+      page start (MAP_FIXED_NOREPLACE there).
+    - ET_DYN without PT_INTERP (a static PIE, a loader run directly) and an
+      ET_DYN interpreter: a load_bias of 0, i.e. wherever the first mmap of
+      the whole span (total_mapping_size, page aligned) lands: top-down from
+      mmap_base(), so right below it while nothing else is mapped there.
+    - AT_PHDR: since 0da1d5002745 (5.18) e_phoff translated through the
+      last PT_LOAD whose file range holds it, plus the bias (0 + the bias
+      when none does); before, the first PT_LOAD's p_vaddr - p_offset,
+      biased, + e_phoff.  A program with two PT_LOADs of the same file
+      range at different addresses tells them apart.
+    - AT_ENTRY: e_entry + bias; AT_BASE: the interpreter's bias if it is
+      ET_DYN, else 0.
+    begin_new_exec() clears ADDR_NO_RANDOMIZE (PER_CLEAR_ON_SETID) for a
+    set-id or capability-gaining exec: not modelled here (the addresses are
+    random then)."""
+    if h.ia32:
+        raise NotModelled("load addresses of an ia32 program (mmap_compat_base)")
+    if bprm.want_creds:
+        raise NotModelled("load addresses with credentials: a set-id or capability-gaining exec clears "
+                          "ADDR_NO_RANDOMIZE (PER_CLEAR_ON_SETID)")
+    loads = [p for p in phdrs if p.type == PT_LOAD]
+    base = mmap_base(bprm.stack_rlimit)
+    top = base  # the free top of the mmap region
+    bias = 0
+    if eh.type == ET_DYN:
+        align = maximum_alignment(phdrs) if bprm.profile.has("ce81bb256a22") else 0
+        if ieh is not None:
+            want = ELF_ET_DYN_BASE & ~(align - 1) if align else ELF_ET_DYN_BASE
+            bias = _pagestart(want - loads[0].vaddr)
+        else:
+            if align > PAGE:
+                raise NotModelled("a static PIE with PT_LOAD alignment above the page")
+            top = base - _total_size(loads)
+            bias = top - _pagestart(loads[0].vaddr)
+    else:
+        for p in loads:  # an ET_EXEC in the mmap region would move the interpreter down
+            if p.vaddr + p.memsz > base - (1 << 32):
+                raise NotModelled("an ET_EXEC program mapped near the mmap base")
+    if bprm.profile.has("0da1d5002745"):
+        # the PT_LOAD whose file range holds e_phoff -- the last one that
+        # does, as the loop has no break; none: 0 (+ the bias)
+        phdr = 0
+        for p in loads:
+            if p.offset <= eh.phoff < p.offset + p.filesz:
+                phdr = eh.phoff - p.offset + p.vaddr
+        phdr += bias
+    else:  # load_addr (the first PT_LOAD's p_vaddr - p_offset, biased) + e_phoff
+        phdr = loads[0].vaddr - loads[0].offset + bias + eh.phoff if loads else eh.phoff
+    at_base = 0
+    if ieh is not None and ieh.type == ET_DYN:
+        iloads = [p for p in iphdrs if p.type == PT_LOAD]
+        at_base = top - _total_size(iloads) - _pagestart(iloads[0].vaddr)
+    mask = (1 << 64) - 1
+    return {"at_phdr": phdr & mask, "at_entry": (eh.entry + bias) & mask, "at_base_addr": at_base & mask}

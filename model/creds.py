@@ -24,8 +24,9 @@ Rules, in my words:
   means mandatory locking).  The file is bprm->file when the creds are
   computed (begin_new_exec), i.e. the last file of the binfmt chain: a
   script's set-id bits are ignored, its interpreter's count.
-- cap_bprm_creds_from_file(): the new permitted set is cleared
-  (get_file_caps; no file capabilities here), then, unless SECURE_NOROOT,
+- cap_bprm_creds_from_file(): the new permitted set comes from the file's
+  capabilities (get_file_caps, file_caps() below: security.capability,
+  case field files[].caps), then, unless SECURE_NOROOT,
   when the new euid or the real uid is the namespace's root it becomes
   bounding | inheritable, and the effective flag is raised only when the
   euid is root.  "setid" means the new euid differs from the old real uid
@@ -41,6 +42,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from .errors import Errno
 
 if TYPE_CHECKING:
     from contract.case import Exec
@@ -97,6 +100,28 @@ def permission(node: Node, cred: Cred) -> bool:
     return False
 
 
+def file_caps(node: Node, cred: Cred) -> tuple[int, bool, bool]:
+    """get_file_caps() + bprm_caps_from_vfs_caps(): (pP', fE, has_fcap) from
+    the file's security.capability.  Nothing on a nosuid mount
+    (mnt_may_suid).  get_vfs_caps_from_disk() ignores the xattr (ENODATA)
+    unless its root id is root of the caller's user namespace or of one of
+    its ancestors (rootid_owns_currentns): a revision 2 xattr's is the file
+    system's namespace root, a revision 3 one names it -- the case's uid 0
+    here, any other id is nobody's root (the case's namespace maps no host
+    root, and a guest's ids are the real ones).  pP' = (bounding & fP) |
+    (pI & fI), the caller's pI being empty; with the effective flag set, an
+    fP bit the bounding set lacks (CAP_SYS_RAWIO: the executor drops it)
+    makes the exec fail with EPERM ("insufficient to execute correctly");
+    without the flag the program just runs without it."""
+    fc = node.caps
+    if fc is None or "nosuid" in node.mnt_flags or fc.rootid not in (None, 0):
+        return 0, False, False
+    permitted = BSET & fc.permitted  # | (pI & fI): pI is empty
+    if fc.effective and fc.permitted & ~permitted:
+        raise Errno("EPERM")
+    return permitted, fc.effective, True
+
+
 def exec_creds(node: Node, cred: Cred) -> dict[str, Any]:
     """bprm_fill_uid() + cap_bprm_creds_from_file() for the file `node`:
     the outcome's credential fields."""
@@ -108,11 +133,16 @@ def exec_creds(node: Node, cred: Cred) -> dict[str, Any]:
             euid = node.uid
         if mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP:
             egid = node.gid
-    permitted, effective = 0, False
-    if euid == 0 or cred.uid == 0:
-        permitted = BSET  # bounding | inheritable (empty)
-    if euid == 0:
-        effective = True
+    permitted, effective, has_fcap = file_caps(node, cred)
+    # handle_privileged_root(): a set-uid-root file that also has file
+    # capabilities, run by a user that is not root, gets only the file's
+    # capabilities; otherwise root (real or effective) gets the bounding
+    # set | inheritable (empty), and the effective flag if it is the euid.
+    if not (has_fcap and euid == 0 and cred.uid != 0):
+        if euid == 0 or cred.uid == 0:
+            permitted = BSET
+        if euid == 0:
+            effective = True
     is_setid = euid != cred.uid or egid != cred.gid
     gained = bool(permitted & ~cred.permitted)
     if (is_setid or gained) and cred.nnp:  # LSM_UNSAFE_NO_NEW_PRIVS

@@ -79,6 +79,8 @@ class Bprm:
     interpreter: Node | None = None
     misc: binfmt_misc.Instance | None = None
     want_creds: bool = False  # the outcome carries the credential fields (contract.case.uses_creds)
+    no_randomize: bool = False  # exec.personality ADDR_NO_RANDOMIZE: the outcome carries the load addresses
+    case: Case | None = None
 
     def push_string(self, s: bytes) -> None:
         """copy_string_kernel(): E2BIG for an over-long string or a full stack."""
@@ -124,9 +126,24 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
         raise InvalidCase(f"exec.dirfd {e.dirfd!r} cannot be opened ({err.name})") from None
     finally:
         fs.cred = cred
+    if node.kind == "sock" and not e.dirfd_opath:
+        # do_dentry_open(): a socket inode's f_op is no_open (ENXIO); O_PATH skips it
+        raise InvalidCase(f"exec.dirfd {e.dirfd!r} is a socket: only O_PATH opens it (ENXIO)")
     if e.memfd is not None:
-        node = fs.fdnode = memfd_node(node, e.memfd)
+        node = fs.fdnode = memfd_node(node, memfd_flags(e.memfd, e.memfd_noexec or 0))
     return node
+
+
+def memfd_flags(flags: tuple[str, ...], sysctl: int) -> tuple[str, ...]:
+    """check_sysctl_memfd_noexec() (mm/memfd.c, 202e14222fad, 6.6): without
+    MFD_EXEC or MFD_NOEXEC_SEAL, vm.memfd_noexec >= 1 means MFD_NOEXEC_SEAL,
+    else MFD_EXEC; at 2 anything but MFD_NOEXEC_SEAL is refused (EACCES,
+    a memfd_create the target cannot make: the case cannot be set up)."""
+    if not {"MFD_EXEC", "MFD_NOEXEC_SEAL"} & set(flags):
+        flags = (*flags, "MFD_NOEXEC_SEAL" if sysctl >= 1 else "MFD_EXEC")
+    if "MFD_NOEXEC_SEAL" not in flags and sysctl >= 2:
+        raise InvalidCase("exec.memfd: memfd_create is EACCES with vm.memfd_noexec=2 without MFD_NOEXEC_SEAL")
+    return flags
 
 
 def memfd_node(src: Node, flags: tuple[str, ...]) -> Node:
@@ -258,6 +275,13 @@ def _predict(case: Case, profile: Profile, made: list[FS]) -> dict[str, Any]:
             fs.after_open(kind, a, b)
     if e.memfd and {"MFD_EXEC", "MFD_NOEXEC_SEAL"} & set(e.memfd) and not profile.has("105ff5339f49"):
         return {"outcome": "skip", "reason": "exec.memfd: no MFD_EXEC / MFD_NOEXEC_SEAL before 6.3"}
+    if e.memfd_noexec is not None:
+        if not profile.has("105ff5339f49"):
+            return {"outcome": "skip", "reason": "exec.memfd_noexec: no vm.memfd_noexec before 6.3"}
+        if not profile.has("202e14222fad"):
+            # 6.3-6.5: the first semantics (value 2 refused every memfd_create
+            # without MFD_NOEXEC_SEAL, values ratcheted up)
+            raise binfmt_misc.NotModelled("vm.memfd_noexec before 6.6 (202e14222fad)")
     if e.securebits and not profile.has("a5874fde3c08"):
         # the EXEC_* securebits came with AT_EXECVE_CHECK (same series, 6.14);
         # before, PR_SET_SECUREBITS refuses them (EPERM)
@@ -281,7 +305,8 @@ def _predict(case: Case, profile: Profile, made: list[FS]) -> dict[str, Any]:
     file = do_open_execat(fs, cwd, case, profile) if open_first else None
 
     bprm = Bprm(fs=fs, cwd=cwd, profile=profile, filename=filename, interp=filename,
-                file=file or fs.root, argv=[], envp=envp, misc=misc, want_creds=uses_creds(case))
+                file=file or fs.root, argv=[], envp=envp, misc=misc, want_creds=uses_creds(case),
+                no_randomize="ADDR_NO_RANDOMIZE" in e.personality, case=case)
     bprm.limit = bprm_stack_limits(case, len(argv), len(envp), profile)
     bprm.stack_rlimit = e.rlimit_stack
     bprm.push_string(filename)

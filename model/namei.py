@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from .errors import Errno, InvalidCase
 
 if TYPE_CHECKING:
-    from contract.case import File, Mount
+    from contract.case import File, FileCaps, Mount
 
     from .creds import Cred
     from .profiles import Profile
@@ -54,11 +54,11 @@ MAXSYMLINKS = 40
 
 class Node:
     __slots__ = ("kind", "mode", "data", "tag", "children", "parent", "name", "path", "writers", "uid", "gid",
-                 "mnt_flags", "dead")
+                 "mnt_flags", "dead", "caps")
 
     def __init__(self, kind: str, mode: int, parent: Node | None, name: bytes,
                  data: bytes = b"", tag: str | None = None, path: bytes = b""):
-        self.kind = kind  # "dir", "reg", "lnk", "fifo", "pipe"
+        self.kind = kind  # "dir", "reg", "lnk", "fifo", "chr", "sock", "pipe"
         self.mode = mode
         self.data = data  # file contents, or symlink target
         self.tag = tag  # probe tag; None for a plain file
@@ -71,6 +71,7 @@ class Node:
         self.gid = 0
         self.mnt_flags: tuple[str, ...] = ()  # flags of the mount it lives on
         self.dead = False  # a removed directory: names in it are never found (ENOENT)
+        self.caps: FileCaps | None = None  # security.capability (contract.case.FileCaps)
 
     @property
     def is_probe(self) -> bool:
@@ -79,7 +80,8 @@ class Node:
 
 # A pipe stands for fds 0-2, which the executor connects to pipes.
 PIPE = Node("pipe", 0o600, None, b"pipe:")
-_KIND = {"probe": "reg", "file": "reg", "dir": "dir", "symlink": "lnk", "fifo": "fifo"}
+_KIND = {"probe": "reg", "file": "reg", "dir": "dir", "symlink": "lnk", "fifo": "fifo", "chardev": "chr",
+         "socket": "sock"}
 
 
 class FS:
@@ -141,6 +143,7 @@ class FS:
         from contract.case import _mount_of
         if f is not None:
             n.uid, n.gid = getattr(f, "uid", 0), getattr(f, "gid", 0)
+            n.caps = getattr(f, "caps", None)
         n.mnt_flags = _mount_of(self.mounts, p or b"/").flags
 
     # ------------------------------------------------------------ changes after the open
@@ -155,6 +158,8 @@ class FS:
             node = self.lookup(self.root, a, follow=False)
         except Errno as e:
             raise InvalidCase(f"exec.after_open: {kind} {a!r} ({e.name})") from None
+        if node.kind == "chr":  # a bind mount of /dev/null: unlink and rename say EBUSY
+            raise InvalidCase(f"exec.after_open: {kind} {a!r} is a mount point (EBUSY)")
         if node is self.root or (kind == "rmdir") != (node.kind == "dir"):
             raise InvalidCase(f"exec.after_open: {kind} {a!r} is not possible on a {node.kind}")
         old = node.path
@@ -281,11 +286,21 @@ def open_exec(fs: FS, cwd: Node, name: bytes, profile: Profile) -> Node:
 def may_open_exec(node: Node, cred: Cred | None = None) -> None:
     """may_open(MAY_EXEC|MAY_OPEN): the type, path_noexec() for a regular
     file, then inode_permission() -- for the case's root (cred None) at
-    least one x bit, else model/creds.py permission()."""
+    least one x bit, else model/creds.py permission().
+
+    The type comes first, before any permission or mount flag: a directory
+    is EACCES for MAY_EXEC; a block or character device is EACCES when
+    may_open_dev() refuses it (nodev) and otherwise falls through to the
+    FIFO and socket case, EACCES for MAY_EXEC too (633fb6ac3980, 5.8, moved
+    the S_ISREG check of do_open_execat up here; before, the open went on
+    and do_open_execat's S_ISREG test said EACCES after it).  So a device,
+    a socket, a FIFO and a pipe are EACCES for every caller on every
+    profile, AT_EXECVE_CHECK included (kselftest exec/non-regular.c,
+    check-exec.c; seen on 6.18)."""
     if node.kind == "lnk":
         raise Errno("ELOOP")
     if node.kind != "reg":
-        raise Errno("EACCES")  # directory, FIFO, pipe
+        raise Errno("EACCES")  # directory, device, FIFO, socket, pipe
     if "noexec" in node.mnt_flags:
         raise Errno("EACCES")
     if cred is None:

@@ -198,6 +198,7 @@ def _ash(k: Kernel, case: Case, via: str, name: bytes, args: list[bytes], env: E
             # by it (measured on dash and busybox)
             args[0] = cmd
             state["name"] = cmd
+            state["fellback"] = cmd
             if via == "dash":
                 o = k(b"/bin/sh", [b"/bin/sh"] + args, env)
             else:
@@ -211,7 +212,8 @@ def _ash(k: Kernel, case: Case, via: str, name: bytes, args: list[bytes], env: E
             return ok
     else:
         e = "ENOENT"
-        for elem in path.split(b":"):
+        elems = path.split(b":")
+        for i, elem in enumerate(elems):
             if b"%" in elem:
                 raise NotModelled("a PATH element with '%' is a shell path option")
             n = state["name"]
@@ -220,6 +222,14 @@ def _ash(k: Kernel, case: Case, via: str, name: bytes, args: list[bytes], env: E
                 return ok
             if err not in ("ENOENT", "ENOTDIR"):
                 e = err
+            fb = state.pop("fellback", None)
+            if fb is not None and not fb.startswith(b"/") and i + 1 < len(elems):
+                # A failed fallback left argv[0] pointing at the candidate,
+                # which lives in the stack block padvance() builds the next
+                # candidate in: for a relative candidate ("prog" from an empty
+                # element, "./prog") neither shell ran "DIR/prog" after it
+                # (seen on 6.18: exit 127); what they look up is not modelled.
+                raise NotModelled("dash/busybox ash after a failed fallback for a relative PATH candidate")
     if via == "dash":
         status = 126 if e == "EACCES" else 127 if e == "ENOENT" else 2
     else:

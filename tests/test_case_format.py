@@ -68,7 +68,7 @@ def _with(path: str, value):
 @pytest.mark.parametrize("path,value,field", [
     ("files.0.mode", 755, "case.files[0].mode"),
     ("files.0.mode", "0999", "case.files[0].mode"),
-    ("files.0.type", "socket", "case.files[0].type"),
+    ("files.0.type", "blockdev", "case.files[0].type"),
     ("files.0.path", "relative", "case.files[0].path"),
     ("files.0.path", {"b64": "!!"}, "case.files[0].path"),
     ("files.0.tag", "x" * 64, "case.files[0].tag"),
@@ -180,3 +180,31 @@ def test_memfd_field_round_trips_and_names_the_field():
     with pytest.raises(CaseError) as e:
         case_from_json({**d, "exec": {"path": "/p", "argv": ["p"], "envp": [], "memfd": []}})
     assert e.value.field == "case.exec.memfd"
+
+
+def test_new_fields_round_trip():
+    """chardev/socket files, file capabilities, exec.personality and
+    exec.memfd_noexec survive the JSON codec, and their misuse names the field."""
+    from contract.case import case_to_json
+    caps = {"permitted": 3, "effective": True, "rootid": 0}
+    d = {"files": [{"path": "/n", "type": "chardev"}, {"path": "/s", "type": "socket", "mode": "0755", "uid": 5},
+                   {"path": "/p", "type": "probe", "tag": "P", "caps": caps}],
+         "exec": {"path": "", "argv": ["x"], "envp": [], "syscall": "execveat", "dirfd": "/p",
+                  "flags": ["AT_EMPTY_PATH"], "memfd": ["MFD_ALLOW_SEALING"], "memfd_noexec": 2,
+                  "personality": ["ADDR_NO_RANDOMIZE"]}}
+    c = case_from_json(d)
+    assert case_from_json(case_to_json(c)) == c
+    for path, value, field in [("files.0.mode", "0755", "case.files[0].mode"),
+                               ("files.2.caps", {"permitted": 1 << 41}, "case.files[2].caps.permitted"),
+                               ("files.1.caps", {"permitted": 1}, "case.files[1].caps"),
+                               ("exec.memfd_noexec", 3, "case.exec.memfd_noexec"),
+                               ("exec.personality", ["READ_IMPLIES_EXEC"], "case.exec.personality")]:
+        bad = json.loads(json.dumps(d))
+        obj = bad
+        *parts, last = path.split(".")
+        for p in parts:
+            obj = obj[int(p)] if p.isdigit() else obj[p]
+        obj[last] = value
+        with pytest.raises(CaseError) as e:
+            case_from_json(bad)
+        assert e.value.field == field, str(e.value)

@@ -47,5 +47,6 @@ def all_pinned() -> list[tuple[str, Pinned]]:
               exec_core.TEXT_BUSY):
         out += [(f"pinned-{k}", p) for k, p in g.items()]
     out += [(f"elf-{k}", p) for k, p in elf.PINNED.items()]
+    out += [(f"elf-{k}", p) for k, p in elf.ADDRESSES.items()]
     out += [(f"binfmt_misc-{k}", p) for k, p in binfmt_misc.PINNED.items()]
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from contract.case import File
+from contract.case import Case, File
 from generators.elf import _case, _interp_elf, _pad_phdrs, add_gnu_stack, with_interp
 from generators.elfbuild import (
     EM_386,
@@ -147,3 +147,24 @@ def _pinned(name: str, data: bytes, extra: tuple[File, ...], rule: Rule) -> Pinn
 
 
 PINNED = {n: _pinned(n, *v) for n, v in _PINNED.items()}
+
+
+def _address_case(e: Elf, interp_variant: str = "pie") -> Case:
+    """`e` with PT_INTERP /lib/ld (a probe), run under ADDR_NO_RANDOMIZE:
+    the probe reports AT_PHDR, AT_ENTRY and AT_BASE (suites/test_load_address.py)."""
+    c = _case(with_interp(e, [b"/lib/ld\0"]),
+              (File(path=b"/lib/ld", type="probe", mode=0o755, tag="I", variant=interp_variant),))
+    return replace(c, exec=replace(c.exec, personality=("ADDR_NO_RANDOMIZE",)))
+
+
+# name -> (case, commit, field, value with the commit, value without it)
+_ADDRESSES: dict[str, tuple[Case, str, str, int, int]] = {
+    # two PT_LOADs map the headers (at 0x400000 and 0x410000): AT_PHDR
+    # through the last of them since 0da1d5002745, the first before
+    "at-phdr-last-load": (_address_case(program(nsegs=2)), "0da1d5002745", "at_phdr", 0x410040, 0x400040),
+    # a PIE with p_align 2 MiB: ELF_ET_DYN_BASE masked to it
+    "pie-align-2m": (_address_case(program(type=ET_DYN, base=0, align=0x200000)), "ce81bb256a22", "at_phdr",
+                     0x555555400040, 0x555555554040),
+}
+ADDRESSES = {n: Pinned(n, c, (f"linux-git:{commit}",), (commit, f"{field}={hex(a)}", f"{field}={hex(b)}"))
+             for n, (c, commit, field, a, b) in _ADDRESSES.items()}

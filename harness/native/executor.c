@@ -46,12 +46,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,7 +66,9 @@
 #include "record.h"
 
 struct cfile { char kind; unsigned mode; const unsigned char *path; uint32_t plen;
-	       const unsigned char *data; uint32_t dlen; uint32_t uid, gid; };
+	       const unsigned char *data; uint32_t dlen; uint32_t uid, gid;
+	       /* security.capability: revision 0 (none), 2 or 3 (with rootid) */
+	       uint32_t caprev, capeff, rootid; uint64_t fp, fi; };
 
 #define MAX_MOUNTS 16
 #define MAX_GROUPS 32
@@ -81,6 +87,7 @@ struct ccase {
 	char *cwd, *path, *dirfd_path;
 	char **argv, **envp; int argc, envc, argv_null, envp_null;
 	int have_memfd; uint32_t memfd_flags; /* fd 3: a memfd holding a copy of dirfd_path */
+	int have_mfd_noexec; uint32_t mfd_noexec; /* vm.memfd_noexec of the case's PID namespace */
 	int syscall_nr, dirfd_cloexec, dirfd_opath, have_dirfd_num, dirfd_num, path_null;
 	unsigned flags;
 	int have_rlimit; uint64_t rlimit_stack;
@@ -88,6 +95,7 @@ struct ccase {
 	/* mounts in the case root (path "/" is the root mount itself) */
 	struct { unsigned bits; char *path; } mnts[MAX_MOUNTS]; int nmnts;
 	/* the identity that makes the exec call, and no_new_privs */
+	int have_persona; uint32_t persona; /* personality(2) just before the call */
 	int have_ident, nnp, have_secbits; uint32_t secbits; uint32_t uid, gid, ngroups; uint32_t groups[MAX_GROUPS];
 	/* unlink/rename/rmdir after the dirfd is opened: op, path, second path */
 	struct { char op; char *a, *b; } after[8]; int nafter;
@@ -101,6 +109,20 @@ static const char *scratch = "/tmp";
 /* Probe images (variant 0 is the default probe); each has a tag slot. */
 static struct { unsigned char *img; size_t len, tag_off; } probes[MAX_PROBES];
 static int nprobes;
+/* The node a "chardev" file is a bind of: the target's own /dev/null (in
+ * the slim mount namespace, a bind of it at /null).  Never a node made
+ * with mknod: a device is only ever the harmless one the host already has. */
+static const char *null_path = "/dev/null";
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#define OPEN_TREE_CLONE_ 1
+#define OPEN_TREE_CLOEXEC_ 02000000
+#define MOVE_MOUNT_F_EMPTY_PATH_ 4
 
 static void die(const char *m) { fprintf(stderr, "executor: %s: %s\n", m, strerror(errno)); exit(2); }
 
@@ -359,6 +381,9 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 		case 'G': NEED(4); c->have_memfd = 1; memcpy(&c->memfd_flags, p, 4);
 			if (c->memfd_flags & ~0x1Au) goto bad;
 			break;
+		case 'V': NEED(4); c->have_mfd_noexec = 1; c->mfd_noexec = get32(p);
+			if (c->mfd_noexec > 2) goto bad;
+			break;
 		case 'N': {
 			NEED(4);
 			c->have_dirfd_num = 1; c->dirfd_num = (int32_t)get32(p);
@@ -366,6 +391,18 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			break;
 		}
 		case 'F': NEED(4); c->flags = get32(p); break;
+		case 'C': { /* file capabilities of files[idx] */
+			NEED(32);
+			uint32_t idx = get32(p);
+			if (idx >= (uint32_t)c->nfiles) goto bad;
+			struct cfile *f = &c->files[idx];
+			f->caprev = get32(p + 4); f->capeff = get32(p + 8);
+			memcpy(&f->fp, p + 12, 8); memcpy(&f->fi, p + 20, 8);
+			f->rootid = get32(p + 28);
+			if ((f->caprev != 2 && f->caprev != 3) || f->capeff > 1 || f->rootid >= ID_COUNT) goto bad;
+			if (f->kind != 'f' && f->kind != 'p') goto bad;
+			break;
+		}
 		case 'o': { /* owner of files[idx] (case's user namespace ids) */
 			NEED(12);
 			uint32_t idx = get32(p);
@@ -389,6 +426,9 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			for (uint32_t i = 0; i < c->ngroups; i++) if (c->groups[i] >= ID_COUNT) goto bad;
 			break;
 		case 'P': NEED(0); c->nnp = 1; break;
+		case 'y': NEED(4); c->have_persona = 1; c->persona = get32(p);
+			if (c->persona & ~0x0040000u) goto bad; /* ADDR_NO_RANDOMIZE only */
+			break;
 		case 'Y': NEED(4); c->have_secbits = 1; memcpy(&c->secbits, p, 4);
 			if (c->secbits & ~0xF00u) goto bad;
 			break;
@@ -451,6 +491,49 @@ static void fail_file(int sfd, int i, const char *step)
 	fail(sfd, 's', i, errno, step);
 }
 
+/* security.capability (struct vfs_ns_cap_data, little-endian): set last,
+ * since a write or a chown drops it.  The case's root may set it on its own
+ * tmpfs (CAP_SETFCAP in the namespace that owns the inode); a revision 3
+ * rootid is an id of the case's user namespace (the kernel stores it as
+ * the file system's).  A kernel or file system that refuses is a skip. */
+static void set_caps(int rootfd, const char *path, const struct cfile *f, int sfd, int i)
+{
+	unsigned char v[24];
+	uint32_t w[6] = { (f->caprev == 3 ? 0x03000000u : 0x02000000u) | f->capeff,
+			  (uint32_t)f->fp, (uint32_t)f->fi, (uint32_t)(f->fp >> 32), (uint32_t)(f->fi >> 32), f->rootid };
+	memcpy(v, w, sizeof w); /* x86-64 and the guests are little-endian */
+	while (*path == '/') path++;
+	int fd = openat(rootfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) fail(sfd, 's', i, errno, "open for caps");
+	if (fsetxattr(fd, "security.capability", v, f->caprev == 3 ? 24 : 20, 0))
+		fail(sfd, 'k', 0, errno, "files[].caps: security.capability refused here");
+	close(fd);
+}
+
+/* A "chardev": a bind mount of null_path onto an empty file at path (made
+ * by materialise.h like any regular file).  The first comes from the
+ * detached clone made before the root switch (nullfd, open_tree); later
+ * ones bind the first.  Its mode and owner are the node's own: nothing
+ * here ever changes them. */
+static void make_chardev(int rootfd, char *path, int nullfd, int null_errno, char **first, int sfd, int i)
+{
+	struct case_inode empty = { 'f', 0, 0, 0, { NULL }, { 0 } };
+	const char *step = materialise_inode(rootfd, path, &empty);
+	if (step) fail_file(sfd, i, step);
+	const char *rel = path;
+	while (*rel == '/') rel++;
+	if (*first) {
+		if (mount(*first, rel, NULL, MS_BIND, NULL)) fail(sfd, 's', i, errno, "bind chardev");
+		return;
+	}
+	if (nullfd < 0)
+		fail(sfd, 'k', 0, null_errno, "chardev: no /dev/null to bind here (open_tree)");
+	if (syscall(SYS_move_mount, nullfd, "", rootfd, rel, MOVE_MOUNT_F_EMPTY_PATH_))
+		fail(sfd, 'k', 0, errno, "chardev: cannot attach the /dev/null bind (move_mount)");
+	*first = strdup(rel);
+	if (!*first) fail(sfd, 's', i, ENOMEM, "chardev");
+}
+
 static struct case_inode inode_of(const struct cfile *f)
 {
 	struct case_inode ino = { f->kind, f->mode, f->uid, f->gid, { f->data }, { f->dlen } };
@@ -460,13 +543,21 @@ static struct case_inode inode_of(const struct cfile *f)
 /* Runs in the case's own root (after pivot_root): every path below is
  * inside the fresh tmpfs, so no symlink of the case can lead out of it.
  * The files are materialise.h's; a probe ('p') is a regular file holding
- * the probe image of its variant with its tag patched in. */
-static void materialise(struct ccase *c, int rootfd, int sfd)
+ * the probe image of its variant with its tag patched in; a chardev ('c')
+ * is the executor's own (a bind mount). */
+static void materialise(struct ccase *c, int rootfd, int sfd, int nullfd, int null_errno)
 {
+	char *first_chardev = NULL;
 	for (int i = 0; i < c->nfiles; i++) {
 		struct cfile *f = &c->files[i];
 		struct case_inode ino = inode_of(f);
 		unsigned char tag[MAX_TAG + 1] = {0};
+		char *path = dupz(f->path, f->plen);
+		if (f->kind == 'c') {
+			make_chardev(rootfd, path, nullfd, null_errno, &first_chardev, sfd, i);
+			free(path);
+			continue;
+		}
 		if (f->kind == 'p') {
 			/* data: u8 probe variant, then the tag */
 			if (f->dlen < 1 || f->data[0] >= nprobes) fail(sfd, 's', i, EINVAL, "probe variant");
@@ -478,11 +569,12 @@ static void materialise(struct ccase *c, int rootfd, int sfd)
 			ino.data[1] = tag; ino.len[1] = sizeof tag;
 			ino.data[2] = img + off + sizeof tag; ino.len[2] = len - off - sizeof tag;
 		}
-		char *path = dupz(f->path, f->plen);
 		const char *step = materialise_inode(rootfd, path, &ino);
 		if (step) fail_file(sfd, i, f->kind == 'p' && !strcmp(step, "write") ? "write probe" : step);
+		if (f->caprev && (f->kind == 'f' || f->kind == 'p')) set_caps(rootfd, path, f, sfd, i);
 		free(path);
 	}
+	free(first_chardev);
 	/* Directories get their modes last so a 0 mode can't block their children. */
 	for (int i = c->nfiles - 1; i >= 0; i--) {
 		struct cfile *f = &c->files[i];
@@ -548,6 +640,11 @@ static void case_init(int sfd, int syncfd, int outfd, int infd)
 	if (mount("proc", pdir, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
 		procfd = open(pdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
+	/* A detached clone of /dev/null's mount, for a "chardev" file: made
+	 * while the node is still reachable, attached (or dropped) later. */
+	int nullfd = (int)syscall(SYS_open_tree, AT_FDCWD, null_path, OPEN_TREE_CLONE_ | OPEN_TREE_CLOEXEC_);
+	int null_errno = nullfd < 0 ? errno : 0;
+
 	/* The case's root: pivot_root into the tmpfs and detach the old root,
 	 * so that nothing of the host is reachable by path.  An initramfs
 	 * (plain mode) can't be pivoted away from: chroot, the VM is the wall. */
@@ -591,7 +688,8 @@ static void case_init(int sfd, int syncfd, int outfd, int infd)
 		free(tmp);
 		if (mount("execspec", c->mnts[i].path, "tmpfs", 0, "mode=0755")) fail(sfd, 's', -7, errno, "mount tmpfs");
 	}
-	materialise(c, rootfd, sfd);
+	materialise(c, rootfd, sfd, nullfd, null_errno);
+	if (nullfd >= 0) close(nullfd);
 	for (int i = 0; i < c->nmnts; i++) {
 		unsigned b = c->mnts[i].bits;
 		unsigned long fl = (b & MNT_RO ? MS_RDONLY : 0) | (b & MNT_NOSUID ? MS_NOSUID : 0) | (b & MNT_NOEXEC ? MS_NOEXEC : 0);
@@ -684,7 +782,22 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 		/* memfd_create(2) (MFD_ALLOW_SEALING 2, MFD_NOEXEC_SEAL 8, MFD_EXEC 16),
 		 * filled with a copy of the file; before 6.3 the last two are EINVAL */
 		int src = open(c->dirfd_path, O_RDONLY | O_CLOEXEC);
+		struct stat sst;
 		if (src < 0) fail(sfd, 's', -4, errno, "open the memfd's source");
+		if (fstat(src, &sst) || !S_ISREG(sst.st_mode)) fail(sfd, 's', -4, EINVAL, "the memfd's source is no regular file");
+		/* vm.memfd_noexec is per PID namespace (kernel/pid_sysctl.h): the
+		 * case's own, written through the procfs of that namespace.  Its
+		 * file lets only the global root write (sysctl_perm): a case root
+		 * that is a user namespace's (the sandbox) cannot, a guest's can. */
+		if (c->have_mfd_noexec) {
+			char v[2] = { (char)('0' + c->mfd_noexec), '\n' };
+			int sfdw = procfd >= 0 ? openat(PROC_FD, "sys/vm/memfd_noexec", O_WRONLY | O_CLOEXEC) : -1;
+			if (sfdw < 0 || write(sfdw, v, 2) != 2)
+				fail(sfd, 'k', 0, procfd < 0 ? ENOENT : errno,
+				     "exec.memfd_noexec: this case's root cannot set vm.memfd_noexec here (no sysctl before 6.3; "
+				     "only the global root may write it)");
+			close(sfdw);
+		}
 		int fd = (int)syscall(SYS_memfd_create, "execspec", (unsigned long)(c->memfd_flags | 1 /* MFD_CLOEXEC */));
 		if (fd < 0) {
 			if (errno == EINVAL && (c->memfd_flags & 0x18))
@@ -768,6 +881,9 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 			fail(sfd, 'k', 0, errno, "exec.securebits: this kernel has no EXEC_* securebits (6.14+)");
 		fail(sfd, 's', -6, errno, "securebits");
 	}
+
+	/* ADDR_NO_RANDOMIZE: load addresses the model can predict (setarch -R) */
+	if (c->have_persona && personality(c->persona) < 0) fail(sfd, 's', -6, errno, "personality");
 
 	char **argv = c->argv_null ? NULL : c->argv;
 	char **envp = c->envp_null ? NULL : c->envp;
@@ -985,6 +1101,11 @@ static void slim_mount_namespace(void)
 	    chdir(scratch) || mkdir("proc", 0555) || mkdir("s", 0755) ||
 	    mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		die("slim mount namespace");
+	/* /dev/null stays reachable for "chardev" files, as a bind at /null */
+	int nfd = open("null", O_WRONLY | O_CREAT | O_CLOEXEC, 0); /* a fresh tmpfs: nothing there */
+	if (nfd >= 0) close(nfd);
+	if (nfd >= 0 && mount("/dev/null", "null", NULL, MS_BIND, NULL) == 0)
+		null_path = "/null";
 	if (syscall(SYS_pivot_root, ".", ".") || umount2(".", MNT_DETACH) || chdir("/"))
 		die("pivot the executor");
 	snprintf(dir, sizeof dir, "/s");

@@ -20,11 +20,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* One files[] entry.  kind: 'd' directory, 'f' regular file, 'l' symlink
- * (data[0]: its target), 'i' FIFO.  A regular file's bytes come in up to
+ * (data[0]: its target), 'i' FIFO, 's' unix socket.  A regular file's bytes come in up to
  * three pieces (a probe: its image, the tag slot, the rest). */
 struct case_inode {
 	char kind;
@@ -102,6 +104,28 @@ static inline const char *materialise_fifo(int rootfd, const char *rel, const st
 	return NULL;
 }
 
+/* A unix socket bound at rel, then closed (its inode stays): bind(2) from
+ * inside its parent directory, since sun_path holds only the name (at most
+ * SOCKET_NAME_MAX bytes, contract.case); the caller's cwd is restored. */
+static inline const char *materialise_socket(int rootfd, const char *rel, const struct case_inode *f)
+{
+	const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel, *step = "socket";
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(name) >= sizeof a.sun_path) { errno = ENAMETOOLONG; return "socket name"; }
+	strcpy(a.sun_path, name);
+	char *dir = strndup(rel, slash ? (size_t)(slash - rel) : 0);
+	int cwd = open(".", O_PATH | O_CLOEXEC), dfd = dir ? openat(rootfd, *dir ? dir : ".", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (cwd >= 0 && dfd >= 0 && s >= 0 && !fchdir(dfd)) step = bind(s, (struct sockaddr *)&a, sizeof a) ? "bind socket" : NULL;
+	int e = errno;
+	if (cwd >= 0 && fchdir(cwd) && !step) { e = errno; step = "chdir back"; }
+	free(dir); if (s >= 0) close(s); if (dfd >= 0) close(dfd); if (cwd >= 0) close(cwd);
+	errno = e;
+	if (step) return step;
+	if (inode_chown(rootfd, rel, -1, f, AT_SYMLINK_NOFOLLOW)) return "chown";
+	return fchmodat(rootfd, rel, f->mode & 07777, 0) ? "chmod" : NULL;
+}
+
 /* One inode at `path`, its parents first.  A directory is made 0755 here;
  * its owner and mode come from materialise_dir_mode() once everything
  * under it exists (a mode without write or search permission must not
@@ -121,6 +145,7 @@ static inline const char *materialise_inode(int rootfd, char *path, const struct
 	case 'f': return materialise_regular(rootfd, rel, f);
 	case 'l': return materialise_symlink(rootfd, rel, f);
 	case 'i': return materialise_fifo(rootfd, rel, f);
+	case 's': return materialise_socket(rootfd, rel, f);
 	}
 	errno = EINVAL;
 	return "file kind";

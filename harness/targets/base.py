@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from contract.case import CRED_FIELDS, Case, uses_creds
+from contract.case import ADDR_FIELDS, CRED_FIELDS, Case, uses_creds
 
 if TYPE_CHECKING:
     from model.kconfig import KernelConfig
@@ -16,10 +16,12 @@ ALL_FIELDS = frozenset({"outcome", "tag", "argv", "envp", "execfn", "comm", "exe
 # (case_unsupported), so a target that would ignore the field (a simulator
 # running as the host user) is never compared on it.
 EXTENSIONS = {
-    "creds": "an identity, file ownership, set-id bits, no_new_privs or securebits",
+    "creds": "an identity, file ownership, set-id bits, file capabilities, no_new_privs or securebits",
     "mounts": "mounts in the case root",
     "after_open": "unlink/rename/rmdir between the open and the exec",
     "memfd": "a memfd as the exec source",
+    "devices": "a character device (a bind of /dev/null) or a unix socket in the case root",
+    "personality": "personality(2) flags (ADDR_NO_RANDOMIZE) and the load addresses they make predictable",
 }
 
 
@@ -31,8 +33,12 @@ def case_extensions(case: Case) -> set[str]:
         out.add("after_open")
     if case.exec.memfd is not None:
         out.add("memfd")
+    if any(f.type in ("chardev", "socket") for f in case.files):
+        out.add("devices")
+    if case.exec.personality:
+        out.add("personality")
     if uses_creds(case) and (case.exec.has_identity or case.exec.no_new_privs or case.exec.securebits
-                             or any(f.uid or f.gid or f.mode & 0o6000 for f in case.files)):
+                             or any(f.uid or f.gid or f.mode & 0o6000 or f.caps is not None for f in case.files)):
         out.add("creds")
     return out
 
@@ -49,7 +55,7 @@ def case_unsupported(target: Target, case: Case) -> str | None:
 # (harness/native/executor.c); a target without it declares ALL_FIELDS - {"exe"}.
 
 
-EXECUTOR_FIELDS = ALL_FIELDS | frozenset(CRED_FIELDS)
+EXECUTOR_FIELDS = ALL_FIELDS | frozenset(CRED_FIELDS) | frozenset(ADDR_FIELDS)
 EXECUTOR_EXTENSIONS = frozenset(EXTENSIONS)
 
 
