@@ -246,7 +246,7 @@ def case_data(case: Case, prof: Profile) -> str:
     d += [f"/* what the model predicts (profile {prof.name}) and, for each verdict, "
           "the digests of the outcomes it accepts */",
           f"static const char *model_says = {cstr(canonical_outcome(preds[0][1]))};",
-          "static const unsigned long long accept[][3] = {" + ", ".join(f"{{{int(dr)}, {h:#x}ULL, {i}}}"
+          "static const unsigned long long accepted[][3] = {" + ", ".join(f"{{{int(dr)}, {h:#x}ULL, {i}}}"
                                                                         for dr, h, i in accept) + "};",
           "static const char *verdicts[] = {\n\t" + ",\n\t".join(cstr(t, MAX_LINE - 20) for t in texts + [odd]) + "};",
           f"static const char *const errnos[] = {{{errnos}}};",

@@ -104,22 +104,36 @@ static inline const char *materialise_fifo(int rootfd, const char *rel, const st
 	return NULL;
 }
 
-/* A unix socket bound at rel, then closed (its inode stays): bind(2) from
- * inside its parent directory, since sun_path holds only the name (at most
- * SOCKET_NAME_MAX bytes, contract.case); the caller's cwd is restored. */
-static inline const char *materialise_socket(int rootfd, const char *rel, const struct case_inode *f)
+/* bind(2) a unix socket named `name` inside directory `dfd`, then close
+ * it (its inode stays): from inside the directory, since sun_path holds
+ * only the name; the caller's cwd is restored.  NULL or the failed step. */
+static inline const char *socket_bind_in(int dfd, const char *name)
 {
-	const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel, *step = "socket";
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	const char *step = "socket";
 	if (strlen(name) >= sizeof a.sun_path) { errno = ENAMETOOLONG; return "socket name"; }
 	strcpy(a.sun_path, name);
-	char *dir = strndup(rel, slash ? (size_t)(slash - rel) : 0);
-	int cwd = open(".", O_PATH | O_CLOEXEC), dfd = dir ? openat(rootfd, *dir ? dir : ".", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (cwd >= 0 && dfd >= 0 && s >= 0 && !fchdir(dfd)) step = bind(s, (struct sockaddr *)&a, sizeof a) ? "bind socket" : NULL;
+	int cwd = open(".", O_PATH | O_CLOEXEC), s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (cwd >= 0 && s >= 0 && !fchdir(dfd)) step = bind(s, (struct sockaddr *)&a, sizeof a) ? "bind socket" : NULL;
 	int e = errno;
 	if (cwd >= 0 && fchdir(cwd) && !step) { e = errno; step = "chdir back"; }
-	free(dir); if (s >= 0) close(s); if (dfd >= 0) close(dfd); if (cwd >= 0) close(cwd);
+	if (s >= 0) close(s);
+	if (cwd >= 0) close(cwd);
+	errno = e;
+	return step;
+}
+
+/* A unix socket at rel (its name at most SOCKET_NAME_MAX bytes:
+ * contract.case), owned, then its mode. */
+static inline const char *materialise_socket(int rootfd, const char *rel, const struct case_inode *f)
+{
+	const char *slash = strrchr(rel, '/'), *step = "socket directory";
+	char *dir = strndup(rel, slash ? (size_t)(slash - rel) : 0);
+	int dfd = dir ? openat(rootfd, *dir ? dir : ".", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	free(dir);
+	if (dfd >= 0) step = socket_bind_in(dfd, slash ? slash + 1 : rel);
+	int e = errno;
+	if (dfd >= 0) close(dfd);
 	errno = e;
 	if (step) return step;
 	if (inode_chown(rootfd, rel, -1, f, AT_SYMLINK_NOFOLLOW)) return "chown";

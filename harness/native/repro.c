@@ -107,8 +107,8 @@ static int verdict(void) /* FNV-1a digests of the canonical text (without and wi
 	unsigned long long h[2];
 	for (int w = 0; w < 2; w++) for (render(w), h[w] = 0xcbf29ce484222325ULL, l = 0; l < jn; l++) h[w] = (h[w] ^ (unsigned char)js[l]) * 0x100000001b3ULL;
 	printf("observed: %s\nmodel:    %s\n", js, model_says);
-	for (size_t i = 0; i < N(accept); i++) /* {drop status?, digest, verdict} */
-		if (accept[i][1] == h[!accept[i][0]]) return printf("%s\n", verdicts[accept[i][2]]), accept[i][2] != 0;
+	for (size_t i = 0; i < N(accepted); i++) /* {drop status?, digest, verdict} */
+		if (accepted[i][1] == h[!accepted[i][0]]) return printf("%s\n", verdicts[accepted[i][2]]), accepted[i][2] != 0;
 	return printf("%s\n", verdicts[N(verdicts) - 1]), 1; /* the last: none matches */
 }
 static int to_nobody(const char *p, const struct stat *s, int t, struct FTW *f) { (void)s, (void)t, (void)f; return lchown(p, 65534, 65534); }
