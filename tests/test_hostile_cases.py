@@ -97,6 +97,23 @@ def test_crafted_program_cannot_escape(executor, hostile, canary):
         assert not (canary / name).exists()
 
 
+def test_chardev_bind_leaves_the_host_node_alone(executor, hostile):
+    # files[].type "chardev" binds the host's /dev/null into the case root:
+    # the case's root (an unmapped id on the host) must not change that inode.
+    def null() -> tuple:
+        st = os.stat("/dev/null")
+        return st.st_mode, st.st_uid, st.st_gid, st.st_rdev, st.st_mtime_ns, sorted(os.listxattr("/dev/null"))
+    before = null()
+    case = Case(files=(File(path=b"/h", type="file", mode=0o755, data=hostile),
+                       File(path=b"/dev/null", type="chardev", mode=0o666)),
+                exec=Exec(path=b"/h", argv=(b"h", b"chardev", b"/dev/null"), envp=()))
+    out = executor.run(case)
+    if out.get("outcome") == "skip":
+        pytest.skip(out.get("reason", "chardev not expressible here"))
+    assert out == {"outcome": "exit", "status": 0}, out
+    assert null() == before
+
+
 def test_program_does_not_outlive_its_case(executor, hostile):
     marker = f"execspec-fork-{os.getpid()}-{time.monotonic_ns()}"
     out = run_hostile(executor, hostile, "fork", marker)

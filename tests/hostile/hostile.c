@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static int wins; /* what got through: the exit status */
@@ -81,6 +82,21 @@ int main(int argc, char **argv)
 		for (int fd = 3; fd < 4096; fd++)
 			if (fd != 199 && fcntl(fd, F_GETFD) >= 0) extra++;
 		return extra;
+	}
+	if (!strcmp(what, "chardev")) {
+		/* the case's "chardev" is a bind of the host's /dev/null: change
+		 * that inode (mode, owner, xattrs, times), or swap it for another */
+		const char *dev = canary;
+		if (chmod(dev, 0777) == 0) { printf("chmod %s\n", dev); wins++; }
+		if (chown(dev, 0, 0) == 0) { printf("chown %s\n", dev); wins++; }
+		if (setxattr(dev, "security.capability", "\0\0\0\2", 4, 0) == 0) { printf("setxattr\n"); wins++; }
+		if (setxattr(dev, "trusted.x", "x", 1, 0) == 0) { printf("trusted xattr\n"); wins++; }
+		struct timespec t[2] = { { 0, 0 }, { 0, 0 } };
+		if (utimensat(AT_FDCWD, dev, t, 0) == 0) { printf("utimensat\n"); wins++; }
+		/* once unmounted, what is underneath is the case's own empty file */
+		umount2(dev, MNT_DETACH);
+		if (chmod(dev, 04777) == 0) printf("chmod after umount (the case's file)\n");
+		return wins;
 	}
 	return 2;
 }
