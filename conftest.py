@@ -203,6 +203,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs(capability): skip the whole test when the target lacks it "
                                        "(Target.lacks: binfmt_misc, crafted_elf)")
     from harness import runinfo
+    # which target the suites run on, for modules that size themselves by it
+    # at import (test_fallback: fewer examples on an emulated guest)
+    os.environ["EXECSPEC_SUITE_TARGET"] = config.getoption("--target") or ""
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks())
     capman = config.pluginmanager.getplugin("capturemanager")

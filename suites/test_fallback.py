@@ -5,8 +5,10 @@ model/userspace.py on top of the kernel model.  Pinned: one case per
 behaviour where the five callers differ (the table in the README)."""
 from __future__ import annotations
 
+import os
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from contract.case import SEARCH_VIAS, case_from_json
 from generators.search import search_cases
@@ -17,11 +19,19 @@ from generators.search import search_cases
 pytestmark = pytest.mark.needs("callers")
 
 
+# A search case on a TCG guest costs about 0.4 s (a dynamically linked shell
+# starting under emulation, ten times the sandbox): guests run a quarter of
+# the profile's examples, the pinned shapes all.
+_GUEST = os.environ.get("EXECSPEC_SUITE_TARGET", "").partition(":")[0] in ("qemu", "uml")
+
+
 def _prop(via):
     @given(search_cases(via))
     def test(conform, case):
         conform(case)
     test.__name__ = f"test_search_{via}"
+    if _GUEST:
+        test = settings(max_examples=max(10, settings().max_examples // 4))(test)
     return test
 
 
