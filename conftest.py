@@ -207,6 +207,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, what in MACHINE_MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {what}")
     from harness import runinfo
+    # which target the suites run on, for modules that size themselves by it
+    # at import (test_fallback: fewer examples on an emulated guest)
+    os.environ["EXECSPEC_SUITE_TARGET"] = config.getoption("--target") or ""
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistHooks())
     capman = config.pluginmanager.getplugin("capturemanager")

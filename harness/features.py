@@ -53,6 +53,13 @@ def verdict(observed: list[dict], with_it: list[dict], without: list[dict], obse
                              " (conflicting cases)" if len(votes) > 1 else " (no case tells them apart here)")
 
 
+def with_mods(name: str, mods: str) -> str:
+    """A profile name with +commit/-commit overrides: they go before the
+    config items (";BINFMT_MISC=m"), which would otherwise swallow them."""
+    version, sep, config = name.partition(";")
+    return version + mods + sep + config
+
+
 def detect(target, base: Profile) -> list[tuple[str, str, int]]:
     rows = []
     corpus = corpus_by_commit()
@@ -62,8 +69,8 @@ def detect(target, base: Profile) -> list[tuple[str, str, int]]:
             v = target.detect_feature(commit)
             rows.append((commit, v or "not detectable (no corpus case)", 0))
             continue
-        with_it = model.profile(f"{base.name}+{commit}")
-        without = model.profile(f"{base.name}-{commit}")
+        with_it = model.profile(with_mods(base.name, f"+{commit}"))
+        without = model.profile(with_mods(base.name, f"-{commit}"))
         observed = target.run_many(cases)
         rows.append((commit, verdict(observed, [model.predict(c, with_it) for c in cases],
                                      [model.predict(c, without) for c in cases], target.observable), len(cases)))
@@ -79,7 +86,7 @@ def spec_for(base: Profile, rows: list[tuple[str, str, int]]) -> str:
             mods.append(f"+{commit}")
         elif word == "absent" and base.has(commit):
             mods.append(f"-{commit}")
-    return base.name + "".join(mods)
+    return with_mods(base.name, "".join(mods))
 
 
 def disagreements(base: Profile, rows: list[tuple[str, str, int]]) -> list[str]:

@@ -9,9 +9,14 @@ architectures (binfmt_flat on no-MMU kernels, elf_fdpic on ARM) cannot run
 here: a config that has them makes those cases unmodelled (skipped)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
+import model
+from generators.binfmt_misc import extension_cases, magic_match_cases
 from generators.elfbuild import EXIT_CODE
 from generators.formats import format_cases, pinned
 
@@ -48,6 +53,50 @@ def test_format_with_misc(conform, target, case):
     if case.name.rsplit("-", 1)[0] in RUNS_CODE and target.crafted_elf_unsupported:
         return
     _check(conform, target, case)
+
+
+def _would_be(case):
+    """A file a binfmt_misc entry would claim: the case without its writes
+    (and reads), as a kernel without binfmt_misc has to run it."""
+    return replace(case, binfmt_misc=(), binfmt_misc_read=())
+
+
+@given(st.one_of(format_cases().filter(lambda c: bool(c.binfmt_misc)), magic_match_cases(), extension_cases()))
+def test_would_be_rule(conform, target, profile, case):
+    """A file that a binfmt_misc entry would claim, run where no entry can be
+    registered.  Every kernel runs the file without the entry; on a kernel
+    without binfmt_misc (CONFIG_BINFMT_MISC=n, or =m with the module not
+    loaded) that is the whole story and is predicted from its config: the
+    entry's case itself is unrunnable (the model says skip, naming the
+    option), and the file falls through to #!, ELF, compat ELF or ENOEXEC
+    (bFLT, a.out and FDPIC files: ENOEXEC)."""
+    bare = _would_be(case)
+    kind = (case.name or "").rsplit("-", 1)[0]
+    if kind in RUNS_CODE and target.crafted_elf_unsupported:
+        return
+    out = conform(bare)
+    if profile.config.binfmt_misc:
+        return  # test_format_with_misc and test_binfmt_misc run the entries
+    predicted = model.predict(case, profile)
+    assert predicted["outcome"] == "skip" and "CONFIG_BINFMT_MISC" in predicted["reason"], predicted
+    if case.name and kind not in RUNS_CODE:  # a format file: no loader of its own on x86-64
+        assert out == {"outcome": "error", "errno": "ENOEXEC"}, out
+
+
+@pytest.mark.parametrize("name,case", [(n, c) for n, c in PINNED if n.endswith("-misc")],
+                         ids=[n for n, _ in PINNED if n.endswith("-misc")])
+def test_would_be_rule_pinned(conform, target, profile, name, case):
+    """Each format's file that its binfmt_misc entry claims, without the
+    entry: ENOEXEC for bFLT, a.out and FDPIC on x86-64; ia32 programs run
+    only where the compat ELF handler is configured and enabled."""
+    bare = replace(_would_be(case), name=name.replace("-misc", "-direct"))
+    out = _check(conform, target, bare, pinned=True)
+    kind = name.rsplit("-", 1)[0]
+    if kind not in RUNS_CODE or (kind in ("ia32", "em86") and not profile.config.compat_elf):
+        assert out == {"outcome": "error", "errno": "ENOEXEC"}, out
+    if not profile.config.binfmt_misc:
+        reason = model.predict(case, profile)
+        assert reason["outcome"] == "skip" and "CONFIG_BINFMT_MISC" in reason["reason"], reason
 
 
 def test_other_arch_loaders_skip_with_reason(profile):

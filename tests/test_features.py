@@ -57,3 +57,20 @@ def test_flag_line():
     rows = [("543841d18060", "absent", 2), ("8e85d50ba111", "present", 1)]
     line = flag_line("6.12.95", base, rows)
     assert line.startswith("FLAG: kernel 6.12.95 disagrees") and "-543841d18060 +8e85d50ba111" in line
+
+
+def test_overrides_go_before_the_config_items():
+    """A target's config makes its base profile "6.1.192;BINFMT_MISC=m": a
+    +/-commit appended after it became part of the option's value (the
+    feature never changed, binfmt_misc read as absent), so every Debian
+    guest's features came out "outcomes match neither prediction"."""
+    from harness.features import with_mods
+    from model import kconfig
+    base = model.profile("6.1.192", config=kconfig.parse("CONFIG_BINFMT_MISC=m\nCONFIG_BINFMT_ELF=y\nCONFIG_COMPAT=y\n"
+                                                         "CONFIG_BINFMT_SCRIPT=y\n"))
+    assert base.name.startswith("6.1.192;") and base.has("6eb3c3d0a52d")
+    without = model.profile(with_mods(base.name, "-6eb3c3d0a52d"))
+    assert not without.has("6eb3c3d0a52d") and without.config.binfmt_misc
+    assert without.config.get("BINFMT_MISC") == "m"
+    rows = [("6eb3c3d0a52d", "absent", 2)]
+    assert spec_for(base, rows) == "6.1.192-6eb3c3d0a52d;" + base.name.split(";", 1)[1]

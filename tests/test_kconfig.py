@@ -67,8 +67,11 @@ def test_parse_debian_config(tmp_path):
     assert kconfig.load(tree).formats() == ["script", "elf", "compat_elf"]
 
 
-@pytest.mark.parametrize("cfg", sorted(Path(__file__).resolve().parents[1].glob("build/kernels/*/boot/config-*")),
-                         ids=lambda p: p.name)
+_CACHE = Path(__file__).resolve().parents[1] / "build" / "kernels"
+
+
+@pytest.mark.parametrize("cfg", sorted([*_CACHE.glob("*/boot/config-*"), *_CACHE.glob("*/usr/lib/modules/*/config")]),
+                         ids=lambda p: p.name if p.name != "config" else p.parent.name)
 def test_cached_debian_configs(cfg):
     """Every Debian kernel package in the cache: x86-64 ELF, compat ELF, #!
     and binfmt_misc as a module, no foreign loader."""

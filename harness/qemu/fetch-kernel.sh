@@ -27,6 +27,16 @@ has_kernel() {  # a tree counts as complete only with a kernel image in it
     compgen -G "$1/boot/vmlinuz-*" >/dev/null || compgen -G "$1/usr/lib/modules/*/vmlinuz" >/dev/null \
         || compgen -G "$1/lib/modules/*/vmlinuz" >/dev/null
 }
+# 7.x's split packaging puts the kernel's config (usr/lib/modules/VER/config,
+# with System.map and modules.builtin) in linux-base-VER, which the image
+# package depends on; a tree fetched before that was downloaded lacks it.
+# .no-config marks a tree whose suite no longer offers its linux-base.
+needs_config() {
+    [ -z "$package" ] || return 1
+    compgen -G "$1/usr/lib/modules/*/vmlinuz" >/dev/null || return 1
+    ! compgen -G "$1/usr/lib/modules/*/config" >/dev/null && [ ! -e "$1/.no-config" ]
+}
+complete() { [ -e "$1/.ok" ] && has_kernel "$1" && ! needs_config "$1"; }
 
 # Debian archive URIs from the machine's apt sources: "MAIN SECURITY" (either may be empty).
 apt_mirrors() {
@@ -73,14 +83,19 @@ apt_mirrors() {
     ' "${files[@]}"
 }
 if [ "$suite" = --mirrors ]; then apt_mirrors; exit 0; fi  # what the machine's apt sources say
-if [ -e "$out/.ok" ] && has_kernel "$out"; then echo "$out"; exit 0; fi
+if complete "$out"; then echo "$out"; exit 0; fi
 
 # test workers start guests at once: one downloads, the others wait for it
 mkdir -p "$cache"
 exec 9>"$cache/.lock-$suite"
 flock 9
-if [ -e "$out/.ok" ] && has_kernel "$out"; then echo "$out"; exit 0; fi
-rm -rf "$out"  # an incomplete tree (interrupted, or an image-less meta package) is fetched again
+if complete "$out"; then echo "$out"; exit 0; fi
+# a complete tree that only lacks the config gets its linux-base added in
+# place (other runs may be booting its image: nothing is removed)
+add_config=
+if [ -e "$out/.ok" ] && has_kernel "$out"; then add_config=1; else
+    rm -rf "$out"  # an incomplete tree (interrupted, or an image-less meta package) is fetched again
+fi
 mkdir -p "$apt_dir/state/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/etc" "$out"
 read -r found_main found_sec <<<"$(apt_mirrors) "
 mirror=${EXECSPEC_DEBIAN_MIRROR:-${found_main:-http://deb.debian.org/debian}}
@@ -113,20 +128,46 @@ apt_opts=(-o "Dir::State=$apt_dir/state" -o "Dir::State::status=$apt_dir/state/s
 apt-get "${apt_opts[@]}" update -qq 2> >(grep -v 'nonexistent' >&2) >&2
 # the meta package depends on the current ABI's image package; from 7.x on
 # that one is empty too and depends on linux-binary-ABI (the image, under
-# usr/lib/modules/VER/) and linux-modules-ABI
+# usr/lib/modules/VER/), linux-modules-ABI and linux-base-ABI (its config)
 if [ -n "$package" ]; then
     pkgs=("$package")
+elif [ -n "$add_config" ]; then
+    for d in "$out"/usr/lib/modules/*/vmlinuz; do
+        abi=$(basename "$(dirname "$d")")
+        base=linux-base-$abi
+        deb=$(ls -t "$apt_dir"/cache/archives/"$base"_*.deb 2>/dev/null | head -1 || true)
+        if [ -z "$deb" ] && apt-cache "${apt_opts[@]}" show "$base" >/dev/null 2>&1; then
+            (cd "$apt_dir/cache/archives" && apt-get "${apt_opts[@]}" download "$base" 2> >(grep -v 'nonexistent' >&2) >&2)
+            deb=$(ls -t "$apt_dir"/cache/archives/"$base"_*.deb | head -1)
+        fi
+        if [ -z "$deb" ]; then
+            echo "fetch-kernel: $suite no longer has $base; the config of $abi stays unknown" >&2
+            touch "$out/.no-config"; continue
+        fi
+        # unpacked aside, then renamed in: a reader never sees half a file
+        tmp=$(mktemp -d "$cache/.base-XXXXXX")
+        dpkg-deb -x "$deb" "$tmp"
+        for f in "$tmp"/usr/lib/modules/"$abi"/*; do
+            [ -e "$out/usr/lib/modules/$abi/$(basename "$f")" ] || mv "$f" "$out/usr/lib/modules/$abi/"
+        done
+        rm -rf "$tmp"
+        echo "fetch-kernel: added $base (config) to $out" >&2
+    done
+    needs_config "$out" && touch "$out/.no-config"
+    echo "$out"; exit 0
 else
     pkg=$(apt-cache "${apt_opts[@]}" depends "linux-image-$flavour" 2>/dev/null \
-          | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+          | awk '/Depends: linux-image-[0-9]/ && !p {p = $2} END {print p}')
     [ -n "$pkg" ] || { echo "no linux-image-$flavour in $suite" >&2; exit 1; }
     pkgs=("$pkg")
     while read -r dep; do pkgs+=("$dep"); done < <(apt-cache "${apt_opts[@]}" depends "$pkg" 2>/dev/null \
-        | awk '$1 == "Depends:" && $2 ~ /^linux-(binary|modules)-[0-9]/ {print $2}' | sort -u)
+        | awk '$1 == "Depends:" && $2 ~ /^linux-(binary|modules|base)-[0-9]/ {print $2}' | sort -u)
 fi
 for p in "${pkgs[@]}"; do
     (cd "$apt_dir/cache/archives" && apt-get "${apt_opts[@]}" download "$p" 2> >(grep -v 'nonexistent' >&2) >&2)
-    ver=$(apt-cache "${apt_opts[@]}" show "$p" 2>/dev/null | awk '/^Version:/ {print $2; exit}')
+    # awk reads to the end: exiting early would SIGPIPE apt-cache, and pipefail
+    # turn a long `show` (linux-source: several versions) into exit 141
+    ver=$(apt-cache "${apt_opts[@]}" show "$p" 2>/dev/null | awk '/^Version:/ && !v {v = $2} END {print v}')
     deb=$(ls "$apt_dir"/cache/archives/"$p"_"${ver//:/%3a}"_*.deb 2>/dev/null | head -1)
     [ -n "$deb" ] || deb=$(ls -t "$apt_dir"/cache/archives/"$p"_*.deb | head -1)
     dpkg-deb -x "$deb" "$out"
@@ -134,6 +175,10 @@ done
 if ! has_kernel "$out"; then
     echo "fetch-kernel: ${pkgs[*]} from $suite hold no kernel image (boot/vmlinuz-* or usr/lib/modules/*/vmlinuz)" >&2
     exit 1
+fi
+if needs_config "$out"; then
+    echo "fetch-kernel: no usr/lib/modules/*/config in ${pkgs[*]}; the model will assume a config" >&2
+    touch "$out/.no-config"
 fi
 touch "$out/.ok"
 echo "$out"

@@ -65,11 +65,22 @@ def _remember_kvm(ok: bool) -> None:
 class Guest:
     def __init__(self, vmlinuz: Path, module: Path | None, memory: str = "512M",
                  boot_timeout: float = 60.0, case_timeout: float = 30.0, extra_cmdline: str = "",
-                 machine: str = "pc"):
+                 machine: str = "pc", callers: bool = False):
         if shutil.which("qemu-system-x86_64") is None and type(self) is Guest:
             raise GuestError("qemu-system-x86_64 not found: apt-get install --no-install-recommends qemu-system-x86")
         self.vmlinuz = vmlinuz
-        self.initrd = build_initramfs(module)
+        # callers: the initramfs carries the "search" cases' programs too
+        # (build_initramfs); False, or the reason they are missing, if not
+        self.callers: bool | str = False
+        if callers:
+            from harness.userspace import ShellsUnavailable
+            try:
+                self.initrd = build_initramfs(module, callers=True)
+                self.callers = True
+            except ShellsUnavailable as e:
+                self.callers = str(e)
+        if self.callers is not True:
+            self.initrd = build_initramfs(module)
         self.memory = memory
         self.machine = os.environ.get("EXECSPEC_QEMU_MACHINE", machine)
         self.boot_timeout = boot_timeout

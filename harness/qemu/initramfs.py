@@ -45,11 +45,15 @@ def module_bytes(path: Path) -> bytes:
     return data
 
 
-def build_initramfs(module: Path | None) -> Path:
-    """The initramfs for a guest whose binfmt_misc is `module` (None: built in)."""
+def build_initramfs(module: Path | None, callers: bool = False) -> Path:
+    """The initramfs for a guest whose binfmt_misc is `module` (None: built in).
+    `callers`: also the userspace callers of "search" cases as probe variants
+    (glibc's launcher, Debian's dash, bash, busybox and their libraries; the
+    shells are fetched once, harness/userspace), so that guests run those
+    cases too.  Raises userspace.ShellsUnavailable when they can't be had."""
     files: list[tuple[str, bytes, int]] = [("init", build.native("init").read_bytes(), 0o755),
                                            ("executor", build.native("executor").read_bytes(), 0o755)]
-    for i, p in enumerate(build.probe_paths()):
+    for i, p in enumerate(build.probe_paths(all_variants=callers)):
         files.append((f"probe{i}", p.read_bytes(), 0o755))
     if module is not None:
         files.append(("binfmt_misc.ko", module_bytes(module), 0o644))

@@ -105,13 +105,21 @@ class Target:
                     "Linux 6.7, 21ca59b365c0); the host's global instance is never touched")
         if need == "crafted_elf":
             return self.crafted_elf_unsupported
+        if need == "callers":
+            return self.callers_missing()
         return None
+
+    def callers_missing(self) -> str | None:
+        """Why this target cannot run "search" cases (their caller: glibc's
+        launcher or a Debian shell, harness/userspace), or None."""
+        return (f"{self.describe()}: runs no userspace caller (search cases need the sandbox target, "
+                "whose executor carries glibc's launcher and Debian's shells, or a qemu guest whose "
+                "initramfs does)")
 
     def skip_reason(self, case: Case) -> str | None:
         """Why this target cannot run `case` honestly, or None."""
-        if case.exec.syscall == "search":
-            return (f"{self.describe()}: runs no userspace caller (search cases need the sandbox target, "
-                    "whose executor carries glibc's launcher and Debian's shells)")
+        if case.exec.syscall == "search" and self.callers_missing():
+            return self.callers_missing()
         unsupported = case_unsupported(self, case)
         if unsupported:
             return unsupported

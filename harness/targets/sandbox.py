@@ -40,6 +40,9 @@ class SandboxTarget(Target):
     def _executor(self) -> Executor:
         return Executor(mode="userns")
 
+    def callers_missing(self) -> str | None:
+        return None  # run_search: an executor carrying them (or a skip naming why not)
+
     def skip_reason(self, case: Case) -> str | None:
         if case_unsupported(self, case):
             return case_unsupported(self, case)
