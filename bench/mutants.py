@@ -208,6 +208,12 @@ MUTANTS = [
       "a segment exactly at mmap_min_addr"),
     M("phentsize", "model/binfmt_elf.py", "if eh.phentsize != h.phdr.size:", "if eh.phentsize < h.phdr.size:",
       "e_phentsize must be exact"),
+    # ---- fs/exec.c: begin_new_exec's AT_EXECFD under exec.rlimit_nofile
+    M("execfd-dirfd-held", "model/exec.py",
+      "    if e.syscall == \"execveat\" and isinstance(e.dirfd, bytes) and not e.dirfd_cloexec:",
+      "    if False:", "execveat's dirfd (fd 3) is still held unless close-on-exec"),
+    M("execfd-limit-off-by-one", "model/exec.py", "set(range(case.exec.rlimit_nofile))",
+      "set(range(case.exec.rlimit_nofile - 1))", "the execfd needs a free descriptor strictly below the limit"),
 ]
 
 
@@ -257,6 +263,8 @@ AREAS: dict[str, list[str]] = {
     "securebits-kept": ["test_creds.py::test_securebits_and_check"],
     "nonreg-sock": ["test_nonregular.py"],
     "nonreg-chr": ["test_nonregular.py"],
+    "execfd-dirfd-held": ["test_binfmt_misc.py::test_execfd_descriptor_limit"],
+    "execfd-limit-off-by-one": ["test_binfmt_misc.py::test_execfd_descriptor_limit"],
 }
 CREDS = ("model/creds.py",)
 for _m in MUTANTS:

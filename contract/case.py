@@ -34,6 +34,9 @@ SECUREBITS = {"EXEC_RESTRICT_FILE": 1 << 8, "EXEC_RESTRICT_FILE_LOCKED": 1 << 9,
 # is exec.dirfd_cloexec.  MFD_EXEC / MFD_NOEXEC_SEAL came in 6.3 (105ff5339f49).
 MEMFD_FLAGS = {"MFD_ALLOW_SEALING": 0x2, "MFD_NOEXEC_SEAL": 0x8, "MFD_EXEC": 0x10}
 
+# exec.rlimit_nofile at most fs.nr_open's default (1 << 20): setrlimit refuses more
+MAX_RLIMIT_NOFILE = 1 << 20
+
 # personality(2) flags of exec.personality (include/uapi/linux/personality.h)
 PERSONALITY_FLAGS = {"ADDR_NO_RANDOMIZE": 0x0040000}
 
@@ -150,6 +153,10 @@ class Exec:
     memfd_noexec: int | None = None
     # personality(2) flags set just before the call (PERSONALITY_FLAGS)
     personality: tuple[str, ...] = ()
+    # RLIMIT_NOFILE set just before the call (None leaves the target's); it
+    # bounds the descriptor begin_new_exec() gives a binfmt_misc O/C
+    # interpreter (AT_EXECFD)
+    rlimit_nofile: int | None = None
 
     @property
     def personality_bits(self) -> int:
@@ -391,7 +398,7 @@ def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
              "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open",
-             "securebits", "memfd", "personality", "memfd_noexec")
+             "securebits", "memfd", "personality", "memfd_noexec", "rlimit_nofile")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
@@ -499,6 +506,12 @@ def _exec(d: Any, where: str) -> Exec:
                         f"expected a list of distinct names from {', '.join(PERSONALITY_FLAGS)}")
     if pers and syscall == "search":
         raise CaseError(f"{where}.personality", "not with a search (the caller execs more than once)")
+    nofile = d.get("rlimit_nofile")
+    if nofile is not None:
+        if not isinstance(nofile, int) or isinstance(nofile, bool) or not 0 <= nofile <= MAX_RLIMIT_NOFILE:
+            raise CaseError(f"{where}.rlimit_nofile", f"expected a descriptor count 0..{MAX_RLIMIT_NOFILE}")
+        if syscall == "search":
+            raise CaseError(f"{where}.rlimit_nofile", "not with a search (the caller opens files between its execs)")
     sb = d.get("securebits", [])
     if not isinstance(sb, list) or any(b not in SECUREBITS for b in sb) or len(set(sb)) != len(sb):
         raise CaseError(f"{where}.securebits", f"expected a list of distinct names from {', '.join(SECUREBITS)}")
@@ -528,7 +541,7 @@ def _exec(d: Any, where: str) -> Exec:
                 dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl, via=via, search_path=search_path,
                 uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops),
                 securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)), memfd=memfd, memfd_noexec=mnx,
-                personality=tuple(sorted(pers, key=PERSONALITY_FLAGS.__getitem__)))
+                personality=tuple(sorted(pers, key=PERSONALITY_FLAGS.__getitem__)), rlimit_nofile=nofile)
 
 
 def _is_int(s: str) -> bool:
@@ -748,6 +761,8 @@ def case_to_json(c: Case) -> dict[str, Any]:
         ex["securebits"] = list(e.securebits)
     if e.personality:
         ex["personality"] = list(e.personality)
+    if e.rlimit_nofile is not None:
+        ex["rlimit_nofile"] = e.rlimit_nofile
     if e.after_open:
         ex["after_open"] = [{k: [encode_bytes(a), encode_bytes(b)]} if k == "rename" else {k: encode_bytes(a)}
                             for k, a, b in e.after_open]

@@ -534,3 +534,32 @@ def disabled_lifecycle_cases(draw) -> Case:
     files = [probe(INTERP, "I"), probe(b"/bin/i2", "I2"), script(b"/f.xyz", b"x")]
     reads = tuple(draw(st.lists(st.sampled_from([b"a", b"b", b"c", b"status"]), max_size=3, unique=True)))
     return Case(files=tuple(files), exec=_exec(b"/f.xyz"), binfmt_misc=tuple(ops), binfmt_misc_read=reads)
+
+
+@st.composite
+def execfd_cases(draw) -> Case:
+    """An O or C entry's executable handed over as a descriptor (AT_EXECFD)
+    under a small RLIMIT_NOFILE: begin_new_exec() installs it at the lowest
+    free descriptor below the limit, after the point of no return.  The
+    limit sits around the descriptors the caller holds (0-2, and execveat's
+    dirfd at 3 unless close-on-exec); the file comes directly, through
+    execveat (a dirfd or AT_EMPTY_PATH), or as a "#!" interpreter."""
+    flags = draw(st.sampled_from([b"O", b"C", b"PO", b"", b"P"]))
+    magic = draw(st.booleans())
+    reg = b":r:M::data::/bin/x:%s" % flags if magic else b":r:E::xyz::/bin/x:%s" % flags
+    files = [probe(b"/bin/x", "I"), script(b"/w/f.xyz", b"data file"),
+             script(b"/w/s", b"#!/w/f.xyz arg\n")]
+    start = draw(st.sampled_from([b"/w/f.xyz", b"/w/s"]))
+    how = draw(st.sampled_from(["execve", "dirfd", "empty"]))
+    argv = draw(st.sampled_from([(b"f",), (b"f", b"a"), ()]))
+    nofile = draw(st.one_of(st.sampled_from([3, 4, 4, 5]), st.sampled_from([0, 1, 2, 6]), st.integers(7, 4096),
+                            st.none()))
+    kw: dict = {"rlimit_nofile": nofile}
+    if how == "execve":
+        ex = Exec(path=start, argv=argv, envp=(), **kw)
+    else:
+        cloexec = draw(st.integers(0, 3)) == 0  # (its "#!"/binfmt_misc paths are inaccessible: ENOENT)
+        dirfd, path, fl = (b"/w", start[3:], ()) if how == "dirfd" else (start, b"", ("AT_EMPTY_PATH",))
+        ex = Exec(path=path, argv=argv, envp=(), syscall="execveat", dirfd=dirfd, flags=fl,
+                  dirfd_cloexec=cloexec, **kw)
+    return Case(files=tuple(files), exec=ex, binfmt_misc=(reg,))

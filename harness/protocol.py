@@ -89,6 +89,8 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
         _rec(out, b"P")
     if e.personality:  # u32: personality(2) just before the call
         _rec(out, b"y", struct.pack("<I", e.personality_bits))
+    if e.rlimit_nofile is not None:  # u32: RLIMIT_NOFILE just before the call
+        _rec(out, b"n", struct.pack("<I", e.rlimit_nofile))
     if e.securebits:  # u32: prctl(PR_SET_SECUREBITS) just before the call
         _rec(out, b"Y", struct.pack("<I", e.securebits_mask))
     for k, a, b in e.after_open:  # u8 op, u32 len(a), a, b

@@ -229,7 +229,11 @@ def _load(bprm: Bprm, buf: bytes, h: Handler) -> dict[str, Any]:
         # The harness's probes are valid static programs without PT_INTERP:
         # every check passes and they run, so skip the mapping simulation.
         bprm.loader = None  # bprm_drop_loader: no PT_INTERP to substitute for
-        from .exec import new_program
+        from .exec import begin_new_exec, new_program
+        try:
+            begin_new_exec(bprm)
+        except Signal as s:
+            return {"outcome": "signal", "signal": s.name}
         out = new_program(bprm, bprm.file)
         if probe_variant(bprm, bprm.file) != "static":
             out["at_base"] = False
@@ -475,8 +479,10 @@ def _map_legacy(mm: AddressSpace, loads: list[Phdr], data: bytes, bias: int, is_
 
 def _after_point_of_no_return(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr], data: bytes,
                               interp: Interp | None, rie: bool) -> dict[str, Any]:
+    from .exec import begin_new_exec
     mm = AddressSpace(h.task_size, rie, padzero_ro_ok=bprm.profile.has("f9c0a39d9530"))
     try:
+        begin_new_exec(bprm)  # before any mapping (load_elf_binary)
         # ET_DYN main programs and interpreters get separate, free regions.
         # The 6.7 rework came as a series; stable kernels took parts of it.
         bias = _map_image(mm, eh, phdrs, data, dyn_base=0x5555_5555_4000 if not h.ia32 else 0x5655_5000,

@@ -405,6 +405,30 @@ def at_flags(bprm: Bprm) -> int:
     return 0
 
 
+def held_descriptors(case: Case) -> set[int]:
+    """The descriptors the caller still holds when begin_new_exec() has run
+    do_close_on_exec(), by the case format: stdin, stdout, stderr, and
+    execveat's dirfd (fd 3) unless it is close-on-exec."""
+    e = case.exec
+    held = {0, 1, 2}
+    if e.syscall == "execveat" and isinstance(e.dirfd, bytes) and not e.dirfd_cloexec:
+        held.add(3)
+    return held
+
+
+def begin_new_exec(bprm: Bprm) -> None:
+    """begin_new_exec(), past the point of no return, where a case can make
+    it fail: a binfmt_misc O/C executable is installed as a descriptor
+    (FD_ADD, the lowest free one below RLIMIT_NOFILE).  None free is EMFILE,
+    and an error this late kills the task: SIGSEGV (bprm_execve,
+    force_fatal_sig)."""
+    case = bprm.case
+    if not bprm.execfd or case is None or case.exec.rlimit_nofile is None:
+        return
+    if set(range(case.exec.rlimit_nofile)) <= held_descriptors(case):
+        raise binfmt_elf.Signal()
+
+
 def new_program(bprm: Bprm, runner: Node | None = None) -> dict[str, Any]:
     """begin_new_exec() onwards for a probe: what the probe will report.
     `runner` is the probe that gets control when it is not bprm.file (an

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from contract.case import case_from_json
 from generators.binfmt_misc import (
     control_cases,
+    execfd_cases,
     extension_cases,
     flag_cases,
     interplay_cases,
@@ -26,6 +27,12 @@ pytestmark = pytest.mark.needs("binfmt_misc")
 @settings(max_examples=max(400, settings().max_examples))  # scales with the profile
 @given(registration_cases())
 def test_registration_grammar(conform, case):
+    conform(case)
+
+
+@given(execfd_cases())
+def test_execfd_descriptor_limit(conform, case):
+    # (sandbox, docker and qemu targets; others skip the exec.rlimit_nofile extension)
     conform(case)
 
 

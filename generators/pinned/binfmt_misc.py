@@ -73,6 +73,14 @@ _PINNED: dict[str, dict[str, Any]] = {
     "mask_shorter": _case([":t:M::MZ:\\xff:/bin/interp:"]),
     "mask_raw_nul_is_no_mask": _case([":t:M::MZ:\0\\xff:/bin/interp:"], reads=["t"]),
     "mask_rendered": _case([":t:M:0:MZ:\\xff\\xdf:/bin/interp:OC"], reads=["t"]),
+    # begin_new_exec's AT_EXECFD (exec.rlimit_nofile): the lowest free
+    # descriptor below the limit, past the point of no return
+    "execfd_no_free_descriptor_sigsegv": _case([":t:E::xyz::/bin/interp:O"], rlimit_nofile=3),
+    "execfd_fd3_free": _case([":t:E::xyz::/bin/interp:O"], rlimit_nofile=4),
+    "execfd_dirfd_held_sigsegv": _case([":t:E::xyz::/bin/interp:O"], path="f.xyz", syscall="execveat",
+                                       dirfd="/", rlimit_nofile=4),
+    "execfd_dirfd_held_fd4_free": _case([":t:E::xyz::/bin/interp:O"], path="f.xyz", syscall="execveat",
+                                        dirfd="/", rlimit_nofile=5),
     # matching and the handler
     "ext_matches_p": _case([":t:E::xyz::/bin/interp:P"]),
     "ext_matches_no_p": _case([":t:E::xyz::/bin/interp:"]),

@@ -96,6 +96,7 @@ struct ccase {
 	struct { unsigned bits; char *path; } mnts[MAX_MOUNTS]; int nmnts;
 	/* the identity that makes the exec call, and no_new_privs */
 	int have_persona; uint32_t persona; /* personality(2) just before the call */
+	int have_nofile; uint32_t nofile; /* RLIMIT_NOFILE just before the call */
 	int have_ident, nnp, have_secbits; uint32_t secbits; uint32_t uid, gid, ngroups; uint32_t groups[MAX_GROUPS];
 	/* unlink/rename/rmdir after the dirfd is opened: op, path, second path */
 	struct { char op; char *a, *b; } after[8]; int nafter;
@@ -426,6 +427,7 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			for (uint32_t i = 0; i < c->ngroups; i++) if (c->groups[i] >= ID_COUNT) goto bad;
 			break;
 		case 'P': NEED(0); c->nnp = 1; break;
+		case 'n': NEED(4); c->have_nofile = 1; c->nofile = get32(p); break;
 		case 'y': NEED(4); c->have_persona = 1; c->persona = get32(p);
 			if (c->persona & ~0x0040000u) goto bad; /* ADDR_NO_RANDOMIZE only */
 			break;
@@ -884,6 +886,16 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 
 	/* ADDR_NO_RANDOMIZE: load addresses the model can predict (setarch -R) */
 	if (c->have_persona && personality(c->persona) < 0) fail(sfd, 's', -6, errno, "personality");
+	/* RLIMIT_NOFILE last: every descriptor of ours is open by now (a limit
+	 * below them is allowed; it bounds only new ones, AT_EXECFD's among them) */
+	if (c->have_nofile) {
+		struct rlimit nl;
+		if (getrlimit(RLIMIT_NOFILE, &nl)) fail(sfd, 's', -6, errno, "rlimit_nofile");
+		if (c->nofile > nl.rlim_max) /* raising the hard limit needs the host's CAP_SYS_RESOURCE */
+			fail(sfd, 'k', 0, EPERM, "exec.rlimit_nofile: above this target's hard limit");
+		nl.rlim_cur = c->nofile;
+		if (setrlimit(RLIMIT_NOFILE, &nl)) fail(sfd, 's', -6, errno, "rlimit_nofile");
+	}
 
 	char **argv = c->argv_null ? NULL : c->argv;
 	char **envp = c->envp_null ? NULL : c->envp;
