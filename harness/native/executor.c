@@ -62,6 +62,7 @@
 #include "bprm_call.h"
 #include "caselimits.h"
 #include "idmap.h"
+#include "mount_api.h"
 #include "materialise.h"
 #include "record.h"
 
@@ -115,15 +116,6 @@ static int nprobes;
  * with mknod: a device is only ever the harmless one the host already has. */
 static const char *null_path = "/dev/null";
 
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#define OPEN_TREE_CLONE_ 1
-#define OPEN_TREE_CLOEXEC_ 02000000
-#define MOVE_MOUNT_F_EMPTY_PATH_ 4
 
 static void die(const char *m) { fprintf(stderr, "executor: %s: %s\n", m, strerror(errno)); exit(2); }
 

@@ -53,6 +53,7 @@
 
 #include "caselimits.h"
 #include "idmap.h"
+#include "mount_api.h"
 #include "materialise.h"
 
 #define REC_FD 12
@@ -130,14 +131,6 @@ struct dmode { char *path; unsigned mode; };
 /* Host files to bind into the root, cloned (read-only, nosuid like every
  * host mount here) before /tmp is replaced: they may live there. */
 #define MAX_BINDS 16
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#define OPEN_TREE_CLONE_ 1
-#define MOVE_MOUNT_F_EMPTY_PATH_ 0x4
 static int binds[MAX_BINDS], nbinds;
 
 static void clone_binds(void)
