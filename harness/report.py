@@ -77,6 +77,17 @@ def classify(source: str, expected: dict, observed: dict, observable) -> str | N
     diff = diff_outcomes(expected, observed, observable)
     if not diff:
         return None
+    m, s = expected.get("outcome"), observed.get("outcome")
+    # Outcome-level differences are keyed on what the simulator did, so one
+    # cause seen under several errnos (or generators) is one class.
+    if m == "error" and s in ("error", "exit", "signal", "timeout"):
+        return f"load failure: simulator {_kind(observed)} where Linux fails with another errno"
+    if m in ("exec", "signal") and s == "error":
+        return f"load failure: simulator {_kind(observed)} where Linux runs the program"
+    if m == "error" and s == "exec":  # keyed on the check Linux makes and the simulator lacks
+        return f"missing check: simulator runs the program where Linux fails with {expected.get('errno')}"
+    if m == "exec" and s in ("exit", "signal", "timeout"):
+        return f"simulator {_kind(observed)} where Linux runs the program"
     fields = sorted(line.split(":", 1)[0].strip() for line in diff)
     return f"{', '.join(fields)} | model {_kind(expected)} -> simulator {_kind(observed)}"
 
@@ -132,17 +143,31 @@ def corner_cases() -> list[tuple[str, Case]]:
     ]
 
 
+SHEBANG_PROBES = (600, 8000)  # #! argument lengths tried; the last is the "no limit up to" bound
+
+
 def shebang_buffer(target, profile) -> str:
     """The simulator's #! buffer, measured: how much of a long #! argument
-    reaches the interpreter, against the model's (BINPRM_BUF_SIZE 256)."""
+    reaches the interpreter, against the model's (BINPRM_BUF_SIZE 256).
+    An argument that arrives whole at every length tried is "no limit up
+    to" the longest line, never a size computed from it."""
     from generators.common import probe, script
-    case = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe " + b"a" * 600 + b"\n")),
-                exec=Exec(path=b"/s", argv=(b"s",), envp=()))
-    exp, obs = model.predict(case, profile), target.run(case)
-    if exp.get("outcome") != "exec" or obs.get("outcome") != "exec" or len(obs.get("argv") or ()) < 2:
-        return f"not measurable ({_kind(obs)})"
-    n_model, n_sim = len(exp["argv"][1]), len(obs["argv"][1])
-    return f"{256 + n_sim - n_model} bytes (a long #! argument keeps {n_sim} bytes; Linux {n_model}, buffer 256)"
+    whole = 0  # the longest #! line that arrived whole
+    for n in SHEBANG_PROBES:
+        line = b"#!/bin/probe " + b"a" * n
+        case = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", line + b"\n")),
+                    exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+        exp, obs = model.predict(case, profile), target.run(case)
+        if exp.get("outcome") != "exec" or obs.get("outcome") != "exec" or len(obs.get("argv") or ()) < 2:
+            what = f"{_kind(obs)} with a {len(line) + 1}-byte #! line"
+            return f"no limit up to {whole} bytes, then {what}" if whole else f"not measurable ({what})"
+        n_model, n_sim = len(exp["argv"][1]), len(obs["argv"][1])
+        if n_sim < n:  # cut: the buffer is where the cut falls, as the model's 256 is
+            kept = 255 + n_sim - n_model  # Linux keeps 255 bytes of the line (its buffer ends in a NUL)
+            return f"#! line cut after {kept} bytes (Linux: after 255, BINPRM_BUF_SIZE 256)"
+        whole = len(line) + 1
+    return (f"no limit up to {whole} bytes (a {n}-byte #! argument reaches the interpreter whole; "
+            f"Linux: cut after 255, BINPRM_BUF_SIZE 256)")
 
 
 class BrokenDescription(RuntimeError):
@@ -160,6 +185,7 @@ class Reporter:
         self.skipped = 0
         self.seen: list[tuple[str, str]] = []  # (model kind, simulator kind) of the first cases
         self.background: frozenset[str] | None = None  # fields the simulator gets wrong for every case
+        self.last: tuple[str, str] = ("?", "?")  # (model kind, simulator kind) of the last case keyed
 
     def check_broken(self) -> None:
         """Every case failing the same way while the model expects varied
@@ -183,6 +209,7 @@ class Reporter:
         self.cases_run += 1
         if observed.get("outcome") == "skip":
             return None
+        self.last = (_kind(expected), _kind(observed))
         if len(self.seen) <= 200:
             self.seen.append((expected["outcome"], _kind(observed)))
             self.check_broken()
@@ -200,10 +227,18 @@ class Reporter:
                 return
             k = self.key(source, case)
             if k is not None:
-                c = self.classes.setdefault(k, {"source": source, "first": case, "sources": []})
-                if source not in c["sources"]:
-                    c["sources"].append(source)
+                self.note(k, source, case, source)
         run()
+
+    def note(self, key: str, source: str, case: Case, found_by: str) -> None:
+        """A case of class `key`: the first one is kept, with every generator
+        and every (model -> simulator) outcome pair the class was seen with."""
+        c = self.classes.setdefault(key, {"source": source, "first": case, "sources": [], "pairs": []})
+        if found_by not in c["sources"]:
+            c["sources"].append(found_by)
+        pair = f"{self.last[0]} -> {self.last[1]}"
+        if pair not in c["pairs"]:
+            c["pairs"].append(pair)
 
     def shrink(self, key: str, strat) -> Case:
         try:
@@ -240,6 +275,7 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, h
             return str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p)
         rows.append({"class": i, "key": gkey, "cause": c.get("cause"), "shapes": [k for k, _ in members],
                      "generators": sorted({s for _, m in members for s in m.get("sources", [m["source"]])}),
+                     "pairs": sorted({p for _, m in members for p in m.get("pairs", ())}),
                      "case": rel(path), "reproducer": rel(sh) if sh.exists() else None,
                      "model": outcome_to_json(c["expected"]), "simulator": outcome_to_json(c["observed"]),
                      "host_kernel": outcome_to_json(c["host"]) if c["host"] is not None else None,
@@ -268,7 +304,7 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
     h = data.get("header", {})
     md = [f"# Divergence report: {name}", "",
           f"- Target: {data['target']}",
-          f"- Simulator version: {h.get('version', '?')}; measured #! buffer: {h.get('shebang_buffer', '?')}",
+          f"- Simulator version: {h.get('version', '?')}; measured #! line limit: {h.get('shebang_buffer', '?')}",
           f"- Host kernel: {h.get('host_kernel', '?')}; execspec commit: {h.get('execspec_commit', '?')}",
           f"- Reference: the model, profile {data['profile']} (the host kernel); every class's case was "
           f"also run on the host kernel (sandbox).",
@@ -288,6 +324,8 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
             md.append(f"- shapes: {'; '.join(r['shapes'])}")
         if r.get("generators"):
             md.append(f"- found by: {', '.join(r['generators'])}")
+        if len(r.get("pairs") or ()) > 1:
+            md.append(f"- seen as (model -> simulator): {'; '.join(r['pairs'])}")
         md += [f"- model:     `{json.dumps(r['model'], ensure_ascii=False)}`",
                f"- simulator: `{json.dumps(r['simulator'], ensure_ascii=False)}`",
                f"- host kernel: `{json.dumps(r['host_kernel'], ensure_ascii=False)}`"
@@ -385,13 +423,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else ROOT / "reports" / target.name.replace("sim:", "").replace("/", "_")
     try:
         header = _header(target, rep.profile)
-        print(f"# {target.name}: {header['version']}; #! buffer {header['shebang_buffer']}", file=sys.stderr)
+        print(f"# {target.name}: {header['version']}; #! line limit {header['shebang_buffer']}", file=sys.stderr)
         try:
             for name, case in corner_cases():  # the fixed corner probes first
                 k = rep.key("corner", case)
                 if k is not None:
-                    c = rep.classes.setdefault(k, {"source": "corner", "first": case, "sources": []})
-                    c["sources"].append(f"corner: {name}")
+                    rep.note(k, "corner", case, f"corner: {name}")
             print(f"# corner probes: {len(rep.classes)} classes", file=sys.stderr, flush=True)
             for source, strat in strats.items():
                 before = len(rep.classes)

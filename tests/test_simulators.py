@@ -6,6 +6,7 @@ classifier."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -86,7 +87,57 @@ def test_classify():
     assert k == "comm | model exec -> simulator exec"  # the generator never splits a class
     assert classify("h", exp, {**exp, "comm": b"/a"}, frozenset(exp) | {"outcome"}) == k
     assert classify("g", {"outcome": "error", "errno": "ENOENT"}, {"outcome": "error", "errno": "EACCES"},
-                    frozenset({"outcome", "errno"})) == "errno | model error ENOENT -> simulator error EACCES"
+                    frozenset({"outcome", "errno"})) == ("load failure: simulator error EACCES where Linux fails "
+                                                         "with another errno")
+
+
+
+def test_classify_errno_only_differences_are_one_cause():
+    """A load failure is keyed on what the simulator did: the errnos Linux
+    gives for the same cases never split it."""
+    obs = frozenset({"outcome", "errno", "status", "signal", "argv", "envp", "tag"})
+    err = [{"outcome": "error", "errno": e} for e in ("ENOENT", "ELOOP", "ENOEXEC", "ETXTBSY")]
+    for sim in ({"outcome": "error", "errno": "EACCES"}, {"outcome": "exit", "status": 1},
+                {"outcome": "signal", "signal": "SIGSEGV"}):
+        keys = {classify("g", e, sim, obs) for e in err}
+        assert len(keys) == 1 and next(iter(keys)).startswith("load failure: simulator"), keys
+    assert (classify("g", err[0], {"outcome": "error", "errno": "EACCES"}, obs)
+            != classify("g", err[0], {"outcome": "error", "errno": "EFAULT"}, obs))  # what the simulator did
+    ran = {"outcome": "exec", "tag": "P", "argv": [b"a"], "envp": []}
+    # Linux runs it: one class per simulator errno, whatever the exec fields
+    assert (classify("g", ran, {"outcome": "error", "errno": "ENOENT"}, obs)
+            == classify("g", {**ran, "argv": [b"a", b"b"]}, {"outcome": "error", "errno": "ENOENT"}, obs)
+            == classify("g", {"outcome": "signal", "signal": "SIGSEGV"}, {"outcome": "error", "errno": "ENOENT"}, obs)
+            == "load failure: simulator error ENOENT where Linux runs the program")
+    # the simulator runs what Linux refuses: keyed on the check it lacks
+    assert classify("g", err[0], ran, obs) == classify("g", err[0], {**ran, "tag": "Q"}, obs)
+    assert classify("g", err[0], ran, obs) != classify("g", err[1], ran, obs)
+
+
+class _Shebang:
+    """A fake simulator that cuts a #! line at `cut` bytes (None: never)."""
+    observable = frozenset({"outcome", "argv"})
+
+    def __init__(self, cut: int | None):
+        self.cut = cut
+
+    def run(self, case):
+        line = case.files[1].data.split(b"\n")[0]
+        if self.cut is not None:
+            line = line[:self.cut - 1]
+        return {"outcome": "exec", "argv": [b"/bin/probe", *line[2:].split(b" ", 1)[1:], b"/s"]}
+
+
+def test_shebang_buffer_no_limit():
+    """A simulator with no #! buffer limit is "no limit up to N", never a
+    size computed from the longest probe (it once printed 614)."""
+    from harness.report import SHEBANG_PROBES, shebang_buffer
+    prof = model.profile(os.uname().release)
+    assert shebang_buffer(_Shebang(128), prof).startswith("#! line cut after 127 bytes")
+    assert shebang_buffer(_Shebang(256), prof).startswith("#! line cut after 255 bytes")
+    assert shebang_buffer(_Shebang(4096), prof).startswith("#! line cut after 4095 bytes")
+    text = shebang_buffer(_Shebang(None), prof)
+    assert text.startswith(f"no limit up to {len(b'#!/bin/probe ') + SHEBANG_PROBES[-1] + 1} bytes"), text
 
 
 def _execveat_dirfd_cases() -> list[Case]:
