@@ -250,3 +250,28 @@ def test_simulator_reproducer(identity, tmp_path):
     p.write_text(text)
     r = subprocess.run(["bash", "-n", str(p)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_background_only_class_has_no_cause(identity):
+    """A class whose only difference is a field the simulator gets wrong on
+    every exec (qemu-user's comm) is that background, not a cause some edit
+    "removes" (it was once labelled "NULL envp")."""
+    from harness.report import Reporter, _cause
+
+    class Comm:  # the do-nothing simulator with qemu-user's comm
+        name = "sim:comm"
+        kernel = identity.kernel
+        observable = identity.observable
+
+        def skip_reason(self, case):
+            return identity.skip_reason(case)
+
+        def run(self, case):
+            o = identity.run(case)
+            return {**o, "comm": b"qemu"} if o.get("outcome") == "exec" else o
+    t = Comm()
+    rep = Reporter(t, 1, 1)
+    case = Case(files=PROBE_CASE.files, exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=None))
+    exp = model.predict(case, rep.profile)
+    assert _cause(rep, t, case, exp, t.run(case)) is None
+    assert rep.background == frozenset({"comm"})
