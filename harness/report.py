@@ -239,6 +239,9 @@ class Reporter:
         pair = f"{self.last[0]} -> {self.last[1]}"
         if pair not in c["pairs"]:
             c["pairs"].append(pair)
+        p = c.setdefault("by_pair", {}).setdefault(pair, {"first": case, "sources": []})
+        if found_by not in p["sources"]:
+            p["sources"].append(found_by)
 
     def shrink(self, key: str, strat) -> Case:
         try:
@@ -258,7 +261,7 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, h
     # one class per cause: shapes whose one-change edit is the same are one
     groups: dict[str, list[tuple[str, dict]]] = {}
     for key, c in sorted(rep.classes.items()):
-        groups.setdefault(c.get("cause") and f"cause: {c['cause']}" or key, []).append((key, c))
+        groups.setdefault(c.get("cause") and f"cause: {c['cause']}" or c.get("gkey") or key, []).append((key, c))
     rows = []
     for i, (gkey, members) in enumerate(sorted(groups.items()), 1):
         members.sort(key=lambda kc: len(json.dumps(case_to_json(kc[1]["case"]))))
@@ -406,6 +409,46 @@ def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) ->
     return None
 
 
+def _pair_sources(by_pair: dict, pairs: list[str]) -> list[str]:
+    return sorted({s for x in pairs for s in by_pair.get(x, {}).get("sources", ())})
+
+
+def split_by_cause(rep: Reporter, target, host) -> None:
+    """A class merges (model -> simulator) outcome pairs.  Each pair's first
+    case gets its own one-change-edit cause; pairs whose cause differs from
+    the representative's become classes of their own (a pair another cause
+    explains joins that cause; pairs no edit explains stay under the merged
+    key), so no class hides a second cause behind its representative's."""
+    for key, c in list(rep.classes.items()):
+        rep_pair = f"{_kind(c['expected'])} -> {_kind(c['observed'])}"
+        parts: dict[str | None, list[str]] = {c["cause"]: [rep_pair]}
+        for pair, p in c.get("by_pair", {}).items():
+            if pair == rep_pair:
+                continue
+            exp, obs = model.predict(p["first"], rep.profile), target.run(p["first"])
+            p.update(expected=exp, observed=obs)
+            same = classify(c["source"], exp, obs, target.observable) == key
+            cause = _cause(rep, target, p["first"], exp, obs) if same else c["cause"]
+            parts.setdefault(cause, []).append(pair)
+        if len(parts) == 1:
+            continue
+
+        by_pair = c["by_pair"]
+        for cause, pairs in parts.items():
+            if cause == c["cause"]:
+                c["pairs"] = pairs
+                c["sources"] = _pair_sources(by_pair, pairs) or c["sources"]
+                continue
+            first = by_pair[pairs[0]]
+            h = host.run(first["first"])
+            rep.classes[f"{key} [{'; '.join(pairs)}]"] = {
+                "source": c["source"], "first": first["first"], "case": first["first"],
+                "expected": first["expected"], "observed": first["observed"], "host": h,
+                "host_ok": not diff_outcomes(first["expected"], h, host.observable),
+                "sources": _pair_sources(by_pair, pairs), "pairs": pairs, "cause": cause, "gkey": key}
+            print(f"# split: {key}: {'; '.join(pairs)} -> cause: {cause}", file=sys.stderr)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     if args.relabel:  # known/new again after simulators/known.json changed, without rerunning
         out = Path(args.out) if args.out else ROOT / "reports" / args.target.replace("sim:", "").replace("/", "_")
@@ -460,6 +503,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             c["host_ok"] = not diff_outcomes(c["expected"], c["host"], host.observable)
             c["cause"] = _cause(rep, target, case, c["expected"], c["observed"])
             print(f"# shrunk: {key}\n#   {dumps_outcome(c['observed'])}  cause: {c['cause']}", file=sys.stderr)
+        split_by_cause(rep, target, host)
     finally:
         host.close()
         target.close()

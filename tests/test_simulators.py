@@ -275,3 +275,46 @@ def test_background_only_class_has_no_cause(identity):
     exp = model.predict(case, rep.profile)
     assert _cause(rep, t, case, exp, t.run(case)) is None
     assert rep.background == frozenset({"comm"})
+
+
+def test_merged_class_split_by_cause(identity):
+    """Two errnos merged into one load-failure class, one of them explained
+    by an edit (drop the writers): the ETXTBSY pair leaves for its cause, the
+    other stays under the merged key -- no class hides a second cause."""
+    from dataclasses import replace
+
+    from harness.report import Reporter, _cause, split_by_cause
+
+    class Eacces:  # the do-nothing simulator, but every failure is EACCES
+        name = "sim:eacces"
+        kernel = identity.kernel
+        observable = identity.observable
+
+        def skip_reason(self, case):
+            return identity.skip_reason(case)
+
+        def run(self, case):
+            o = identity.run(case)
+            return {"outcome": "error", "errno": "EACCES"} if o.get("outcome") == "error" else o
+
+        def describe(self):
+            return "eacces"
+    t = Eacces()
+    rep = Reporter(t, 1, 1)
+    busy = Case(files=(replace(probe(b"/bin/probe", "P"), open_for_write=True),),
+                exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=()))
+    keys = set()
+    for c in (ENOENT_CASE, busy):
+        k = rep.key("g", c)
+        keys.add(k)
+        rep.note(k, "g", c, "g")
+    assert len(keys) == 1 and len(rep.classes) == 1  # one class while exploring
+    key, c = next(iter(rep.classes.items()))
+    c.update(case=ENOENT_CASE, expected=model.predict(ENOENT_CASE, rep.profile), observed=t.run(ENOENT_CASE),
+             host=None, host_ok=True)
+    c["cause"] = _cause(rep, t, ENOENT_CASE, c["expected"], c["observed"])
+    assert c["cause"] is None
+    split_by_cause(rep, t, identity)
+    causes = sorted((x["cause"] or "", x["pairs"]) for x in rep.classes.values())
+    assert causes == [("", ["error ENOENT -> error EACCES"]),
+                      ("files held open for writing (ETXTBSY)", ["error ETXTBSY -> error EACCES"])], causes
