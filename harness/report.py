@@ -311,8 +311,9 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
           f"- Host kernel: {h.get('host_kernel', '?')}; execspec commit: {h.get('execspec_commit', '?')}",
           f"- Reference: the model, profile {data['profile']} (the host kernel); every class's case was "
           f"also run on the host kernel (sandbox).",
-          "- Classes are causes: keyed on what the simulator did (not on the generator), shapes merged when "
-          "the same one-change edit of the shrunk case makes the divergence vanish.  Fixed corner probes "
+          "- Classes are causes: keyed on what the simulator did (not on the generator; a load failure on the "
+          "simulator's outcome alone, whatever errno Linux gives), shapes and outcome pairs merged when the "
+          "same one-change edit of their case makes the divergence vanish.  Fixed corner probes "
           "(FIFO, NULL argv, argc 0, ETXTBSY, self-#!, \\r, nested #!, 4095/4096-byte paths) ran first.",
           f"- {data['cases_run']} cases run, {data['skipped']} skipped as inexpressible, "
           f"{data.get('shapes', len(rows))} shapes, {len(rows)} classes "
