@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: fakechroot diverges from Linux: errno | model error ELOOP -> simulator error ENOENT
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ELOOP"}
-# fakechroot: {"outcome": "error", "errno": "ENOENT"}
+# execspec: fakechroot diverges from Linux: outcome, signal, status | model signal SIGSEGV -> simulator exit
+# Linux (the execspec model, and the host kernel): {"outcome": "signal", "signal": "SIGSEGV"}
+# fakechroot: {"outcome": "exit", "status": 139, "stderr": "Segmentation fault"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -12,8 +12,9 @@ w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
 # the case's files (parents 0755, directory modes set last)
-printf '\043\041/s\012' > "$r"'/s'
-chmod 755 "$r"'/s'
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\200\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\001\000\100\000\000\000\000\000\001\000\000\000\004\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\216\000\000\000\000\000\000\000\216\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$r"'/e'
+printf '\277\052\000\000\000\270\347\000\000\000\017\005\017\013' >> "$r"'/e'
+chmod 755 "$r"'/e'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -116,7 +117,7 @@ EXECSPEC_EOF
 cc -O2 -DLIBC_EXEC -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\145\001\000\000\000\057\377\377\377\377\002\000\000\000\001\000\000\000\145\001\000\000\000\061\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
 cd "$r"
 fakechroot chroot ''"$r"'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -125,4 +126,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "ELOOP"}'
+echo 'Linux: {"outcome": "signal", "signal": "SIGSEGV"}'
