@@ -291,12 +291,13 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, h
 
 
 def label(rows: list[dict], known: list) -> None:
-    """Known or new, from simulators/known.json's patterns."""
+    """Known or new, from simulators/known.json's patterns; a known class
+    carries its upstream report (link) or the trackers searched for one."""
     for r in rows:
         keys = [r["key"], *r.get("shapes", ())]
         k = next((e for e in known if any(re.search(e["pattern"], x) for x in keys)), None)
         r.update(status="known" if k else "new", description=(k or {}).get("description"),
-                 link=(k or {}).get("link"))
+                 link=(k or {}).get("link"), searched=(k or {}).get("searched"))
 
 
 def render(out: Path, data: dict) -> tuple[Path, Path]:
@@ -317,13 +318,18 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
           "(FIFO, NULL argv, argc 0, ETXTBSY, self-#!, \\r, nested #!, 4095/4096-byte paths) ran first.",
           f"- {data['cases_run']} cases run, {data['skipped']} skipped as inexpressible, "
           f"{data.get('shapes', len(rows))} shapes, {len(rows)} classes "
-          f"({sum(r['status'] == 'new' for r in rows)} new, {sum(r['status'] == 'known' for r in rows)} known), "
+          f"({sum(r['status'] == 'new' for r in rows)} new, {sum(r['status'] == 'known' for r in rows)} known, "
+          f"{sum(bool(r.get('link')) for r in rows)} with an upstream report), "
           f"{data['seconds']:.0f} s.", ""]
     for r in rows:
         md += [f"## Class {r['class']} ({r['status']}): {r['key']}", ""]
         if r["description"]:
-            md.append(r["description"] + (f" ({r['link']})" if r["link"] else ""))
+            md.append(r["description"])
             md.append("")
+            if r["link"]:
+                md += [f"Upstream: {r['link']}", ""]
+            elif r.get("searched"):
+                md += [f"No upstream report found (searched: {r['searched']}).", ""]
         if r.get("shapes") and r["shapes"] != [r["key"]]:
             md.append(f"- shapes: {'; '.join(r['shapes'])}")
         if r.get("generators"):
