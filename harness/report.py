@@ -96,6 +96,18 @@ def _replace_files(case: Case, fn) -> Case:
     return replace(case, files=tuple(fn(f) for f in case.files))
 
 
+SHORT_SHEBANG = 127  # every #! parser we know keeps at least this much of the line (old BINPRM_BUF_SIZE 128)
+
+
+def _long_shebang(f: File) -> bool:
+    return f.type == "file" and f.data[:2] == b"#!" and len(f.data.split(b"\n", 1)[0]) > SHORT_SHEBANG
+
+
+def _cut_shebang(data: bytes) -> bytes:
+    line, nl, rest = data.partition(b"\n")
+    return line[:SHORT_SHEBANG] + nl + rest
+
+
 # One-change edits of a shrunk case: when the simulator agrees with the model
 # after one of them, that edit names the class's cause, and classes with the
 # same cause are one.
@@ -116,6 +128,10 @@ EDITS: list[tuple[str, Callable[[Case], Case | None]]] = [
     ("execveat() (as execve() it agrees)", lambda c: replace(c, exec=replace(
         c.exec, syscall="execve", dirfd=None, flags=(), dirfd_cloexec=False, dirfd_opath=False))
      if c.exec.syscall == "execveat" and c.exec.dirfd is None and c.exec.path else None),
+    # last: cutting a line may also cut away what an edit above names
+    (f"a #! line over {SHORT_SHEBANG} bytes (the simulator cuts #! lines elsewhere than Linux's 255)",
+     lambda c: _replace_files(c, lambda f: replace(f, data=_cut_shebang(f.data)) if _long_shebang(f) else f)
+     if any(_long_shebang(f) for f in c.files) else None),
 ]
 
 

@@ -318,3 +318,18 @@ def test_merged_class_split_by_cause(identity):
     causes = sorted((x["cause"] or "", x["pairs"]) for x in rep.classes.values())
     assert causes == [("", ["error ENOENT -> error EACCES"]),
                       ("files held open for writing (ETXTBSY)", ["error ETXTBSY -> error EACCES"])], causes
+
+
+def test_long_shebang_edit():
+    """The #! line-length edit cuts every #! line to 127 bytes (what every
+    parser keeps), so a buffer-size cause (PRoot's 128) is one class."""
+    from harness.report import EDITS
+    name = next(n for n, _ in EDITS if n.startswith("a #! line over 127 bytes"))
+    assert EDITS[-1][0] == name  # tried last: it may cut away what another edit names
+    edit = dict(EDITS)[name]
+    long = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe " + b"a" * 300 + b"\nbody\n")),
+                exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+    e = edit(long)
+    line, _, rest = e.files[1].data.partition(b"\n")
+    assert len(line) == 127 and rest == b"body\n" and e.files[0] == long.files[0]
+    assert edit(SCRIPT_CASE) is None
