@@ -255,9 +255,8 @@ class Reporter:
         pair = f"{self.last[0]} -> {self.last[1]}"
         if pair not in c["pairs"]:
             c["pairs"].append(pair)
-        p = c.setdefault("by_pair", {}).setdefault(pair, {"first": case, "sources": []})
-        if found_by not in p["sources"]:
-            p["sources"].append(found_by)
+        # the first case of each (pair, generator): one cause per class is checked on each
+        c.setdefault("subs", {}).setdefault(f"{pair} | {found_by}", {"pair": pair, "source": found_by, "first": case})
 
     def shrink(self, key: str, strat) -> Case:
         try:
@@ -432,44 +431,39 @@ def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) ->
     return None
 
 
-def _pair_sources(by_pair: dict, pairs: list[str]) -> list[str]:
-    return sorted({s for x in pairs for s in by_pair.get(x, {}).get("sources", ())})
-
-
 def split_by_cause(rep: Reporter, target, host) -> None:
-    """A class merges (model -> simulator) outcome pairs.  Each pair's first
-    case gets its own one-change-edit cause; pairs whose cause differs from
-    the representative's become classes of their own (a pair another cause
-    explains joins that cause; pairs no edit explains stay under the merged
+    """A class merges (model -> simulator) outcome pairs found by several
+    generators.  The first case of each (pair, generator) gets its own
+    one-change-edit cause; those whose cause differs from the
+    representative's become classes of their own (one another cause
+    explains joins that cause; those no edit explains stay under the merged
     key), so no class hides a second cause behind its representative's."""
     for key, c in list(rep.classes.items()):
         rep_pair = f"{_kind(c['expected'])} -> {_kind(c['observed'])}"
-        parts: dict[str | None, list[str]] = {c["cause"]: [rep_pair]}
-        for pair, p in c.get("by_pair", {}).items():
-            if pair == rep_pair:
+        parts: dict[str | None, list[dict]] = {c["cause"]: []}
+        for sub in c.get("subs", {}).values():
+            if sub["first"] == c["case"]:
+                parts[c["cause"]].append(sub)
                 continue
-            exp, obs = model.predict(p["first"], rep.profile), target.run(p["first"])
-            p.update(expected=exp, observed=obs)
+            exp, obs = model.predict(sub["first"], rep.profile), target.run(sub["first"])
+            sub.update(expected=exp, observed=obs)
             same = classify(c["source"], exp, obs, target.observable) == key
-            cause = _cause(rep, target, p["first"], exp, obs) if same else c["cause"]
-            parts.setdefault(cause, []).append(pair)
+            parts.setdefault(_cause(rep, target, sub["first"], exp, obs) if same else c["cause"], []).append(sub)
         if len(parts) == 1:
             continue
-
-        by_pair = c["by_pair"]
-        for cause, pairs in parts.items():
+        for cause, subs in parts.items():
+            pairs, sources = sorted({x["pair"] for x in subs}), sorted({x["source"] for x in subs})
             if cause == c["cause"]:
-                c["pairs"] = pairs
-                c["sources"] = _pair_sources(by_pair, pairs) or c["sources"]
+                c["pairs"], c["sources"] = sorted({*pairs, rep_pair}), sources or c["sources"]
                 continue
-            first = by_pair[pairs[0]]
+            first = subs[0]
             h = host.run(first["first"])
-            rep.classes[f"{key} [{'; '.join(pairs)}]"] = {
+            rep.classes[f"{key} [{cause or 'no edit'}]"] = {
                 "source": c["source"], "first": first["first"], "case": first["first"],
                 "expected": first["expected"], "observed": first["observed"], "host": h,
                 "host_ok": not diff_outcomes(first["expected"], h, host.observable),
-                "sources": _pair_sources(by_pair, pairs), "pairs": pairs, "cause": cause, "gkey": key}
-            print(f"# split: {key}: {'; '.join(pairs)} -> cause: {cause}", file=sys.stderr)
+                "sources": sources, "pairs": pairs, "cause": cause, "gkey": key}
+            print(f"# split: {key}: {'; '.join(pairs)} ({', '.join(sources)}) -> cause: {cause}", file=sys.stderr)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
