@@ -108,6 +108,26 @@ def _cut_shebang(data: bytes) -> bytes:
     return line[:SHORT_SHEBANG] + nl + rest
 
 
+def _as_execve(c: Case) -> Case | None:
+    """An execveat() of a dirfd given by path as the execve() of the file it
+    names (flags dropped): agreeing then, the simulator's execveat() is the
+    cause, whichever errno it gets wrong."""
+    e = c.exec
+    if e.syscall != "execveat" or not (e.dirfd is None or isinstance(e.dirfd, bytes)) or e.memfd is not None \
+            or e.after_open:
+        return None
+    if not e.path:
+        if not isinstance(e.dirfd, bytes):
+            return None
+        path = e.dirfd
+    elif e.path[:1] == b"/" or e.dirfd is None:
+        path = e.path
+    else:
+        path = e.dirfd.rstrip(b"/") + b"/" + e.path
+    return replace(c, exec=replace(e, syscall="execve", path=path, dirfd=None, flags=(), dirfd_cloexec=False,
+                                   dirfd_opath=False))
+
+
 # One-change edits of a shrunk case: when the simulator agrees with the model
 # after one of them, that edit names the class's cause, and classes with the
 # same cause are one.
@@ -115,7 +135,8 @@ EDITS: list[tuple[str, Callable[[Case], Case | None]]] = [
     ("files held open for writing (ETXTBSY)",
      lambda c: _replace_files(c, lambda f: replace(f, open_for_write=False))
      if any(f.open_for_write for f in c.files) else None),
-    ("NULL argv", lambda c: replace(c, exec=replace(c.exec, argv=())) if c.exec.argv is None else None),
+    # what Linux (5.18+) makes of a NULL argv: [""]
+    ("NULL argv", lambda c: replace(c, exec=replace(c.exec, argv=(b"",))) if c.exec.argv is None else None),
     ("NULL envp", lambda c: replace(c, exec=replace(c.exec, envp=())) if c.exec.envp is None else None),
     ("argc 0 (empty argv)", lambda c: replace(c, exec=replace(c.exec, argv=(b"x",))) if c.exec.argv == () else None),
     ("a FIFO", lambda c: _replace_files(c, lambda f: replace(f, type="file", data=b"") if f.type == "fifo" else f)
@@ -125,9 +146,7 @@ EDITS: list[tuple[str, Callable[[Case], Case | None]]] = [
      if any(f.type == "file" and f.data[:2] == b"#!" and b"\r" in f.data.split(b"\n")[0] for f in c.files) else None),
     ("a raised RLIMIT_STACK", lambda c: replace(c, exec=replace(c.exec, rlimit_stack=DEFAULT_RLIMIT_STACK))
      if c.exec.rlimit_stack != DEFAULT_RLIMIT_STACK else None),
-    ("execveat() (as execve() it agrees)", lambda c: replace(c, exec=replace(
-        c.exec, syscall="execve", dirfd=None, flags=(), dirfd_cloexec=False, dirfd_opath=False))
-     if c.exec.syscall == "execveat" and c.exec.dirfd is None and c.exec.path else None),
+    ("execveat() (as execve() it agrees)", _as_execve),
     # last: cutting a line may also cut away what an edit above names
     (f"a #! line over {SHORT_SHEBANG} bytes (the simulator cuts #! lines elsewhere than Linux's 255)",
      lambda c: _replace_files(c, lambda f: replace(f, data=_cut_shebang(f.data)) if _long_shebang(f) else f)
