@@ -400,8 +400,12 @@ def _header(target, profile) -> dict:
         version = (f"{os.path.basename(target.desc['version'][0]).replace('{helper:', '').rstrip('}')} "
                    f"{m.group(0)}" + (f" ({lines[0][:120]})" if m and m.group(0) != lines[0] else "")) if m else "?"
     try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--abbrev=12"],
+        commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--abbrev=12"],
                                 capture_output=True, text=True, timeout=10).stdout.strip() or "?"
+        # dirty means code: reports/ being written by an earlier report does not count
+        if subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                           ":!reports"], capture_output=True, text=True, timeout=10).stdout.strip():
+            commit += "-dirty"
     except (OSError, subprocess.SubprocessError):
         commit = "?"
     u = os.uname()
