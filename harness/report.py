@@ -431,13 +431,19 @@ def background(rep: Reporter, target) -> frozenset[str]:
 
 def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) -> str | None:
     """The first one-change edit after which the simulator agrees with the
-    model (but for its background fields).  A class that differs only in
-    background fields has no cause to find: any edit would "remove" it."""
+    model (but for its background fields), or -- for an outcome-level class
+    (a load failure, a missing check) -- after which the case is no longer
+    of this class: what remains is another class's (a NULL argv EFAULT on a
+    #! line with a \r is the NULL argv cause; the \r is its own class).  A
+    class that differs only in background fields has no cause to find: any
+    edit would "remove" it."""
     if rep.background is None:
         rep.background = background(rep, target)
     if {line.split(":", 1)[0].strip() for line in diff_outcomes(expected, observed, target.observable)} \
             <= rep.background:
         return None
+    key = classify("", expected, observed, target.observable)
+    outcome_level = not expected.get("outcome") == observed.get("outcome") == "exec"
     for name, edit in EDITS:
         e = edit(case)
         if e is None or target.skip_reason(e):
@@ -450,6 +456,8 @@ def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) ->
             continue
         diff = diff_outcomes(exp, obs, target.observable)
         if {line.split(":", 1)[0].strip() for line in diff} <= rep.background:
+            return name
+        if outcome_level and classify("", exp, obs, target.observable) != key:
             return name
     return None
 

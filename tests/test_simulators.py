@@ -354,3 +354,31 @@ def test_execveat_as_execve_edit():
 def replace_exec(e: Exec, **kw) -> Exec:
     from dataclasses import replace
     return replace(e, **kw)
+
+
+def test_cause_when_the_class_changes(identity):
+    """An outcome-level class whose edit leaves another class's divergence
+    is that edit's cause: a simulator that fails NULL argv with EFAULT and
+    also gets \r wrong has the NULL argv cause for its EFAULT class."""
+    from harness.report import Reporter, _cause
+
+    class Both:  # EFAULT for NULL argv; runs a #! interpreter path with \r stripped
+        name = "sim:both"
+        kernel = identity.kernel
+        observable = identity.observable
+
+        def skip_reason(self, case):
+            return identity.skip_reason(case)
+
+        def run(self, case):
+            if case.exec.argv is None:
+                return {"outcome": "error", "errno": "EFAULT"}
+            o = identity.run(case)
+            return {"outcome": "error", "errno": "EACCES"} if o.get("outcome") == "error" else o
+    t = Both()
+    rep = Reporter(t, 1, 1)
+    case = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe\r\n")),
+                exec=Exec(path=b"/s", argv=None, envp=()))
+    exp, obs = model.predict(case, rep.profile), t.run(case)
+    assert exp["outcome"] == "error" and obs == {"outcome": "error", "errno": "EFAULT"}
+    assert _cause(rep, t, case, exp, obs) == "NULL argv"  # what remains (ENOENT -> EACCES) is another class
