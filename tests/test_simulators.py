@@ -382,3 +382,30 @@ def test_cause_when_the_class_changes(identity):
     exp, obs = model.predict(case, rep.profile), t.run(case)
     assert exp["outcome"] == "error" and obs == {"outcome": "error", "errno": "EFAULT"}
     assert _cause(rep, t, case, exp, obs) == "NULL argv"  # what remains (ENOENT -> EACCES) is another class
+
+
+def test_no_cause_when_only_linux_changes(identity):
+    """An edit that lets Linux run what the simulator still refuses the same
+    way names no cause (qemu-user exits 1 on every #! script: stripping a
+    \\r from the line is not why)."""
+    from harness.report import Reporter, _cause
+
+    class NoScripts:
+        name = "sim:noscripts"
+        kernel = identity.kernel
+        observable = identity.observable
+
+        def skip_reason(self, case):
+            return identity.skip_reason(case)
+
+        def run(self, case):
+            if any(f.path == case.exec.path and f.data[:2] == b"#!" for f in case.files):
+                return {"outcome": "exit", "status": 1}
+            return identity.run(case)
+    t = NoScripts()
+    rep = Reporter(t, 1, 1)
+    case = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe\r\n")),
+                exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+    exp, obs = model.predict(case, rep.profile), t.run(case)
+    assert exp == {"outcome": "error", "errno": "ENOENT"} and obs["outcome"] == "exit"
+    assert _cause(rep, t, case, exp, obs) is None
