@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: qemu-user diverges from Linux: load failure: simulator exit where Linux fails with another errno
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ETXTBSY"}
-# qemu-user: {"outcome": "exit", "status": 1}
+# execspec: qemu-user diverges from Linux: comm | model exec -> simulator exec
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "P", "argv": [""], "envp": [], "execfd": false, "execfn": "/bin/probe", "comm": "probe", "exe": "/bin/probe", "at_flags": 0}
+# qemu-user: {"outcome": "exec", "tag": "P", "argv": [""], "envp": [], "execfd": false, "at_flags": 0, "execfn": "/bin/probe", "comm": "qemu"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -125,13 +125,13 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\012\000\000\000\057\142\151\156\057\160\162\157\142\145\001\000\000\000\057\377\377\377\377\001\000\000\000\000\000\000\000\377\377\377\377' >> "$w/spec"
 cd "$r"
-chroot "$r" "$r/.execspec/qemu"  # copy deb:bookworm:qemu-user-static:usr/bin/qemu-x86_64-static there first -0 'x' '/s'  # (as root; or your simulator's own way into the root) 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
+chroot "$r" "$r/.execspec/qemu"  # copy deb:bookworm:qemu-user-static:usr/bin/qemu-x86_64-static there first -0 '''' '/bin/probe'  # (as root; or your simulator's own way into the root) 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
 st=0; wait $pid || st=$?; kill $k 2>/dev/null || :
 echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "ETXTBSY"}'
+echo 'Linux: {"outcome": "exec", "tag": "P", "argv": [""], "envp": [], "execfd": false, "execfn": "/bin/probe", "comm": "probe", "exe": "/bin/probe", "at_flags": 0}'
