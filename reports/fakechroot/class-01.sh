@@ -1,7 +1,7 @@
 #!/bin/bash
 # execspec: fakechroot diverges from Linux: argv, comm, execfn | model exec -> simulator exec
-# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "a a", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}
-# fakechroot: {"outcome": "exec", "tag": "I", "argv": ["/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "a", "a", "/s"], "envp": ["E=1"], "execfd": false, "at_flags": 0, "execfn": "/tmp/execspec-sim-cjauhiol/root/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "comm": "p"}
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}
+# fakechroot: {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "/s"], "envp": ["E=1"], "execfd": false, "at_flags": 0, "execfn": "/tmp/execspec-sim-qrbnqa2h/root/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "comm": "p"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -20,9 +20,9 @@ OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3
 1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
 EOF
 # the case's files (parents 0755, directory modes set last)
-printf '\043\041/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p a a\012' > "$r"'/s'
+printf '\043\041/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p ' > "$r"'/s'
 chmod 755 "$r"'/s'
-mkdir -p "$r"'/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd' && cp "$w/probe-static" "$r"'/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' && printf 'I' | dd of="$r"'/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p'
+mkdir -p "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd' && cp "$w/probe-static" "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' && printf 'I' | dd of="$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -134,4 +134,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "a a", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}'
+echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}'

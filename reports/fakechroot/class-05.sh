@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: fakechroot diverges from Linux: comm, execfn | model exec -> simulator exec
-# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}
-# fakechroot: {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "/s"], "envp": ["E=1"], "execfd": false, "at_flags": 0, "execfn": "/tmp/execspec-sim-u2zns92v/root/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "comm": "p"}
+# execspec: fakechroot diverges from Linux: cause: files held open for writing (ETXTBSY)
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ETXTBSY"}
+# fakechroot: {"outcome": "exec", "tag": "END", "argv": ["/bin/end", "/c0", "x"], "envp": [], "execfd": false, "at_flags": 0, "execfn": "/tmp/execspec-sim-bw7xzdp5/root/bin/end", "comm": "end"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -20,9 +20,9 @@ OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3
 1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
 EOF
 # the case's files (parents 0755, directory modes set last)
-printf '\043\041/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p \012' > "$r"'/s'
-chmod 755 "$r"'/s'
-mkdir -p "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd' && cp "$w/probe-static" "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' && printf 'I' | dd of="$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p'
+printf '\043\041/bin/end\012' > "$r"'/c0'
+chmod 755 "$r"'/c0'
+mkdir -p "$r"'/bin' && cp "$w/probe-static" "$r"'/bin/end' && printf 'END' | dd of="$r"'/bin/end' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/bin/end'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -125,7 +125,7 @@ EXECSPEC_EOF
 cc -O2 -DLIBC_EXEC -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\163\001\000\000\000\003\000\000\000\105\075\061' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\003\000\000\000\057\143\060\001\000\000\000\057\377\377\377\377\002\000\000\000\002\000\000\000\143\060\001\000\000\000\170\000\000\000\000' >> "$w/spec"
 cd "$r"
 fakechroot chroot ''"$r"'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -134,4 +134,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}'
+echo 'Linux: {"outcome": "error", "errno": "ETXTBSY"}'

@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: fakechroot diverges from Linux: execfn | model exec -> simulator exec
-# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "P", "argv": [""], "envp": ["K=V"], "execfd": false, "execfn": "/bin/probe", "comm": "probe", "exe": "/bin/probe", "at_flags": 0}
-# fakechroot: {"outcome": "exec", "tag": "P", "argv": [""], "envp": ["K=V"], "execfd": false, "at_flags": 0, "execfn": "/tmp/execspec-sim-7aiwl_8h/root/bin/probe", "comm": "probe"}
+# execspec: fakechroot diverges from Linux: comm, execfn | model exec -> simulator exec
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}
+# fakechroot: {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "/s"], "envp": ["E=1"], "execfd": false, "at_flags": 0, "execfn": "/tmp/execspec-sim-ujle3ubo/root/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "comm": "p"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -20,7 +20,9 @@ OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3
 1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
 EOF
 # the case's files (parents 0755, directory modes set last)
-mkdir -p "$r"'/bin' && cp "$w/probe-static" "$r"'/bin/probe' && printf 'P' | dd of="$r"'/bin/probe' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/bin/probe'
+printf '\043\041/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p \012' > "$r"'/s'
+chmod 755 "$r"'/s'
+mkdir -p "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd' && cp "$w/probe-static" "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' && printf 'I' | dd of="$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -123,7 +125,7 @@ EXECSPEC_EOF
 cc -O2 -DLIBC_EXEC -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\012\000\000\000\057\142\151\156\057\160\162\157\142\145\001\000\000\000\057\377\377\377\377\000\000\000\000\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\163\001\000\000\000\003\000\000\000\105\075\061' >> "$w/spec"
 cd "$r"
 fakechroot chroot ''"$r"'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -132,4 +134,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exec", "tag": "P", "argv": [""], "envp": ["K=V"], "execfd": false, "execfn": "/bin/probe", "comm": "probe", "exe": "/bin/probe", "at_flags": 0}'
+echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}'

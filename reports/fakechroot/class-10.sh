@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: fakechroot diverges from Linux: load failure: simulator exit where Linux fails with another errno
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOEXEC"}
-# fakechroot: {"outcome": "exit", "status": 139, "stderr": "Segmentation fault"}
+# execspec: fakechroot diverges from Linux: load failure: simulator error ENOENT where Linux runs the program
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "P", "argv": ["/bin/probe", "A", "/a", "B", "/b"], "envp": ["K=V"], "execfd": false, "execfn": "/b", "comm": "b", "exe": "/bin/probe", "at_flags": 0}
+# fakechroot: {"outcome": "error", "errno": "ENOENT"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -20,11 +20,11 @@ OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3
 1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
 EOF
 # the case's files (parents 0755, directory modes set last)
-printf '\043\041   /dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p  \012\043\041/x\012' > "$r"'/s'
-chmod 755 "$r"'/s'
-mkdir -p "$r"'/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd' && cp "$w/probe-static" "$r"'/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' && printf 'I' | dd of="$r"'/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p'
-cp "$w/probe-static" "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd' && printf 'D0' | dd of="$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd'
-cp "$w/probe-static" "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd' && printf 'D1' | dd of="$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd'
+mkdir -p "$r"'/bin' && cp "$w/probe-static" "$r"'/bin/probe' && printf 'P' | dd of="$r"'/bin/probe' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/bin/probe'
+printf '\043\041/bin/probe A\012' > "$r"'/a'
+chmod 755 "$r"'/a'
+printf '\043\041/a B\012' > "$r"'/b'
+chmod 755 "$r"'/b'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -127,7 +127,7 @@ EXECSPEC_EOF
 cc -O2 -DLIBC_EXEC -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\377\377\377\377\001\000\000\000\003\000\000\000\105\075\061' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\142\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
 cd "$r"
 fakechroot chroot ''"$r"'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -136,4 +136,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "ENOEXEC"}'
+echo 'Linux: {"outcome": "exec", "tag": "P", "argv": ["/bin/probe", "A", "/a", "B", "/b"], "envp": ["K=V"], "execfd": false, "execfn": "/b", "comm": "b", "exe": "/bin/probe", "at_flags": 0}'
