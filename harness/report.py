@@ -77,12 +77,55 @@ def classify(source: str, expected: dict, observed: dict, observable) -> str | N
     diff = diff_outcomes(expected, observed, observable)
     if not diff:
         return None
+    m, s = expected.get("outcome"), observed.get("outcome")
+    # Outcome-level differences are keyed on what the simulator did, so one
+    # cause seen under several errnos (or generators) is one class.
+    if m == "error" and s in ("error", "exit", "signal", "timeout"):
+        return f"load failure: simulator {_kind(observed)} where Linux fails with another errno"
+    if m in ("exec", "signal") and s == "error":
+        return f"load failure: simulator {_kind(observed)} where Linux runs the program"
+    if m == "error" and s == "exec":  # keyed on the check Linux makes and the simulator lacks
+        return f"missing check: simulator runs the program where Linux fails with {expected.get('errno')}"
+    if m == "exec" and s in ("exit", "signal", "timeout"):
+        return f"simulator {_kind(observed)} where Linux runs the program"
     fields = sorted(line.split(":", 1)[0].strip() for line in diff)
     return f"{', '.join(fields)} | model {_kind(expected)} -> simulator {_kind(observed)}"
 
 
 def _replace_files(case: Case, fn) -> Case:
     return replace(case, files=tuple(fn(f) for f in case.files))
+
+
+SHORT_SHEBANG = 127  # every #! parser we know keeps at least this much of the line (old BINPRM_BUF_SIZE 128)
+
+
+def _long_shebang(f: File) -> bool:
+    return f.type == "file" and f.data[:2] == b"#!" and len(f.data.split(b"\n", 1)[0]) > SHORT_SHEBANG
+
+
+def _cut_shebang(data: bytes) -> bytes:
+    line, nl, rest = data.partition(b"\n")
+    return line[:SHORT_SHEBANG] + nl + rest
+
+
+def _as_execve(c: Case) -> Case | None:
+    """An execveat() of a dirfd given by path as the execve() of the file it
+    names (flags dropped): agreeing then, the simulator's execveat() is the
+    cause, whichever errno it gets wrong."""
+    e = c.exec
+    if e.syscall != "execveat" or not (e.dirfd is None or isinstance(e.dirfd, bytes)) or e.memfd is not None \
+            or e.after_open:
+        return None
+    if not e.path:
+        if not isinstance(e.dirfd, bytes):
+            return None
+        path = e.dirfd
+    elif e.path[:1] == b"/" or e.dirfd is None:
+        path = e.path
+    else:
+        path = e.dirfd.rstrip(b"/") + b"/" + e.path
+    return replace(c, exec=replace(e, syscall="execve", path=path, dirfd=None, flags=(), dirfd_cloexec=False,
+                                   dirfd_opath=False))
 
 
 # One-change edits of a shrunk case: when the simulator agrees with the model
@@ -92,7 +135,8 @@ EDITS: list[tuple[str, Callable[[Case], Case | None]]] = [
     ("files held open for writing (ETXTBSY)",
      lambda c: _replace_files(c, lambda f: replace(f, open_for_write=False))
      if any(f.open_for_write for f in c.files) else None),
-    ("NULL argv", lambda c: replace(c, exec=replace(c.exec, argv=())) if c.exec.argv is None else None),
+    # what Linux (5.18+) makes of a NULL argv: [""]
+    ("NULL argv", lambda c: replace(c, exec=replace(c.exec, argv=(b"",))) if c.exec.argv is None else None),
     ("NULL envp", lambda c: replace(c, exec=replace(c.exec, envp=())) if c.exec.envp is None else None),
     ("argc 0 (empty argv)", lambda c: replace(c, exec=replace(c.exec, argv=(b"x",))) if c.exec.argv == () else None),
     ("a FIFO", lambda c: _replace_files(c, lambda f: replace(f, type="file", data=b"") if f.type == "fifo" else f)
@@ -102,9 +146,11 @@ EDITS: list[tuple[str, Callable[[Case], Case | None]]] = [
      if any(f.type == "file" and f.data[:2] == b"#!" and b"\r" in f.data.split(b"\n")[0] for f in c.files) else None),
     ("a raised RLIMIT_STACK", lambda c: replace(c, exec=replace(c.exec, rlimit_stack=DEFAULT_RLIMIT_STACK))
      if c.exec.rlimit_stack != DEFAULT_RLIMIT_STACK else None),
-    ("execveat() (as execve() it agrees)", lambda c: replace(c, exec=replace(
-        c.exec, syscall="execve", dirfd=None, flags=(), dirfd_cloexec=False, dirfd_opath=False))
-     if c.exec.syscall == "execveat" and c.exec.dirfd is None and c.exec.path else None),
+    ("execveat() (as execve() it agrees)", _as_execve),
+    # last: cutting a line may also cut away what an edit above names
+    (f"a #! line over {SHORT_SHEBANG} bytes (the simulator cuts #! lines elsewhere than Linux's 255)",
+     lambda c: _replace_files(c, lambda f: replace(f, data=_cut_shebang(f.data)) if _long_shebang(f) else f)
+     if any(_long_shebang(f) for f in c.files) else None),
 ]
 
 
@@ -132,17 +178,31 @@ def corner_cases() -> list[tuple[str, Case]]:
     ]
 
 
+SHEBANG_PROBES = (600, 8000)  # #! argument lengths tried; the last is the "no limit up to" bound
+
+
 def shebang_buffer(target, profile) -> str:
     """The simulator's #! buffer, measured: how much of a long #! argument
-    reaches the interpreter, against the model's (BINPRM_BUF_SIZE 256)."""
+    reaches the interpreter, against the model's (BINPRM_BUF_SIZE 256).
+    An argument that arrives whole at every length tried is "no limit up
+    to" the longest line, never a size computed from it."""
     from generators.common import probe, script
-    case = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe " + b"a" * 600 + b"\n")),
-                exec=Exec(path=b"/s", argv=(b"s",), envp=()))
-    exp, obs = model.predict(case, profile), target.run(case)
-    if exp.get("outcome") != "exec" or obs.get("outcome") != "exec" or len(obs.get("argv") or ()) < 2:
-        return f"not measurable ({_kind(obs)})"
-    n_model, n_sim = len(exp["argv"][1]), len(obs["argv"][1])
-    return f"{256 + n_sim - n_model} bytes (a long #! argument keeps {n_sim} bytes; Linux {n_model}, buffer 256)"
+    whole = 0  # the longest #! line that arrived whole
+    for n in SHEBANG_PROBES:
+        line = b"#!/bin/probe " + b"a" * n
+        case = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", line + b"\n")),
+                    exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+        exp, obs = model.predict(case, profile), target.run(case)
+        if exp.get("outcome") != "exec" or obs.get("outcome") != "exec" or len(obs.get("argv") or ()) < 2:
+            what = f"{_kind(obs)} with a {len(line) + 1}-byte #! line"
+            return f"no limit up to {whole} bytes, then {what}" if whole else f"not measurable ({what})"
+        n_model, n_sim = len(exp["argv"][1]), len(obs["argv"][1])
+        if n_sim < n:  # cut: the buffer is where the cut falls, as the model's 256 is
+            kept = 255 + n_sim - n_model  # Linux keeps 255 bytes of the line (its buffer ends in a NUL)
+            return f"#! line cut after {kept} bytes (Linux: after 255, BINPRM_BUF_SIZE 256)"
+        whole = len(line) + 1
+    return (f"no limit up to {whole} bytes (a {n}-byte #! argument reaches the interpreter whole; "
+            f"Linux: cut after 255, BINPRM_BUF_SIZE 256)")
 
 
 class BrokenDescription(RuntimeError):
@@ -160,6 +220,7 @@ class Reporter:
         self.skipped = 0
         self.seen: list[tuple[str, str]] = []  # (model kind, simulator kind) of the first cases
         self.background: frozenset[str] | None = None  # fields the simulator gets wrong for every case
+        self.last: tuple[str, str] = ("?", "?")  # (model kind, simulator kind) of the last case keyed
 
     def check_broken(self) -> None:
         """Every case failing the same way while the model expects varied
@@ -183,6 +244,7 @@ class Reporter:
         self.cases_run += 1
         if observed.get("outcome") == "skip":
             return None
+        self.last = (_kind(expected), _kind(observed))
         if len(self.seen) <= 200:
             self.seen.append((expected["outcome"], _kind(observed)))
             self.check_broken()
@@ -200,10 +262,20 @@ class Reporter:
                 return
             k = self.key(source, case)
             if k is not None:
-                c = self.classes.setdefault(k, {"source": source, "first": case, "sources": []})
-                if source not in c["sources"]:
-                    c["sources"].append(source)
+                self.note(k, source, case, source)
         run()
+
+    def note(self, key: str, source: str, case: Case, found_by: str) -> None:
+        """A case of class `key`: the first one is kept, with every generator
+        and every (model -> simulator) outcome pair the class was seen with."""
+        c = self.classes.setdefault(key, {"source": source, "first": case, "sources": [], "pairs": []})
+        if found_by not in c["sources"]:
+            c["sources"].append(found_by)
+        pair = f"{self.last[0]} -> {self.last[1]}"
+        if pair not in c["pairs"]:
+            c["pairs"].append(pair)
+        # the first case of each (pair, generator): one cause per class is checked on each
+        c.setdefault("subs", {}).setdefault(f"{pair} | {found_by}", {"pair": pair, "source": found_by, "first": case})
 
     def shrink(self, key: str, strat) -> Case:
         try:
@@ -223,7 +295,7 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, h
     # one class per cause: shapes whose one-change edit is the same are one
     groups: dict[str, list[tuple[str, dict]]] = {}
     for key, c in sorted(rep.classes.items()):
-        groups.setdefault(c.get("cause") and f"cause: {c['cause']}" or key, []).append((key, c))
+        groups.setdefault(c.get("cause") and f"cause: {c['cause']}" or c.get("gkey") or key, []).append((key, c))
     rows = []
     for i, (gkey, members) in enumerate(sorted(groups.items()), 1):
         members.sort(key=lambda kc: len(json.dumps(case_to_json(kc[1]["case"]))))
@@ -240,6 +312,7 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, h
             return str(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p)
         rows.append({"class": i, "key": gkey, "cause": c.get("cause"), "shapes": [k for k, _ in members],
                      "generators": sorted({s for _, m in members for s in m.get("sources", [m["source"]])}),
+                     "pairs": sorted({p for _, m in members for p in m.get("pairs", ())}),
                      "case": rel(path), "reproducer": rel(sh) if sh.exists() else None,
                      "model": outcome_to_json(c["expected"]), "simulator": outcome_to_json(c["observed"]),
                      "host_kernel": outcome_to_json(c["host"]) if c["host"] is not None else None,
@@ -252,12 +325,13 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, h
 
 
 def label(rows: list[dict], known: list) -> None:
-    """Known or new, from simulators/known.json's patterns."""
+    """Known or new, from simulators/known.json's patterns; a known class
+    carries its upstream report (link) or the trackers searched for one."""
     for r in rows:
         keys = [r["key"], *r.get("shapes", ())]
         k = next((e for e in known if any(re.search(e["pattern"], x) for x in keys)), None)
         r.update(status="known" if k else "new", description=(k or {}).get("description"),
-                 link=(k or {}).get("link"))
+                 link=(k or {}).get("link"), searched=(k or {}).get("searched"))
 
 
 def render(out: Path, data: dict) -> tuple[Path, Path]:
@@ -268,26 +342,34 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
     h = data.get("header", {})
     md = [f"# Divergence report: {name}", "",
           f"- Target: {data['target']}",
-          f"- Simulator version: {h.get('version', '?')}; measured #! buffer: {h.get('shebang_buffer', '?')}",
+          f"- Simulator version: {h.get('version', '?')}; measured #! line limit: {h.get('shebang_buffer', '?')}",
           f"- Host kernel: {h.get('host_kernel', '?')}; execspec commit: {h.get('execspec_commit', '?')}",
           f"- Reference: the model, profile {data['profile']} (the host kernel); every class's case was "
           f"also run on the host kernel (sandbox).",
-          "- Classes are causes: keyed on what the simulator did (not on the generator), shapes merged when "
-          "the same one-change edit of the shrunk case makes the divergence vanish.  Fixed corner probes "
+          "- Classes are causes: keyed on what the simulator did (not on the generator; a load failure on the "
+          "simulator's outcome alone, whatever errno Linux gives), shapes and outcome pairs merged when the "
+          "same one-change edit of their case makes the divergence vanish.  Fixed corner probes "
           "(FIFO, NULL argv, argc 0, ETXTBSY, self-#!, \\r, nested #!, 4095/4096-byte paths) ran first.",
           f"- {data['cases_run']} cases run, {data['skipped']} skipped as inexpressible, "
           f"{data.get('shapes', len(rows))} shapes, {len(rows)} classes "
-          f"({sum(r['status'] == 'new' for r in rows)} new, {sum(r['status'] == 'known' for r in rows)} known), "
+          f"({sum(r['status'] == 'new' for r in rows)} new, {sum(r['status'] == 'known' for r in rows)} known, "
+          f"{sum(bool(r.get('link')) for r in rows)} with an upstream report), "
           f"{data['seconds']:.0f} s.", ""]
     for r in rows:
         md += [f"## Class {r['class']} ({r['status']}): {r['key']}", ""]
         if r["description"]:
-            md.append(r["description"] + (f" ({r['link']})" if r["link"] else ""))
+            md.append(r["description"])
             md.append("")
+            if r["link"]:
+                md += [f"Upstream: {r['link']}", ""]
+            elif r.get("searched"):
+                md += [f"No upstream report found (searched: {r['searched']}).", ""]
         if r.get("shapes") and r["shapes"] != [r["key"]]:
             md.append(f"- shapes: {'; '.join(r['shapes'])}")
         if r.get("generators"):
             md.append(f"- found by: {', '.join(r['generators'])}")
+        if len(r.get("pairs") or ()) > 1:
+            md.append(f"- seen as (model -> simulator): {'; '.join(r['pairs'])}")
         md += [f"- model:     `{json.dumps(r['model'], ensure_ascii=False)}`",
                f"- simulator: `{json.dumps(r['simulator'], ensure_ascii=False)}`",
                f"- host kernel: `{json.dumps(r['host_kernel'], ensure_ascii=False)}`"
@@ -318,8 +400,12 @@ def _header(target, profile) -> dict:
         version = (f"{os.path.basename(target.desc['version'][0]).replace('{helper:', '').rstrip('}')} "
                    f"{m.group(0)}" + (f" ({lines[0][:120]})" if m and m.group(0) != lines[0] else "")) if m else "?"
     try:
-        commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--abbrev=12"],
+        commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--abbrev=12"],
                                 capture_output=True, text=True, timeout=10).stdout.strip() or "?"
+        # dirty means code: reports/ being written by an earlier report does not count
+        if subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                           ":!reports"], capture_output=True, text=True, timeout=10).stdout.strip():
+            commit += "-dirty"
     except (OSError, subprocess.SubprocessError):
         commit = "?"
     u = os.uname()
@@ -343,11 +429,21 @@ def background(rep: Reporter, target) -> frozenset[str]:
     return frozenset(out)
 
 
-def _cause(rep: Reporter, target, case: Case) -> str | None:
+def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) -> str | None:
     """The first one-change edit after which the simulator agrees with the
-    model (but for its background fields)."""
+    model (but for its background fields), or -- for an outcome-level class
+    (a load failure, a missing check) -- after which the case is no longer
+    of this class and the simulator acts differently: what remains is another
+    class's (a NULL argv EFAULT on a #! line with a \\r is the NULL argv cause).  A
+    class that differs only in background fields has no cause to find: any
+    edit would "remove" it."""
     if rep.background is None:
         rep.background = background(rep, target)
+    if {line.split(":", 1)[0].strip() for line in diff_outcomes(expected, observed, target.observable)} \
+            <= rep.background:
+        return None
+    key = classify("", expected, observed, target.observable)
+    outcome_level = not expected.get("outcome") == observed.get("outcome") == "exec"
     for name, edit in EDITS:
         e = edit(case)
         if e is None or target.skip_reason(e):
@@ -361,7 +457,46 @@ def _cause(rep: Reporter, target, case: Case) -> str | None:
         diff = diff_outcomes(exp, obs, target.observable)
         if {line.split(":", 1)[0].strip() for line in diff} <= rep.background:
             return name
+        # the simulator must act differently too: an edit that only lets Linux run
+        # what the simulator still refuses alike (qemu-user and any #! script) names nothing
+        if outcome_level and _kind(obs) != _kind(observed) and classify("", exp, obs, target.observable) != key:
+            return name
     return None
+
+
+def split_by_cause(rep: Reporter, target, host) -> None:
+    """A class merges (model -> simulator) outcome pairs found by several
+    generators.  The first case of each (pair, generator) gets its own
+    one-change-edit cause; those whose cause differs from the
+    representative's become classes of their own (one another cause
+    explains joins that cause; those no edit explains stay under the merged
+    key), so no class hides a second cause behind its representative's."""
+    for key, c in list(rep.classes.items()):
+        rep_pair = f"{_kind(c['expected'])} -> {_kind(c['observed'])}"
+        parts: dict[str | None, list[dict]] = {c["cause"]: []}
+        for sub in c.get("subs", {}).values():
+            if sub["first"] == c["case"]:
+                parts[c["cause"]].append(sub)
+                continue
+            exp, obs = model.predict(sub["first"], rep.profile), target.run(sub["first"])
+            sub.update(expected=exp, observed=obs)
+            same = classify(c["source"], exp, obs, target.observable) == key
+            parts.setdefault(_cause(rep, target, sub["first"], exp, obs) if same else c["cause"], []).append(sub)
+        if len(parts) == 1:
+            continue
+        for cause, subs in parts.items():
+            pairs, sources = sorted({x["pair"] for x in subs}), sorted({x["source"] for x in subs})
+            if cause == c["cause"]:
+                c["pairs"], c["sources"] = sorted({*pairs, rep_pair}), sources or c["sources"]
+                continue
+            first = subs[0]
+            h = host.run(first["first"])
+            rep.classes[f"{key} [{cause or 'no edit'}]"] = {
+                "source": c["source"], "first": first["first"], "case": first["first"],
+                "expected": first["expected"], "observed": first["observed"], "host": h,
+                "host_ok": not diff_outcomes(first["expected"], h, host.observable),
+                "sources": sources, "pairs": pairs, "cause": cause, "gkey": key}
+            print(f"# split: {key}: {'; '.join(pairs)} ({', '.join(sources)}) -> cause: {cause}", file=sys.stderr)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -385,13 +520,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else ROOT / "reports" / target.name.replace("sim:", "").replace("/", "_")
     try:
         header = _header(target, rep.profile)
-        print(f"# {target.name}: {header['version']}; #! buffer {header['shebang_buffer']}", file=sys.stderr)
+        print(f"# {target.name}: {header['version']}; #! line limit {header['shebang_buffer']}", file=sys.stderr)
         try:
             for name, case in corner_cases():  # the fixed corner probes first
                 k = rep.key("corner", case)
                 if k is not None:
-                    c = rep.classes.setdefault(k, {"source": "corner", "first": case, "sources": []})
-                    c["sources"].append(f"corner: {name}")
+                    rep.note(k, "corner", case, f"corner: {name}")
             print(f"# corner probes: {len(rep.classes)} classes", file=sys.stderr, flush=True)
             for source, strat in strats.items():
                 before = len(rep.classes)
@@ -417,8 +551,9 @@ def cmd_report(args: argparse.Namespace) -> int:
                 c["observed"] = target.run(case)
             c["host"] = host.run(case)
             c["host_ok"] = not diff_outcomes(c["expected"], c["host"], host.observable)
-            c["cause"] = _cause(rep, target, case)
+            c["cause"] = _cause(rep, target, case, c["expected"], c["observed"])
             print(f"# shrunk: {key}\n#   {dumps_outcome(c['observed'])}  cause: {c['cause']}", file=sys.stderr)
+        split_by_cause(rep, target, host)
     finally:
         host.close()
         target.close()

@@ -6,6 +6,7 @@ classifier."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -89,7 +90,57 @@ def test_classify():
     assert k == "comm | model exec -> simulator exec"  # the generator never splits a class
     assert classify("h", exp, {**exp, "comm": b"/a"}, frozenset(exp) | {"outcome"}) == k
     assert classify("g", {"outcome": "error", "errno": "ENOENT"}, {"outcome": "error", "errno": "EACCES"},
-                    frozenset({"outcome", "errno"})) == "errno | model error ENOENT -> simulator error EACCES"
+                    frozenset({"outcome", "errno"})) == ("load failure: simulator error EACCES where Linux fails "
+                                                         "with another errno")
+
+
+
+def test_classify_errno_only_differences_are_one_cause():
+    """A load failure is keyed on what the simulator did: the errnos Linux
+    gives for the same cases never split it."""
+    obs = frozenset({"outcome", "errno", "status", "signal", "argv", "envp", "tag"})
+    err = [{"outcome": "error", "errno": e} for e in ("ENOENT", "ELOOP", "ENOEXEC", "ETXTBSY")]
+    for sim in ({"outcome": "error", "errno": "EACCES"}, {"outcome": "exit", "status": 1},
+                {"outcome": "signal", "signal": "SIGSEGV"}):
+        keys = {classify("g", e, sim, obs) for e in err}
+        assert len(keys) == 1 and next(iter(keys)).startswith("load failure: simulator"), keys
+    assert (classify("g", err[0], {"outcome": "error", "errno": "EACCES"}, obs)
+            != classify("g", err[0], {"outcome": "error", "errno": "EFAULT"}, obs))  # what the simulator did
+    ran = {"outcome": "exec", "tag": "P", "argv": [b"a"], "envp": []}
+    # Linux runs it: one class per simulator errno, whatever the exec fields
+    assert (classify("g", ran, {"outcome": "error", "errno": "ENOENT"}, obs)
+            == classify("g", {**ran, "argv": [b"a", b"b"]}, {"outcome": "error", "errno": "ENOENT"}, obs)
+            == classify("g", {"outcome": "signal", "signal": "SIGSEGV"}, {"outcome": "error", "errno": "ENOENT"}, obs)
+            == "load failure: simulator error ENOENT where Linux runs the program")
+    # the simulator runs what Linux refuses: keyed on the check it lacks
+    assert classify("g", err[0], ran, obs) == classify("g", err[0], {**ran, "tag": "Q"}, obs)
+    assert classify("g", err[0], ran, obs) != classify("g", err[1], ran, obs)
+
+
+class _Shebang:
+    """A fake simulator that cuts a #! line at `cut` bytes (None: never)."""
+    observable = frozenset({"outcome", "argv"})
+
+    def __init__(self, cut: int | None):
+        self.cut = cut
+
+    def run(self, case):
+        line = case.files[1].data.split(b"\n")[0]
+        if self.cut is not None:
+            line = line[:self.cut - 1]
+        return {"outcome": "exec", "argv": [b"/bin/probe", *line[2:].split(b" ", 1)[1:], b"/s"]}
+
+
+def test_shebang_buffer_no_limit():
+    """A simulator with no #! buffer limit is "no limit up to N", never a
+    size computed from the longest probe (it once printed 614)."""
+    from harness.report import SHEBANG_PROBES, shebang_buffer
+    prof = model.profile(os.uname().release)
+    assert shebang_buffer(_Shebang(128), prof).startswith("#! line cut after 127 bytes")
+    assert shebang_buffer(_Shebang(256), prof).startswith("#! line cut after 255 bytes")
+    assert shebang_buffer(_Shebang(4096), prof).startswith("#! line cut after 4095 bytes")
+    text = shebang_buffer(_Shebang(None), prof)
+    assert text.startswith(f"no limit up to {len(b'#!/bin/probe ') + SHEBANG_PROBES[-1] + 1} bytes"), text
 
 
 def _execveat_dirfd_cases() -> list[Case]:
@@ -176,7 +227,7 @@ def test_cause_edits_and_corner_probes(identity):
             assert not diff_outcomes(exp, obs, identity.observable), (name, obs)
     null = Case(files=PROBE_CASE.files, exec=Exec(path=b"/bin/probe", argv=None, envp=()))
     edited = dict(EDITS)["NULL argv"](null)
-    assert edited.exec.argv == () and edited.files == null.files
+    assert edited.exec.argv == (b"",) and edited.files == null.files  # what Linux 5.18+ makes of it
     assert dict(EDITS)["NULL argv"](PROBE_CASE) is None
 
 
@@ -208,3 +259,162 @@ def test_simulator_reproducer(identity, tmp_path):
     p.write_text(text)
     r = subprocess.run(["bash", "-n", str(p)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_background_only_class_has_no_cause(identity):
+    """A class whose only difference is a field the simulator gets wrong on
+    every exec (qemu-user's comm) is that background, not a cause some edit
+    "removes" (it was once labelled "NULL envp")."""
+    from harness.report import Reporter, _cause
+
+    class Comm:  # the do-nothing simulator with qemu-user's comm
+        name = "sim:comm"
+        kernel = identity.kernel
+        observable = identity.observable
+
+        def skip_reason(self, case):
+            return identity.skip_reason(case)
+
+        def run(self, case):
+            o = identity.run(case)
+            return {**o, "comm": b"qemu"} if o.get("outcome") == "exec" else o
+    t = Comm()
+    rep = Reporter(t, 1, 1)
+    case = Case(files=PROBE_CASE.files, exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=None))
+    exp = model.predict(case, rep.profile)
+    assert _cause(rep, t, case, exp, t.run(case)) is None
+    assert rep.background == frozenset({"comm"})
+
+
+def test_merged_class_split_by_cause(identity):
+    """Two errnos merged into one load-failure class, one of them explained
+    by an edit (drop the writers): the ETXTBSY pair leaves for its cause, the
+    other stays under the merged key -- no class hides a second cause."""
+    from dataclasses import replace
+
+    from harness.report import Reporter, _cause, split_by_cause
+
+    class Eacces:  # the do-nothing simulator, but every failure is EACCES
+        name = "sim:eacces"
+        kernel = identity.kernel
+        observable = identity.observable
+
+        def skip_reason(self, case):
+            return identity.skip_reason(case)
+
+        def run(self, case):
+            o = identity.run(case)
+            return {"outcome": "error", "errno": "EACCES"} if o.get("outcome") == "error" else o
+
+        def describe(self):
+            return "eacces"
+    t = Eacces()
+    rep = Reporter(t, 1, 1)
+    busy = Case(files=(replace(probe(b"/bin/probe", "P"), open_for_write=True),),
+                exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=()))
+    keys = set()
+    for c in (ENOENT_CASE, busy):
+        k = rep.key("g", c)
+        keys.add(k)
+        rep.note(k, "g", c, "g")
+    assert len(keys) == 1 and len(rep.classes) == 1  # one class while exploring
+    key, c = next(iter(rep.classes.items()))
+    c.update(case=ENOENT_CASE, expected=model.predict(ENOENT_CASE, rep.profile), observed=t.run(ENOENT_CASE),
+             host=None, host_ok=True)
+    c["cause"] = _cause(rep, t, ENOENT_CASE, c["expected"], c["observed"])
+    assert c["cause"] is None
+    split_by_cause(rep, t, identity)
+    causes = sorted((x["cause"] or "", x["pairs"]) for x in rep.classes.values())
+    assert causes == [("", ["error ENOENT -> error EACCES"]),
+                      ("files held open for writing (ETXTBSY)", ["error ETXTBSY -> error EACCES"])], causes
+
+
+def test_long_shebang_edit():
+    """The #! line-length edit cuts every #! line to 127 bytes (what every
+    parser keeps), so a buffer-size cause (PRoot's 128) is one class."""
+    from harness.report import EDITS
+    name = next(n for n, _ in EDITS if n.startswith("a #! line over 127 bytes"))
+    assert EDITS[-1][0] == name  # tried last: it may cut away what another edit names
+    edit = dict(EDITS)[name]
+    long = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe " + b"a" * 300 + b"\nbody\n")),
+                exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+    e = edit(long)
+    line, _, rest = e.files[1].data.partition(b"\n")
+    assert len(line) == 127 and rest == b"body\n" and e.files[0] == long.files[0]
+    assert edit(SCRIPT_CASE) is None
+
+
+def test_execveat_as_execve_edit():
+    """execveat(dirfd by path, name) becomes the execve() of the file it
+    names, so a simulator's execveat handling is one cause."""
+    from harness.report import EDITS
+    edit = dict(EDITS)["execveat() (as execve() it agrees)"]
+    at = Exec(path=b"probe", argv=(b"x",), envp=(), syscall="execveat", dirfd=b"/d/", flags=("0x8000",),
+              dirfd_cloexec=True)
+    e = edit(Case(files=(), exec=at)).exec
+    assert (e.syscall, e.path, e.dirfd, e.flags, e.dirfd_cloexec) == ("execve", b"/d/probe", None, (), False)
+    e = edit(Case(files=(), exec=replace_exec(at, path=b"", flags=("AT_EMPTY_PATH",)))).exec
+    assert e.path == b"/d/"
+    assert edit(Case(files=(), exec=replace_exec(at, path=b"/abs"))).exec.path == b"/abs"
+    assert edit(Case(files=(), exec=replace_exec(at, dirfd=99))) is None
+    assert edit(PROBE_CASE) is None
+
+
+def replace_exec(e: Exec, **kw) -> Exec:
+    from dataclasses import replace
+    return replace(e, **kw)
+
+
+def test_cause_when_the_class_changes(identity):
+    """An outcome-level class whose edit leaves another class's divergence
+    is that edit's cause: a simulator that fails NULL argv with EFAULT and
+    also gets \r wrong has the NULL argv cause for its EFAULT class."""
+    from harness.report import Reporter, _cause
+
+    class Both:  # EFAULT for NULL argv; runs a #! interpreter path with \r stripped
+        name = "sim:both"
+        kernel = identity.kernel
+        observable = identity.observable
+
+        def skip_reason(self, case):
+            return identity.skip_reason(case)
+
+        def run(self, case):
+            if case.exec.argv is None:
+                return {"outcome": "error", "errno": "EFAULT"}
+            o = identity.run(case)
+            return {"outcome": "error", "errno": "EACCES"} if o.get("outcome") == "error" else o
+    t = Both()
+    rep = Reporter(t, 1, 1)
+    case = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe\r\n")),
+                exec=Exec(path=b"/s", argv=None, envp=()))
+    exp, obs = model.predict(case, rep.profile), t.run(case)
+    assert exp["outcome"] == "error" and obs == {"outcome": "error", "errno": "EFAULT"}
+    assert _cause(rep, t, case, exp, obs) == "NULL argv"  # what remains (ENOENT -> EACCES) is another class
+
+
+def test_no_cause_when_only_linux_changes(identity):
+    """An edit that lets Linux run what the simulator still refuses the same
+    way names no cause (qemu-user exits 1 on every #! script: stripping a
+    \\r from the line is not why)."""
+    from harness.report import Reporter, _cause
+
+    class NoScripts:
+        name = "sim:noscripts"
+        kernel = identity.kernel
+        observable = identity.observable
+
+        def skip_reason(self, case):
+            return identity.skip_reason(case)
+
+        def run(self, case):
+            if any(f.path == case.exec.path and f.data[:2] == b"#!" for f in case.files):
+                return {"outcome": "exit", "status": 1}
+            return identity.run(case)
+    t = NoScripts()
+    rep = Reporter(t, 1, 1)
+    case = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe\r\n")),
+                exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+    exp, obs = model.predict(case, rep.profile), t.run(case)
+    assert exp == {"outcome": "error", "errno": "ENOENT"} and obs["outcome"] == "exit"
+    assert _cause(rep, t, case, exp, obs) is None

@@ -1,6 +1,6 @@
 #!/bin/bash
-# execspec: proot diverges from Linux: errno | model error ENOENT -> simulator error ENOEXEC
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOENT"}
+# execspec: proot diverges from Linux: load failure: simulator error ENOEXEC where Linux fails with another errno
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ELOOP"}
 # proot: {"outcome": "error", "errno": "ENOEXEC"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
@@ -12,8 +12,20 @@ w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
 # the case's files (parents 0755, directory modes set last)
-mkdir -p "$r"'/a'
-chmod 755 "$r"'/a'
+printf '\043\041/c1\012' > "$r"'/c0'
+chmod 755 "$r"'/c0'
+printf '\043\041/c2\012' > "$r"'/c1'
+chmod 755 "$r"'/c1'
+printf '\043\041/c3\012' > "$r"'/c2'
+chmod 755 "$r"'/c2'
+printf '\043\041/c4\012' > "$r"'/c3'
+chmod 755 "$r"'/c3'
+printf '\043\041/c5\012' > "$r"'/c4'
+chmod 755 "$r"'/c4'
+printf '\043\041/bin/end\012' > "$r"'/c5'
+chmod 755 "$r"'/c5'
+mkdir -p "$r"'/bin' && printf '' > "$r"'/bin/end'
+chmod 755 "$r"'/bin/end'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -113,7 +125,7 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\000\000\000\000\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\000\000\000\000' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\003\000\000\000\057\143\060\001\000\000\000\057\377\377\377\377\002\000\000\000\002\000\000\000\143\060\001\000\000\000\170\000\000\000\000' >> "$w/spec"
 cd "$r"
 proot -r ''"$r"'' -w '/' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -122,4 +134,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "ENOENT"}'
+echo 'Linux: {"outcome": "error", "errno": "ELOOP"}'

@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: proot diverges from Linux: errno | model error ENOEXEC -> simulator error EINVAL
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOEXEC"}
-# proot: {"outcome": "error", "errno": "EINVAL"}
+# execspec: proot diverges from Linux: load failure: simulator error ENOEXEC where Linux runs the program
+# Linux (the execspec model, and the host kernel): {"outcome": "signal", "signal": "SIGSEGV"}
+# proot: {"outcome": "error", "errno": "ENOEXEC"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -12,7 +12,7 @@ w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
 # the case's files (parents 0755, directory modes set last)
-printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\000\000\076\000\001\000\000\000\200\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\001\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\216\000\000\000\000\000\000\000\216\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$r"'/e'
+printf '\177ELF\000\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\000\000P\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\001\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\216\000\000\000\000\000\000\000\216\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$r"'/e'
 printf '\277\052\000\000\000\270\347\000\000\000\017\005\017\013' >> "$r"'/e'
 chmod 755 "$r"'/e'
 mkdir -p "$r/.execspec"
@@ -123,4 +123,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "ENOEXEC"}'
+echo 'Linux: {"outcome": "signal", "signal": "SIGSEGV"}'

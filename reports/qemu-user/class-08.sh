@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: qemu-user diverges from Linux: errno, outcome, status | model error EACCES -> simulator exit
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "EACCES"}
-# qemu-user: {"outcome": "exit", "status": 1}
+# execspec: qemu-user diverges from Linux: outcome, signal | model signal SIGSEGV -> simulator timeout
+# Linux (the execspec model, and the host kernel): {"outcome": "signal", "signal": "SIGSEGV"}
+# qemu-user: {"outcome": "timeout"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -11,17 +11,10 @@ echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
-# the probe (static; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
-base64 -d <<'EOF' | gzip -d > "$w/probe-static"
-H4sIAAAAAAACA+1YXUwcVRS+s7AwCs4MyioWIhudxJKmK0NICibVnWUGLjpYLNQ2/YmALKmR0gZmIjFNpVmovdmONtEnE5sm7ZsxtjUhBO3uBixoUiMhVvuiJv6EWYFCY4O0Iuu5s7PN7qZVH/rgw55k9t5z7v3O+c65P4H7pqo1uhgGpcSFnkFUW0Z+W/c79phwewrY6lAe/LKo0J7rRuniz2hbC1BGixw/FFeQpiPBn9F2OOYhgcnAvfir3l2A/rsIWTqWFjGZw6Fflq0S8Hwj7NldidDICj88BqNyezO5JZPrURp0R9unlGcPX6kgdPQW7eut5PuqK0r9VzLfFJfJgkxmNDKzzax4XK2asefxo9WyWYxwKMb4j58f8vpRc/2kEWd+a2F+Ip5rj0GMqrhxfs8+ee8kX+lHqhSzcQqZUqomMFnFR6coinfj0OqazuKR2BFOZmJhzwWKrZ/pv3KRMpHr4zLfGJdm40YikZgEksN2fm2Y
-/B6h7HFogfUfPyzmYxN+SKlolcBEyD2SD6NWPijhWhGTH62b62APfc7uAUJI3inNyi/JO+T2HW3gAuMwz4+65x8Ah+SwyGJSLGKz92thOKZ7KH8zwGAywY8OeWDhhmPGUoR2ou2UgblX9FqvQSANIo2z1ER+iPZBq5ndYoVGdBh/HsZbRlaOHFKlFducrDcOKyKrSokXwr3LrMyPquBcf6jnpGw2Mc1kWmMsfjQZjyarkbkpRazobA5NMQrw9FoiJGVnSjN8BBSFrGtkySqGrlZfKxqntLCBILDeZceDEAWqtAhBHk7qpgpxLmnM8h3iBHHoEquQXojz2V9pcT4GRSN/KOSadZZ2kxGMMzisspppsFA5sRxW1NgXXwAIrR+scqGxtTncyILj8gAmiuhNrh9ZmoZQtGrWzlQQiG89RxXWibgVFAALkLgAjvnh9+ylX2X54Qvg5XUv9F3G+yn/iu1//lSPL7VfYLzSuNgSPgLFXoQiFEIF
-Suk+SOW/eof8d9FwTv5r6fmv0Tpf00jCOrtGiRVQTiO99sa7is12UZpC9tnA9RPGjbEPABelJ1SahZ3Bu/lRYJdchTK+cojyc3hg5qrDA+piU6HpNFAOFVbdGi27s7E3JTlQOl7oyuP0ChjvgE0ZOeP2o7EiAEenafXdQG6whExE6GBUo+AIIKTZyIcwMbqbGj4CQ9izpRyuiFn9WTisqvSlfTmk6tds2oc8eXadQ1tMD+2DKlwDLeSLsOfmhuTB/UaaHZsDyLT75w3OZUS+w+Rb3j2/fvv8plaq0V6p+HVY34Fgb89TwcGgPV7q3GPMG9sRMygw5cWF7EkgVA22Cviq/0wkpu0LlxNOuDSu7FiezHlD+a4993NlMicEOFYtcjVy7OTUZTq/Fb7LgNlqF5sTQhTTxwkyx9o+D8G3AOPv5kEnwAnvuBSu7O28AOc18wPcxhNumas+ViBzdaFChRtiUE5ykpOc5CQnOclJTv7fwqi71Ia2
-VrVhc+v2bQF1c7vcdE//iGtqaHjau1EJdr3a2eeVanw1vurNUu2m7mCXVGNIVY4JId/A/gG9X+/sQj49OKgjX//B7k69E/mC+1/u6e88EES+pN41MIB8rxw8cCDYp98DfkXpbxFp7x7Ljv5J/j+/J5Q4+BpHp/9jJNukfl92vbPaR52+y9HPOfhzDv50Fp7N0p9w8Hko+x0FZbyj3A1f5dhS+I7U+4uD9wqZ28Gbhfc58auz7Cn8k/+Sfwb3NHnLwW+5Cz4lfwNKlm8+wBIAAA==
-EOF
 # the case's files (parents 0755, directory modes set last)
-printf '\043\041/bin/end\012' > "$r"'/c0'
-chmod 755 "$r"'/c0'
-mkdir -p "$r"'/bin' && cp "$w/probe-static" "$r"'/bin/end' && printf 'NX' | dd of="$r"'/bin/end' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 644 "$r"'/bin/end'
+printf '\177ELF\002\001\001\003\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\200\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\001\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\216\000\000\000\000\000\000\000\000\000\000\000\000\200\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$r"'/e'
+printf '\277\052\000\000\000\270\347\000\000\000\017\005\017\013' >> "$r"'/e'
+chmod 755 "$r"'/e'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -121,13 +114,13 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\003\000\000\000\057\143\060\001\000\000\000\057\377\377\377\377\002\000\000\000\002\000\000\000\143\060\001\000\000\000\170\000\000\000\000' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\145\001\000\000\000\057\377\377\377\377\002\000\000\000\001\000\000\000\145\001\000\000\000\061\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
 cd "$r"
-chroot "$r" "$r/.execspec/qemu"  # copy deb:bookworm:qemu-user-static:usr/bin/qemu-x86_64-static there first -0 'c0' '/c0' x  # (as root; or your simulator's own way into the root) 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
+chroot "$r" "$r/.execspec/qemu"  # copy deb:bookworm:qemu-user-static:usr/bin/qemu-x86_64-static there first -0 'e' '/e' 1  # (as root; or your simulator's own way into the root) 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
 st=0; wait $pid || st=$?; kill $k 2>/dev/null || :
 echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "EACCES"}'
+echo 'Linux: {"outcome": "signal", "signal": "SIGSEGV"}'

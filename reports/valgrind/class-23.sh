@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: valgrind diverges from Linux: errno | model error ETXTBSY -> simulator error EACCES
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ETXTBSY"}
-# valgrind: {"outcome": "error", "errno": "EACCES"}
+# execspec: valgrind diverges from Linux: simulator exit where Linux runs the program
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0, "at_base": true}
+# valgrind: {"outcome": "exit", "status": 1, "stderr": "valgrind: m_ume.c: can't open interpreter"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -11,15 +11,20 @@ echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
-# the probe (static; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
-base64 -d <<'EOF' | gzip -d > "$w/probe-static"
-H4sIAAAAAAACA+1YXUwcVRS+s7AwCs4MyioWIhudxJKmK0NICibVnWUGLjpYLNQ2/YmALKmR0gZmIjFNpVmovdmONtEnE5sm7ZsxtjUhBO3uBixoUiMhVvuiJv6EWYFCY4O0Iuu5s7PN7qZVH/rgw55k9t5z7v3O+c65P4H7pqo1uhgGpcSFnkFUW0Z+W/c79phwewrY6lAe/LKo0J7rRuniz2hbC1BGixw/FFeQpiPBn9F2OOYhgcnAvfir3l2A/rsIWTqWFjGZw6Fflq0S8Hwj7NldidDICj88BqNyezO5JZPrURp0R9unlGcPX6kgdPQW7eut5PuqK0r9VzLfFJfJgkxmNDKzzax4XK2asefxo9WyWYxwKMb4j58f8vpRc/2kEWd+a2F+Ip5rj0GMqrhxfs8+ee8kX+lHqhSzcQqZUqomMFnFR6coinfj0OqazuKR2BFOZmJhzwWKrZ/pv3KRMpHr4zLfGJdm40YikZgEksN2fm2Y
-/B6h7HFogfUfPyzmYxN+SKlolcBEyD2SD6NWPijhWhGTH62b62APfc7uAUJI3inNyi/JO+T2HW3gAuMwz4+65x8Ah+SwyGJSLGKz92thOKZ7KH8zwGAywY8OeWDhhmPGUoR2ou2UgblX9FqvQSANIo2z1ER+iPZBq5ndYoVGdBh/HsZbRlaOHFKlFducrDcOKyKrSokXwr3LrMyPquBcf6jnpGw2Mc1kWmMsfjQZjyarkbkpRazobA5NMQrw9FoiJGVnSjN8BBSFrGtkySqGrlZfKxqntLCBILDeZceDEAWqtAhBHk7qpgpxLmnM8h3iBHHoEquQXojz2V9pcT4GRSN/KOSadZZ2kxGMMzisspppsFA5sRxW1NgXXwAIrR+scqGxtTncyILj8gAmiuhNrh9ZmoZQtGrWzlQQiG89RxXWibgVFAALkLgAjvnh9+ylX2X54Qvg5XUv9F3G+yn/iu1//lSPL7VfYLzSuNgSPgLFXoQiFEIF
-Suk+SOW/eof8d9FwTv5r6fmv0Tpf00jCOrtGiRVQTiO99sa7is12UZpC9tnA9RPGjbEPABelJ1SahZ3Bu/lRYJdchTK+cojyc3hg5qrDA+piU6HpNFAOFVbdGi27s7E3JTlQOl7oyuP0ChjvgE0ZOeP2o7EiAEenafXdQG6whExE6GBUo+AIIKTZyIcwMbqbGj4CQ9izpRyuiFn9WTisqvSlfTmk6tds2oc8eXadQ1tMD+2DKlwDLeSLsOfmhuTB/UaaHZsDyLT75w3OZUS+w+Rb3j2/fvv8plaq0V6p+HVY34Fgb89TwcGgPV7q3GPMG9sRMygw5cWF7EkgVA22Cviq/0wkpu0LlxNOuDSu7FiezHlD+a4993NlMicEOFYtcjVy7OTUZTq/Fb7LgNlqF5sTQhTTxwkyx9o+D8G3AOPv5kEnwAnvuBSu7O28AOc18wPcxhNumas+ViBzdaFChRtiUE5ykpOc5CQnOclJTv7fwqi71Ia2
-VrVhc+v2bQF1c7vcdE//iGtqaHjau1EJdr3a2eeVanw1vurNUu2m7mCXVGNIVY4JId/A/gG9X+/sQj49OKgjX//B7k69E/mC+1/u6e88EES+pN41MIB8rxw8cCDYp98DfkXpbxFp7x7Ljv5J/j+/J5Q4+BpHp/9jJNukfl92vbPaR52+y9HPOfhzDv50Fp7N0p9w8Hko+x0FZbyj3A1f5dhS+I7U+4uD9wqZ28Gbhfc58auz7Cn8k/+Sfwb3NHnLwW+5Cz4lfwNKlm8+wBIAAA==
+# the probe (pie; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
+base64 -d <<'EOF' | gzip -d > "$w/probe-pie"
+H4sIAAAAAAACA+1YX2wURRifveuVhdbdQ6metqYXs2pP4Oxhm1BF021322lYsdIWUUq4ll4tkRZs97QS/Jdrkcmxgi+CDz6Y8OCDDxhN0zTina0UMKgFCWhMlDQiRyjQiKAg9Pxmb7bcbUqKf586yd638833+/7M983M7byqalUOjkNWc6LHEO2NMFY544+7J0WAtxhlw+8tKNeUdaEbt22zMylieiguG55iMdUvLrRRZr92LpeBc0yDG0GZlGe09qTekgV0K2PY6QKUSbMYfRJw2ejmmzVNy5m9m/WTS6NcWv+vNhw4i8kpHPlpPPE86Pg1mrfJj1DvJbFnL4zKDTL5RTNcW4An1zfspXbqMPkjRs2JhQpCr1+hPL1WJmOy76hadlQVq0dVclImhzH5dplRMF/2fScWIrGvWDZyORyJc/LWEr6mbCg8pnCjGneG5PGgXfWNhj9atVpulFcPiYXlSA0cNPUr5CvF9wUmv2vcsOjCkd+v
+6jzujb8iyNxn0byvFoJfZYc7v5M/oW6oZaOqWDUaOHJ6UzKZNPWAtxc+pd7iyBhfvnWzlIUN+CHzpMRckIHYP6XTnsiCTrREwuTHxOUJ4Ec+51eBAtSAycW6wPeAdot92T1x/fZW0y+jksNkCHMJsQ/1xMPjVHVOyhDozyGNUm5iD1UEvdyUifdSet3kB0zOr1p9+i3o75CfChzBRulAAQSyAqa7vqEOvz62leqJimKf6z0YwGSzxGOSK2Gj8Ws3+HBXq18s7DHzZ1SAH4OYG2d+xOpNF9ZLQc1okcoTV00fSkvBg9gK6sV8CFSDSAdoIWNyLtYBVCO6FEyMgOzjvZdeCauBSyYa4sdRReLVQHJZdP04L4t9KljR86/bl41qrobs16yJOG/OgUZODStSeVNNZJhTwPtgYve1ZNKcBog9sRM6CpnQ4HUbvGplJVL4bS36EBjXm1PzC6ay1cBZOuGpvqGCnX2aFWiGnRCODPEKgaATS9Lt
+PEiVk98Uci4h0VfTQng3jlbymvEcrSN9CTbuLnLSYk7FAxVW+OJdeG1WBHPfJk/URMN8bCWdtwugAOajJqq6ayL73IANf4MNXfJio14KYDKe8nuYqohzuGww/Gv/uwCM0RUeOCK6YpVUzQegRh6gy74/ByKAtTUnnyasdCfsVLH9ZkyDUOi98W6RDGpkOKZRWOk1mkZdUqg13P9CKnbR1d/NKk6jo7V0tF50DXjM8Z9bxfPxWAPFX7wK3vsUKQjVRs7hqOtjRwrnxvsVaaMZOVEkd//LdGG7oNAkD/gg9nzBUe9TkeSbUsdS3t3BCuiH2NMM7ElsBytmOR8EVOwZangzsKJ59z0Ae8oR/RE1EIeFbe4empFXDNylRskcxTcIC5yt7ly6um9VjVz0ODkQzRvz0RU+0nkcnDgFsP2uYz62c5HjpjNnJug6h7zwVknT/MTqmFfBxOU/kkkYRjSe3gKo8dPKhMnJBDw9CTiQDjgDM3/6tqkA
+VZOAnemAAQoYvTYFoGIS0JoOIBTw4VQAPAkoTQespIDXpgIok4CsdMD9FPAE/MBiXh+tl4I0bUup7GcnvHj2CNNBU3joCojmQLjsfNi4LoS6QutbHwx1h0wGaKGPAdtIYzL1bj10a7kC0IMTmfybfXZNgzsPtXSPi/ea516+85EF7NxdeRkWB9Ai8J3unG1A3wd6AKh1Xs6zzstNyxHX7ebyc2fxO6AOlwCvgJ77oOOQefALbsOhCZ5tTlnwbsmqEooiLseqOYJXFjwVgrtC4NUcR6XADw0f+pJhG+HZBfhHzQ1RcEcovkNwywKPJGBthqcfxtew8S0ORfBEnKDagQVPlSlYDEO76f8mkHuHBgW2tjuWCp43nRWC18iqEIq2uWSheEu2LCyOzKoW4n/3xJ9pM22mzbSZ9n+0ixPJDZTuYNu19e17gPWtb8U9rD/H9n2Xw6iH0TybfjjmN9g+Xf/Txqkr1cq6WrVyYe3yJyrUhfVy9b96
+EFVXVj7sLVJCzeuaOryBRf5F/uKFgZL5LaHmwKJwwMdYCPm72rr0Tr2pGfmf7Qj725q62pC/5aWOrpfaU1TvRH491K0jf+eGlia9CflDbWtaO5vaQ2vaWjqv90zppvZ1a+HFFGvu6kL+tRva20Md+j+Ph+bvEuTIwfpWHVi0AF2/p5gqiXlMh8NWJxb1TN7DpGqGt9XL3WzMYas7i9qTZ+/fm3b3gtLueSx6Z/bU9xlWm8/wlv3xWZl0l03eHv9DNvyN7mGQ7R7GarIN389n0qPT2F/KYnci272MmHkf47ThrXmoZ/atceTNFAhOY/8ZxrPwQYYPMrzXnZkxrw2/htkvtvEt/P03yH86dU5R128wfNs09fMn/Gd3gjAUAAA=
 EOF
 # the case's files (parents 0755, directory modes set last)
-cp "$w/probe-static" "$r"'/b' && printf 'T0' | dd of="$r"'/b' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 1 "$r"'/b'
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\003\000\076\000\001\000\000\000 \001\000\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\004\000\100\000\000\000\000\000\001\000\000\000\004\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000.\001\000\000\000\000\000\000.\001\000\000\000\000\000\000\0000\000\000\000\000\000\000\001\000\000\000\006\000\000\000\000\000\000' > "$r"'/e'
+printf '\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\001\000\000\000\000\000.\001\000\000\000\000\000\000n\001\000\000\000\000\000\000\0000\000\000\000\000\000\000\003\000\000\000\004\000\000\000.\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\003\000\000\000\004\000\000\0006\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >> "$r"'/e'
+printf '\000\000\000\000\000\003\000\000\000\000\000\000\000\003\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000bad' >> "$r"'/e'
+chmod 755 "$r"'/e'
+mkdir -p "$r"'/lib' && cp "$w/probe-pie" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -119,7 +124,7 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\142\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\000\000\000\000' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\145\001\000\000\000\057\377\377\377\377\002\000\000\000\001\000\000\000\145\001\000\000\000\061\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
 cd "$r"
 chroot "$r" "$r/.execspec/vglaunch"  # copy native:vglaunch there first --tool=none --trace-children=yes -q '/.execspec/launch'  # (as root; or your simulator's own way into the root) 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 20; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -128,4 +133,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "ETXTBSY"}'
+echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0, "at_base": true}'
