@@ -115,6 +115,7 @@ static int nprobes;
  * the slim mount namespace, a bind of it at /null).  Never a node made
  * with mknod: a device is only ever the harmless one the host already has. */
 static const char *null_path = "/dev/null";
+static int spawn_with_null; /* the init being spawned clones /dev/null's mount (spawn_init) */
 
 
 static void die(const char *m) { fprintf(stderr, "executor: %s: %s\n", m, strerror(errno)); exit(2); }
@@ -635,9 +636,11 @@ static void case_init(int sfd, int syncfd, int outfd, int infd)
 		procfd = open(pdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	/* A detached clone of /dev/null's mount, for a "chardev" file: made
-	 * while the node is still reachable, attached (or dropped) later. */
-	int nullfd = (int)syscall(SYS_open_tree, AT_FDCWD, null_path, OPEN_TREE_CLONE_ | OPEN_TREE_CLOEXEC_);
-	int null_errno = nullfd < 0 ? errno : 0;
+	 * while the node is still reachable, attached later.  Only an init
+	 * spawned for such a case makes one: dropping an unused clone cost
+	 * every case a few per cent (run_case). */
+	int nullfd = spawn_with_null ? (int)syscall(SYS_open_tree, AT_FDCWD, null_path, OPEN_TREE_CLONE_ | OPEN_TREE_CLOEXEC_) : -1;
+	int null_errno = nullfd < 0 ? (spawn_with_null ? errno : ENOENT) : 0;
 
 	/* The case's root: pivot_root into the tmpfs and detach the old root,
 	 * so that nothing of the host is reachable by path.  An initramfs
@@ -924,7 +927,7 @@ static void reap(int block)
  * mounts and root switch are ready when the case's frame arrives, so that
  * work (a clone, a few mounts, an RCU grace period for the detached old
  * root) overlaps the previous case instead of adding to each one. */
-struct spawn { pid_t pid; int st, out, sy; int err; const char *what; };
+struct spawn { pid_t pid; int st, out, sy; int err; const char *what; int with_null; };
 static struct spawn ready;
 
 /* The procfs the id maps are written through: opened once. */
@@ -935,8 +938,9 @@ static int proc_dirfd(void)
 	return fd;
 }
 
-static void spawn_init(struct spawn *s)
+static void spawn_init(struct spawn *s, int with_null)
 {
+	spawn_with_null = with_null; /* read by case_init in the child */
 	int plain = !strcmp(mode, "plain");
 	int st[2], out[2], in[2], sy[2];
 	memset(s, 0, sizeof *s);
@@ -959,7 +963,7 @@ static void spawn_init(struct spawn *s)
 		case_init(STATUS_FD, sy[0], out[1], in[0]);
 	}
 	close(st[1]); close(out[1]); close(in[0]); close(in[1]); close(sy[0]);
-	s->pid = pid; s->st = st[0]; s->out = out[0]; s->sy = sy[1];
+	s->pid = pid; s->st = st[0]; s->out = out[0]; s->sy = sy[1]; s->with_null = with_null;
 	if (!plain && write_id_maps(proc_dirfd(), pid)) {
 		s->err = errno; s->what = "id map";
 	} else if (write(sy[1], "g", 1) != 1) {
@@ -987,8 +991,12 @@ static void unspawn(struct spawn *s)
 static void run_case(struct ccase *c, const unsigned char *frame, uint32_t n, struct buf *resp)
 {
 	reap(0);
+	int need_null = 0;
+	for (int i = 0; i < c->nfiles; i++) need_null |= c->files[i].kind == 'c';
+	if (need_null && ready.pid && !ready.with_null)
+		unspawn(&ready), memset(&ready, 0, sizeof ready); /* the generic init has no /dev/null clone */
 	if (!ready.pid && !ready.err)
-		spawn_init(&ready);
+		spawn_init(&ready, need_null);
 	struct spawn cur = ready;
 	memset(&ready, 0, sizeof ready);
 	if (!cur.pid) {
@@ -1000,7 +1008,7 @@ static void run_case(struct ccase *c, const unsigned char *frame, uint32_t n, st
 	/* a failed write means the init died in its setup: its report says why */
 	if (!write_full(cur.sy, &n, 4)) write_full(cur.sy, frame, n);
 	close(cur.sy);
-	spawn_init(&ready); /* the next case's init, made while this one runs */
+	spawn_init(&ready, 0); /* the next case's init, made while this one runs */
 	int st[2] = { cur.st, -1 }, out[2] = { cur.out, -1 };
 
 	struct buf sb = {0}, ob = {0};
