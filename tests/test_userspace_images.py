@@ -16,8 +16,12 @@ def _mark(variant: str) -> int:
     return userspace.image.__wrapped__(variant).stat().st_size  # type: ignore[attr-defined]
 
 
-@pytest.fixture(scope="module")
-def busybox_src():
+@pytest.fixture
+def busybox_src(tmp_path, monkeypatch):
+    # a private directory: the suites' workers load the shared images while
+    # this test deletes and damages its own (the worker processes fork, so
+    # they inherit it)
+    monkeypatch.setattr(userspace, "MARKED_DIR", tmp_path)
     try:
         return (userspace.packages() / userspace.IMAGES["busybox"][1]).resolve()
     except userspace.ShellsUnavailable as e:
@@ -32,8 +36,9 @@ def test_damaged_image_is_rebuilt(busybox_src):
     assert userspace.image.__wrapped__("busybox").stat().st_size == want
 
 
-def test_concurrent_marking(busybox_src):
+def test_concurrent_marking(busybox_src, tmp_path):
     out = userspace.image.__wrapped__("busybox")
+    assert out.parent == tmp_path
     want = out.stat().st_size
     for _ in range(5):
         out.unlink()

@@ -68,6 +68,9 @@ def packages(suite: str = "bookworm") -> Path:
     return Path(r.stdout.strip().splitlines()[-1])
 
 
+MARKED_DIR: Path | None = None  # where marked images go (None: build/shells/marked; tests use their own)
+
+
 @cache
 def image(variant: str) -> Path:
     """The file the executor loads for a probe variant: the image with the
@@ -80,7 +83,7 @@ def image(variant: str) -> Path:
     assert member is not None  # only the fallback launcher is ours, built above
     src = packages() / member
     src = src.resolve()
-    out_dir = build.build_dir().parent.parent / "shells" / "marked"
+    out_dir = MARKED_DIR or build.build_dir().parent.parent / "shells" / "marked"
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / variant
     want = src.stat().st_size + len(MARK) + 96
