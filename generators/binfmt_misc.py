@@ -554,12 +554,11 @@ def execfd_cases(draw) -> Case:
     argv = draw(st.sampled_from([(b"f",), (b"f", b"a"), ()]))
     nofile = draw(st.one_of(st.sampled_from([3, 4, 4, 5]), st.sampled_from([0, 1, 2, 6]), st.integers(7, 4096),
                             st.none()))
-    kw: dict = {"rlimit_nofile": nofile}
     if how == "execve":
-        ex = Exec(path=start, argv=argv, envp=(), **kw)
+        ex = Exec(path=start, argv=argv, envp=(), rlimit_nofile=nofile)
     else:
         cloexec = draw(st.integers(0, 3)) == 0  # (its "#!"/binfmt_misc paths are inaccessible: ENOENT)
         dirfd, path, fl = (b"/w", start[3:], ()) if how == "dirfd" else (start, b"", ("AT_EMPTY_PATH",))
         ex = Exec(path=path, argv=argv, envp=(), syscall="execveat", dirfd=dirfd, flags=fl,
-                  dirfd_cloexec=cloexec, **kw)
+                  dirfd_cloexec=cloexec, rlimit_nofile=nofile)
     return Case(files=tuple(files), exec=ex, binfmt_misc=(reg,))

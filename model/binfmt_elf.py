@@ -233,7 +233,7 @@ def _load(bprm: Bprm, buf: bytes, h: Handler) -> dict[str, Any]:
         try:
             begin_new_exec(bprm)
         except Signal as s:
-            return {"outcome": "signal", "signal": s.name}
+            return s.outcome()
         out = new_program(bprm, bprm.file)
         if probe_variant(bprm, bprm.file) != "static":
             out["at_base"] = False
@@ -296,6 +296,13 @@ class Signal(Exception):
         super().__init__(name)
         self.name = name
         self.alternatives = alternatives  # other signals the same fault may give
+
+    def outcome(self) -> dict[str, Any]:
+        """The task killed by this signal (bprm_execve: force_fatal_sig)."""
+        out: dict[str, Any] = {"outcome": "signal", "signal": self.name}
+        if self.alternatives:
+            out["alternatives"] = [{"outcome": "signal", "signal": a} for a in self.alternatives]
+        return out
 
 
 @dataclass
@@ -519,10 +526,7 @@ def _after_point_of_no_return(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr
             # x86 "00 00" is add %al,(%rax) with rax = 0, a fault at address 0
             raise Signal()
     except Signal as s:
-        out: dict[str, Any] = {"outcome": "signal", "signal": s.name}
-        if s.alternatives:
-            out["alternatives"] = [{"outcome": "signal", "signal": a} for a in s.alternatives]
-        return out
+        return s.outcome()
     if not runner.is_probe:
         return {"outcome": "exit"}
     from .exec import new_program
