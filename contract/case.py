@@ -14,10 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo", "chardev", "socket")
-# Non-regular files a target makes without privilege: "chardev" is a bind
-# mount of the target's own /dev/null (never a node made with mknod, which a
-# user namespace refuses anyway), "socket" a unix socket bound at the path.
+FILE_TYPES = ("probe", "file", "dir", "symlink", "fifo", "chardev", "blockdev", "socket")
+# Non-regular files a target makes without privilege: "chardev" and
+# "blockdev" are bind mounts of the target's own /dev/null and /dev/loop0
+# (never a node made with mknod, which a user namespace refuses anyway),
+# "socket" a unix socket bound at the path.
+DEVICE_NODES = {"chardev": "/dev/null", "blockdev": "/dev/loop0"}
 SOCKET_NAME_MAX = 107  # sockaddr_un.sun_path holds the name (the target binds in the parent directory)
 # Every AT_* name of the kernel's include/uapi/linux/fcntl.h (the *at() flag
 # namespace, read in Debian's linux-source-7.3), so a corpus may name any of
@@ -315,11 +317,11 @@ def _file(d: Any, where: str) -> File:
         raise CaseError(f"{where}.type", f"expected one of {', '.join(FILE_TYPES)}, got {t!r}")
     if t != "dir" and (path == b"/" or path.endswith(b"/")):
         raise CaseError(f"{where}.path", f"a {t} cannot be at / or have a trailing slash (only a dir can)")
-    if t == "chardev":
+    if t in DEVICE_NODES:
         for k in ("mode", "uid", "gid"):
             if k in d:
-                raise CaseError(f"{where}.{k}", "a chardev is a bind of the target's /dev/null: its mode and "
-                                                "owner are that node's, never changed")
+                raise CaseError(f"{where}.{k}", f"a {t} is a bind of the target's {DEVICE_NODES[t]}: its mode "
+                                                "and owner are that node's, never changed")
     if t == "socket" and len(path.rsplit(b"/", 1)[-1]) > SOCKET_NAME_MAX:
         raise CaseError(f"{where}.path", f"a socket's name is at most {SOCKET_NAME_MAX} bytes (sun_path)")
     mode = _mode(d.get("mode"), 0o755 if t in ("probe", "dir") else 0o644, f"{where}.mode")

@@ -13,7 +13,8 @@ import struct
 from contract.case import PROBE_VARIANTS, Case, MiscUnlink, MiscWrite, uses_creds
 
 MOUNT_BITS = {"ro": 1, "nosuid": 2, "noexec": 4}  # executor.c: struct cmount
-KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i", "chardev": b"c", "socket": b"s"}
+KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i", "chardev": b"c", "blockdev": b"b",
+        "socket": b"s"}
 _REC = struct.Struct("<cI")
 
 

@@ -129,6 +129,10 @@ def _fd_node(fs: FS, cwd: Node, case: Case) -> Node | None:
     if node.kind == "sock" and not e.dirfd_opath:
         # do_dentry_open(): a socket inode's f_op is no_open (ENXIO); O_PATH skips it
         raise InvalidCase(f"exec.dirfd {e.dirfd!r} is a socket: only O_PATH opens it (ENXIO)")
+    if node.kind == "blk" and not e.dirfd_opath:
+        # the target's /dev/loop0: 0600 root, which the case's root is not
+        # on the host (EACCES), and no loop driver in a guest (ENXIO)
+        raise InvalidCase(f"exec.dirfd {e.dirfd!r} is a block device: only O_PATH opens it here")
     if e.memfd is not None:
         node = fs.fdnode = memfd_node(node, memfd_flags(e.memfd, e.memfd_noexec or 0))
     return node

@@ -58,7 +58,7 @@ class Node:
 
     def __init__(self, kind: str, mode: int, parent: Node | None, name: bytes,
                  data: bytes = b"", tag: str | None = None, path: bytes = b""):
-        self.kind = kind  # "dir", "reg", "lnk", "fifo", "chr", "sock", "pipe"
+        self.kind = kind  # "dir", "reg", "lnk", "fifo", "chr", "blk", "sock", "pipe"
         self.mode = mode
         self.data = data  # file contents, or symlink target
         self.tag = tag  # probe tag; None for a plain file
@@ -80,7 +80,7 @@ class Node:
 
 # A pipe stands for fds 0-2, which the executor connects to pipes.
 PIPE = Node("pipe", 0o600, None, b"pipe:")
-_KIND = {"probe": "reg", "file": "reg", "dir": "dir", "symlink": "lnk", "fifo": "fifo", "chardev": "chr",
+_KIND = {"probe": "reg", "file": "reg", "dir": "dir", "symlink": "lnk", "fifo": "fifo", "chardev": "chr", "blockdev": "blk",
          "socket": "sock"}
 
 
@@ -158,7 +158,7 @@ class FS:
             node = self.lookup(self.root, a, follow=False)
         except Errno as e:
             raise InvalidCase(f"exec.after_open: {kind} {a!r} ({e.name})") from None
-        if node.kind == "chr":  # a bind mount of /dev/null: unlink and rename say EBUSY
+        if node.kind in ("chr", "blk"):  # a bind mount of the target's node: unlink and rename say EBUSY
             raise InvalidCase(f"exec.after_open: {kind} {a!r} is a mount point (EBUSY)")
         if node is self.root or (kind == "rmdir") != (node.kind == "dir"):
             raise InvalidCase(f"exec.after_open: {kind} {a!r} is not possible on a {node.kind}")

@@ -68,7 +68,7 @@ def _with(path: str, value):
 @pytest.mark.parametrize("path,value,field", [
     ("files.0.mode", 755, "case.files[0].mode"),
     ("files.0.mode", "0999", "case.files[0].mode"),
-    ("files.0.type", "blockdev", "case.files[0].type"),
+    ("files.0.type", "whiteout", "case.files[0].type"),
     ("files.0.path", "relative", "case.files[0].path"),
     ("files.0.path", {"b64": "!!"}, "case.files[0].path"),
     ("files.0.tag", "x" * 64, "case.files[0].tag"),

@@ -114,6 +114,27 @@ def test_chardev_bind_leaves_the_host_node_alone(executor, hostile):
     assert null() == before
 
 
+def test_blockdev_bind_cannot_be_read_or_changed(executor, hostile):
+    # files[].type "blockdev" binds the host's /dev/loop0 into the case
+    # root: the case's root must neither open it (its blocks are the host's)
+    # nor change the inode, nor make a block node of its own.
+    if not os.path.exists("/dev/loop0"):
+        pytest.skip("no /dev/loop0 on this host")
+
+    def node() -> tuple:
+        st = os.stat("/dev/loop0")
+        return st.st_mode, st.st_uid, st.st_gid, st.st_rdev, st.st_mtime_ns, sorted(os.listxattr("/dev/loop0"))
+    before = node()
+    case = Case(files=(File(path=b"/h", type="file", mode=0o755, data=hostile),
+                       File(path=b"/dev/loop0", type="blockdev", mode=0o644)),
+                exec=Exec(path=b"/h", argv=(b"h", b"blockdev", b"/dev/loop0"), envp=()))
+    out = executor.run(case)
+    if out.get("outcome") == "skip":
+        pytest.skip(out.get("reason", "blockdev not expressible here"))
+    assert out == {"outcome": "exit", "status": 0}, out
+    assert node() == before
+
+
 def test_program_does_not_outlive_its_case(executor, hostile):
     marker = f"execspec-fork-{os.getpid()}-{time.monotonic_ns()}"
     out = run_hostile(executor, hostile, "fork", marker)

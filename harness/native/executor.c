@@ -111,11 +111,15 @@ static const char *scratch = "/tmp";
 /* Probe images (variant 0 is the default probe); each has a tag slot. */
 static struct { unsigned char *img; size_t len, tag_off; } probes[MAX_PROBES];
 static int nprobes;
-/* The node a "chardev" file is a bind of: the target's own /dev/null (in
- * the slim mount namespace, a bind of it at /null).  Never a node made
- * with mknod: a device is only ever the harmless one the host already has. */
-static const char *null_path = "/dev/null";
-static int spawn_with_null; /* the init being spawned clones /dev/null's mount (spawn_init) */
+/* The nodes a "chardev" ('c') and a "blockdev" ('b') file are binds of:
+ * the target's own /dev/null and /dev/loop0 (in the slim mount namespace,
+ * binds of them at /null and /loop0).  Never a node made with mknod: a
+ * device is only ever one the target already has, and the case's root is
+ * never the host's root, so the node's own modes keep it out (0600 root
+ * for loop0; tests/test_hostile_cases.py). */
+static struct { char kind; const char *path; } devs[2] = { { 'c', "/dev/null" }, { 'b', "/dev/loop0" } };
+#define NDEVS 2
+static int spawn_devs; /* bit i: the init being spawned clones devs[i]'s mount (spawn_init) */
 
 
 static void die(const char *m) { fprintf(stderr, "executor: %s: %s\n", m, strerror(errno)); exit(2); }
@@ -505,28 +509,40 @@ static void set_caps(int rootfd, const char *path, const struct cfile *f, int sf
 	close(fd);
 }
 
-/* A "chardev": a bind mount of null_path onto an empty file at path (made
- * by materialise.h like any regular file).  The first comes from the
- * detached clone made before the root switch (nullfd, open_tree); later
- * ones bind the first.  Its mode and owner are the node's own: nothing
- * here ever changes them. */
-static void make_chardev(int rootfd, char *path, int nullfd, int null_errno, char **first, int sfd, int i)
+/* A "chardev" or "blockdev": a bind mount of its devs[] node onto an
+ * empty file at path (made by materialise.h like any regular file).  The
+ * first of a kind comes from the detached clone made before the root
+ * switch (devfd, open_tree); later ones bind the first.  Its mode and
+ * owner are the node's own: nothing here ever changes them. */
+static void make_device(int rootfd, char *path, int d, int devfd, int dev_errno, char **first, int sfd, int i)
 {
 	struct case_inode empty = { 'f', 0, 0, 0, { NULL }, { 0 } };
 	const char *step = materialise_inode(rootfd, path, &empty);
 	if (step) fail_file(sfd, i, step);
 	const char *rel = path;
 	while (*rel == '/') rel++;
+	char why[96];
 	if (*first) {
-		if (mount(*first, rel, NULL, MS_BIND, NULL)) fail(sfd, 's', i, errno, "bind chardev");
+		if (mount(*first, rel, NULL, MS_BIND, NULL)) fail(sfd, 's', i, errno, "bind device");
 		return;
 	}
-	if (nullfd < 0)
-		fail(sfd, 'k', 0, null_errno, "chardev: no /dev/null to bind here (open_tree)");
-	if (syscall(SYS_move_mount, nullfd, "", rootfd, rel, MOVE_MOUNT_F_EMPTY_PATH_))
-		fail(sfd, 'k', 0, errno, "chardev: cannot attach the /dev/null bind (move_mount)");
+	if (devfd < 0) {
+		snprintf(why, sizeof why, "%s: no %s to bind here (open_tree)", d ? "blockdev" : "chardev", devs[d].path);
+		fail(sfd, 'k', 0, dev_errno, why);
+	}
+	if (syscall(SYS_move_mount, devfd, "", rootfd, rel, MOVE_MOUNT_F_EMPTY_PATH_)) {
+		snprintf(why, sizeof why, "%s: cannot attach the %s bind (move_mount)", d ? "blockdev" : "chardev", devs[d].path);
+		fail(sfd, 'k', 0, errno, why);
+	}
 	*first = strdup(rel);
-	if (!*first) fail(sfd, 's', i, ENOMEM, "chardev");
+	if (!*first) fail(sfd, 's', i, ENOMEM, "device");
+}
+
+static int dev_index(char kind)
+{
+	for (int d = 0; d < NDEVS; d++)
+		if (devs[d].kind == kind) return d;
+	return -1;
 }
 
 static struct case_inode inode_of(const struct cfile *f)
@@ -539,17 +555,18 @@ static struct case_inode inode_of(const struct cfile *f)
  * inside the fresh tmpfs, so no symlink of the case can lead out of it.
  * The files are materialise.h's; a probe ('p') is a regular file holding
  * the probe image of its variant with its tag patched in; a chardev ('c')
- * is the executor's own (a bind mount). */
-static void materialise(struct ccase *c, int rootfd, int sfd, int nullfd, int null_errno)
+ * or blockdev ('b') is the executor's own (a bind mount). */
+static void materialise(struct ccase *c, int rootfd, int sfd, const int *devfd, const int *dev_errno)
 {
-	char *first_chardev = NULL;
+	char *first_dev[NDEVS] = { NULL };
 	for (int i = 0; i < c->nfiles; i++) {
 		struct cfile *f = &c->files[i];
 		struct case_inode ino = inode_of(f);
 		unsigned char tag[MAX_TAG + 1] = {0};
 		char *path = dupz(f->path, f->plen);
-		if (f->kind == 'c') {
-			make_chardev(rootfd, path, nullfd, null_errno, &first_chardev, sfd, i);
+		int d = dev_index(f->kind);
+		if (d >= 0) {
+			make_device(rootfd, path, d, devfd[d], dev_errno[d], &first_dev[d], sfd, i);
 			free(path);
 			continue;
 		}
@@ -569,7 +586,7 @@ static void materialise(struct ccase *c, int rootfd, int sfd, int nullfd, int nu
 		if (f->caprev && (f->kind == 'f' || f->kind == 'p')) set_caps(rootfd, path, f, sfd, i);
 		free(path);
 	}
-	free(first_chardev);
+	for (int d = 0; d < NDEVS; d++) free(first_dev[d]);
 	/* Directories get their modes last so a 0 mode can't block their children. */
 	for (int i = c->nfiles - 1; i >= 0; i--) {
 		struct cfile *f = &c->files[i];
@@ -635,12 +652,16 @@ static void case_init(int sfd, int syncfd, int outfd, int infd)
 	if (mount("proc", pdir, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
 		procfd = open(pdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-	/* A detached clone of /dev/null's mount, for a "chardev" file: made
-	 * while the node is still reachable, attached later.  Only an init
-	 * spawned for such a case makes one: dropping an unused clone cost
-	 * every case a few per cent (run_case). */
-	int nullfd = spawn_with_null ? (int)syscall(SYS_open_tree, AT_FDCWD, null_path, OPEN_TREE_CLONE_ | OPEN_TREE_CLOEXEC_) : -1;
-	int null_errno = nullfd < 0 ? (spawn_with_null ? errno : ENOENT) : 0;
+	/* A detached clone of a device node's mount, for a "chardev" or
+	 * "blockdev" file: made while the node is still reachable, attached
+	 * later.  Only an init spawned for such a case makes one: dropping an
+	 * unused clone cost every case a few per cent (run_case). */
+	int devfd[NDEVS], dev_errno[NDEVS];
+	for (int d = 0; d < NDEVS; d++) {
+		devfd[d] = spawn_devs & 1 << d ? (int)syscall(SYS_open_tree, AT_FDCWD, devs[d].path,
+							      OPEN_TREE_CLONE_ | OPEN_TREE_CLOEXEC_) : -1;
+		dev_errno[d] = devfd[d] < 0 ? (spawn_devs & 1 << d ? errno : ENOENT) : 0;
+	}
 
 	/* The case's root: pivot_root into the tmpfs and detach the old root,
 	 * so that nothing of the host is reachable by path.  An initramfs
@@ -685,8 +706,9 @@ static void case_init(int sfd, int syncfd, int outfd, int infd)
 		free(tmp);
 		if (mount("execspec", c->mnts[i].path, "tmpfs", 0, "mode=0755")) fail(sfd, 's', -7, errno, "mount tmpfs");
 	}
-	materialise(c, rootfd, sfd, nullfd, null_errno);
-	if (nullfd >= 0) close(nullfd);
+	materialise(c, rootfd, sfd, devfd, dev_errno);
+	for (int d = 0; d < NDEVS; d++)
+		if (devfd[d] >= 0) close(devfd[d]);
 	for (int i = 0; i < c->nmnts; i++) {
 		unsigned b = c->mnts[i].bits;
 		unsigned long fl = (b & MNT_RO ? MS_RDONLY : 0) | (b & MNT_NOSUID ? MS_NOSUID : 0) | (b & MNT_NOEXEC ? MS_NOEXEC : 0);
@@ -927,7 +949,7 @@ static void reap(int block)
  * mounts and root switch are ready when the case's frame arrives, so that
  * work (a clone, a few mounts, an RCU grace period for the detached old
  * root) overlaps the previous case instead of adding to each one. */
-struct spawn { pid_t pid; int st, out, sy; int err; const char *what; int with_null; };
+struct spawn { pid_t pid; int st, out, sy; int err; const char *what; int devs; };
 static struct spawn ready;
 
 /* The procfs the id maps are written through: opened once. */
@@ -938,9 +960,9 @@ static int proc_dirfd(void)
 	return fd;
 }
 
-static void spawn_init(struct spawn *s, int with_null)
+static void spawn_init(struct spawn *s, int with_devs)
 {
-	spawn_with_null = with_null; /* read by case_init in the child */
+	spawn_devs = with_devs; /* read by case_init in the child */
 	int plain = !strcmp(mode, "plain");
 	int st[2], out[2], in[2], sy[2];
 	memset(s, 0, sizeof *s);
@@ -963,7 +985,7 @@ static void spawn_init(struct spawn *s, int with_null)
 		case_init(STATUS_FD, sy[0], out[1], in[0]);
 	}
 	close(st[1]); close(out[1]); close(in[0]); close(in[1]); close(sy[0]);
-	s->pid = pid; s->st = st[0]; s->out = out[0]; s->sy = sy[1]; s->with_null = with_null;
+	s->pid = pid; s->st = st[0]; s->out = out[0]; s->sy = sy[1]; s->devs = with_devs;
 	if (!plain && write_id_maps(proc_dirfd(), pid)) {
 		s->err = errno; s->what = "id map";
 	} else if (write(sy[1], "g", 1) != 1) {
@@ -991,12 +1013,15 @@ static void unspawn(struct spawn *s)
 static void run_case(struct ccase *c, const unsigned char *frame, uint32_t n, struct buf *resp)
 {
 	reap(0);
-	int need_null = 0;
-	for (int i = 0; i < c->nfiles; i++) need_null |= c->files[i].kind == 'c';
-	if (need_null && ready.pid && !ready.with_null)
-		unspawn(&ready), memset(&ready, 0, sizeof ready); /* the generic init has no /dev/null clone */
+	int need_devs = 0;
+	for (int i = 0; i < c->nfiles; i++) {
+		int d = dev_index(c->files[i].kind);
+		if (d >= 0) need_devs |= 1 << d;
+	}
+	if (need_devs && ready.pid && (ready.devs & need_devs) != need_devs)
+		unspawn(&ready), memset(&ready, 0, sizeof ready); /* the generic init has no device clone */
 	if (!ready.pid && !ready.err)
-		spawn_init(&ready, need_null);
+		spawn_init(&ready, need_devs);
 	struct spawn cur = ready;
 	memset(&ready, 0, sizeof ready);
 	if (!cur.pid) {
@@ -1113,11 +1138,15 @@ static void slim_mount_namespace(void)
 	    chdir(scratch) || mkdir("proc", 0555) || mkdir("s", 0755) ||
 	    mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		die("slim mount namespace");
-	/* /dev/null stays reachable for "chardev" files, as a bind at /null */
-	int nfd = open("null", O_WRONLY | O_CREAT | O_CLOEXEC, 0); /* a fresh tmpfs: nothing there */
-	if (nfd >= 0) close(nfd);
-	if (nfd >= 0 && mount("/dev/null", "null", NULL, MS_BIND, NULL) == 0)
-		null_path = "/null";
+	/* /dev/null and /dev/loop0 stay reachable for "chardev" and "blockdev"
+	 * files, as binds at /null and /loop0 (where the host has them) */
+	static const char *const slim[NDEVS] = { "/null", "/loop0" };
+	for (int d = 0; d < NDEVS; d++) {
+		int nfd = open(slim[d] + 1, O_WRONLY | O_CREAT | O_CLOEXEC, 0); /* a fresh tmpfs: nothing there */
+		if (nfd >= 0) close(nfd);
+		if (nfd >= 0 && mount(devs[d].path, slim[d] + 1, NULL, MS_BIND, NULL) == 0)
+			devs[d].path = slim[d];
+	}
 	if (syscall(SYS_pivot_root, ".", ".") || umount2(".", MNT_DETACH) || chdir("/"))
 		die("pivot the executor");
 	snprintf(dir, sizeof dir, "/s");

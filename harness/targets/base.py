@@ -20,7 +20,7 @@ EXTENSIONS = {
     "mounts": "mounts in the case root",
     "after_open": "unlink/rename/rmdir between the open and the exec",
     "memfd": "a memfd as the exec source",
-    "devices": "a character device (a bind of /dev/null) or a unix socket in the case root",
+    "devices": "a character or block device (a bind of /dev/null or /dev/loop0) or a unix socket in the case root",
     "personality": "personality(2) flags (ADDR_NO_RANDOMIZE) and the load addresses they make predictable",
     "rlimit_nofile": "an RLIMIT_NOFILE set just before the call",
 }
@@ -34,7 +34,7 @@ def case_extensions(case: Case) -> set[str]:
         out.add("after_open")
     if case.exec.memfd is not None:
         out.add("memfd")
-    if any(f.type in ("chardev", "socket") for f in case.files):
+    if any(f.type in ("chardev", "blockdev", "socket") for f in case.files):
         out.add("devices")
     if case.exec.personality:
         out.add("personality")

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -83,10 +84,20 @@ int main(int argc, char **argv)
 			if (fd != 199 && fcntl(fd, F_GETFD) >= 0) extra++;
 		return extra;
 	}
-	if (!strcmp(what, "chardev")) {
-		/* the case's "chardev" is a bind of the host's /dev/null: change
-		 * that inode (mode, owner, xattrs, times), or swap it for another */
+	if (!strcmp(what, "chardev") || !strcmp(what, "blockdev")) {
+		/* the case's "chardev"/"blockdev" is a bind of the host's
+		 * /dev/null or /dev/loop0: change that inode (mode, owner, xattrs,
+		 * times), or swap it for another; a block device must not even
+		 * open (its data is the host's) */
 		const char *dev = canary;
+		if (!strcmp(what, "blockdev")) {
+			static const int how[] = { O_RDONLY, O_WRONLY, O_RDWR };
+			for (int k = 0; k < 3; k++) {
+				int fd = open(dev, how[k] | O_CLOEXEC);
+				if (fd >= 0) { printf("open %s mode %d\n", dev, k); wins++; close(fd); }
+			}
+			if (mknod("/b2", S_IFBLK | 0600, makedev(7, 0)) == 0) { printf("mknod\n"); wins++; }
+		}
 		if (chmod(dev, 0777) == 0) { printf("chmod %s\n", dev); wins++; }
 		if (chown(dev, 0, 0) == 0) { printf("chown %s\n", dev); wins++; }
 		if (setxattr(dev, "security.capability", "\0\0\0\2", 4, 0) == 0) { printf("setxattr\n"); wins++; }
