@@ -18,7 +18,7 @@ from dataclasses import replace
 import lief
 from hypothesis import strategies as st
 
-from contract.case import Case, Exec, File, Mount
+from contract.case import Case, Exec, File, FileCaps, Mount
 
 from .elfbuild import (
     EM_386,
@@ -364,21 +364,28 @@ ADDR_MODES = (0o755, 0o755, 0o4755, 0o2755, 0o2745, 0o6755, 0o4711)
 
 
 @st.composite
-def _credentials(draw, files: tuple[File, ...], kw: dict) -> tuple[tuple[File, ...], tuple[Mount, ...], dict]:
-    """Owner, set-id bits and capabilities on one of the case's files and an
-    identity for the call: begin_new_exec() clears ADDR_NO_RANDOMIZE when
-    bprm_fill_uid() honours a set-id bit (even the caller's own) or the
-    exec gains capabilities (outcome `personality`)."""
+def _credentials(draw, files: tuple[File, ...], final: int, kw: dict
+                 ) -> tuple[tuple[File, ...], tuple[Mount, ...], dict]:
+    """Owner, set-id bits and capabilities on one of the case's files -- most
+    often files[final], bprm->file when the creds are computed -- and an
+    identity for the call, mostly not root: begin_new_exec() clears
+    ADDR_NO_RANDOMIZE when bprm_fill_uid() honours a set-id bit (even the
+    caller's own) or the exec gains capabilities (outcome `personality`);
+    a secureexec that gains nothing (the effective flag alone) keeps it but
+    caps RLIMIT_STACK at 8 MiB."""
     from .creds import GIDS, UIDS, file_caps, identity
-    i = draw(st.integers(0, len(files) - 1))
-    f = files[i]
-    f = replace(f, mode=draw(st.sampled_from(ADDR_MODES)), uid=draw(st.sampled_from(UIDS)),
-                gid=draw(st.sampled_from(GIDS)), caps=draw(st.one_of(st.none(), st.none(), file_caps())))
+    i = final if draw(st.integers(0, 3)) else draw(st.integers(0, len(files) - 1))
+    caps = draw(st.one_of(st.none(), st.none(), file_caps(), st.just(FileCaps(effective=True)),
+                          st.just(FileCaps(permitted=1 << 12))))  # CAP_NET_ADMIN
+    f = replace(files[i], mode=draw(st.sampled_from(ADDR_MODES)), uid=draw(st.sampled_from(UIDS)),
+                gid=draw(st.sampled_from(GIDS)), caps=caps)
     files = (*files[:i], f, *files[i + 1:])
-    ident = draw(st.one_of(st.none(), identity()))
+    ident = draw(st.one_of(st.none(), identity(), identity()))
     if ident is not None:
         kw = {**kw, "uid": ident["uid"], "gid": ident["gid"], "groups": ident["groups"]}
     kw = {**kw, "no_new_privs": draw(st.integers(0, 4)) == 0}
+    if caps == FileCaps(effective=True):  # a stack limit the 8 MiB cap changes
+        kw["rlimit_stack"] = draw(st.sampled_from((128 << 20, 512 << 20, -1)))
     mounts = (Mount(path=b"/", flags=("nosuid",)),) if draw(st.integers(0, 5)) == 0 else ()
     return files, mounts, kw
 
@@ -393,7 +400,7 @@ def address_cases(draw) -> Case:
     class, or a static-PIE probe run directly (p_align up to 2 MiB, a
     non-zero first p_vaddr, ia32) or as a #! interpreter (a static PIE: the
     mmap region, whose base follows RLIMIT_STACK around the 128 MiB floor
-    and the 5/6 ceiling).  One case in four adds credentials (set-id bits,
+    and the 5/6 ceiling).  One case in three adds credentials (set-id bits,
     file capabilities, an identity, no_new_privs, a nosuid root), which may
     clear ADDR_NO_RANDOMIZE.  Outcome: the personality, and AT_PHDR,
     AT_ENTRY, AT_BASE as numbers while ADDR_NO_RANDOMIZE survived."""
@@ -405,11 +412,11 @@ def address_cases(draw) -> Case:
     if how in ("pie", "static"):
         variant = draw(st.sampled_from(DIRECT_PROBES)) if how == "pie" else "static"
         files: tuple[File, ...] = (File(path=b"/p", type="probe", mode=0o755, tag="P", variant=variant),)
-        path, argv, envp = b"/p", (b"p",), ()
+        path, argv, envp, final = b"/p", (b"p",), (), 0
     elif how == "script":
         files = (File(path=b"/s", type="file", mode=0o755, data=b"#!/p -x\n"),
                  File(path=b"/p", type="probe", mode=0o755, tag="P", variant=draw(st.sampled_from(DIRECT_PROBES))))
-        path, argv, envp = b"/s", (b"s",), ()
+        path, argv, envp, final = b"/s", (b"s",), (), 1  # the interpreter's bits count
     else:
         cls = draw(st.sampled_from([2, 2, 1]))
         etype = draw(st.sampled_from([ET_EXEC, ET_DYN, ET_DYN]))
@@ -423,8 +430,8 @@ def address_cases(draw) -> Case:
         interp = File(path=b"/lib/ld", type="probe", mode=0o755, tag="I",
                       variant=draw(st.sampled_from(INTERP_PROBES[cls])))
         files = (File(path=b"/e", type="file", mode=0o755, data=data), interp)
-        path, argv, envp = b"/e", (b"e", b"1"), (b"K=V",)
+        path, argv, envp, final = b"/e", (b"e", b"1"), (b"K=V",), 0  # the program's, not PT_INTERP's
     mounts: tuple[Mount, ...] = ()
-    if draw(st.integers(0, 3)) == 0:
-        files, mounts, kw = draw(_credentials(files, kw))
+    if draw(st.integers(0, 2)) == 0:
+        files, mounts, kw = draw(_credentials(files, final, kw))
     return Case(files=files, mounts=mounts, exec=Exec(path=path, argv=argv, envp=envp, **kw))
