@@ -558,16 +558,24 @@ def personality_and_addresses(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr
     PF_RANDOMIZE: its addresses are random and not part of the outcome."""
     from . import creds
     pers = ADDR_NO_RANDOMIZE
-    if bprm.want_creds and creds.per_clear_on_setid(bprm.file, bprm.fs.cred or creds.ROOT):
-        pers = 0
+    rlimit_stack = bprm.stack_rlimit
+    if bprm.want_creds:
+        cred = bprm.fs.cred or creds.ROOT
+        if creds.per_clear_on_setid(bprm.file, cred):
+            pers = 0
+        if creds.exec_creds(bprm.file, cred)["at_secure"] and not 0 <= rlimit_stack <= STK_LIM:
+            # begin_new_exec(): a secureexec caps RLIMIT_STACK at _STK_LIM
+            # before arch_pick_mmap_layout() reads it
+            rlimit_stack = STK_LIM
     if rie:
         pers |= READ_IMPLIES_EXEC
     out: dict[str, Any] = {"personality": pers}
     if pers & ADDR_NO_RANDOMIZE:
-        out.update(load_addresses(bprm, h, eh, phdrs, ieh, iphdrs))
+        out.update(load_addresses(bprm, h, eh, phdrs, ieh, iphdrs, rlimit_stack))
     return out
 
 
+STK_LIM = 8 << 20  # _STK_LIM
 STACK_GUARD_GAP = 256 * PAGE  # mm/mmap.c stack_guard_gap (1 MiB; stack_guard_gap= on the command line)
 SIZE_128M = 128 << 20
 # x86-64 ELF_ET_DYN_BASE: DEFAULT_MAP_WINDOW / 3 * 2 (0x555555554aaa; its
@@ -620,7 +628,7 @@ def _total_size(loads: list[Phdr]) -> int:
 
 
 def load_addresses(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr], ieh: Ehdr | None,
-                   iphdrs: list[Phdr]) -> dict[str, Any]:
+                   iphdrs: list[Phdr], rlimit_stack: int) -> dict[str, Any]:
     """AT_PHDR, AT_ENTRY and AT_BASE under ADDR_NO_RANDOMIZE
     (load_elf_binary, load_elf_interp, create_elf_tables):
     - ET_EXEC: at its p_vaddrs (load_bias 0).
@@ -647,7 +655,7 @@ def load_addresses(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr], ieh: Ehd
     - AT_ENTRY: e_entry + bias; AT_BASE: the interpreter's bias if it is
       ET_DYN, else 0."""
     loads = [p for p in phdrs if p.type == PT_LOAD]
-    base = mmap_base(bprm.stack_rlimit, IA32_PAGE_OFFSET if h.ia32 else (1 << 47) - PAGE)
+    base = mmap_base(rlimit_stack, IA32_PAGE_OFFSET if h.ia32 else (1 << 47) - PAGE)
     top = base  # the free top of the mmap region
     bias = 0
     if eh.type == ET_DYN:
