@@ -60,7 +60,10 @@ RLIM_INFINITY = -1
 # harness.build.PROBES lists the first two (every executor loads them); the
 # rest are the userspace callers of "search" cases and what they need
 # (harness/userspace), loaded only by the executors that run those.
-CORE_PROBE_VARIANTS = ("static", "pie")
+# pie64k/pie2m/pie2m_at64k: the static-PIE probe with PT_LOAD p_align 64 KiB
+# or 2 MiB (and its first p_vaddr at 64 KiB); static32/pie32: the probe built
+# for ia32 (harness/build.py).
+CORE_PROBE_VARIANTS = ("static", "pie", "pie64k", "pie2m", "pie2m_at64k", "static32", "pie32")
 PROBE_VARIANTS = CORE_PROBE_VARIANTS + ("fallback", "dash", "bash", "busybox", "ld.so", "libc", "libtinfo")
 # exec.via of a "search" case: who looks exec.path up in PATH (model/userspace.py)
 SEARCH_VIAS = ("execvp", "execvpe", "posix_spawnp", "dash", "bash", "busybox")
@@ -676,8 +679,10 @@ def uses_creds(c: Case) -> bool:
 # AT_SECURE, PR_GET_SECUREBITS): reported only for a case that uses_creds().
 CRED_FIELDS = ("uid", "euid", "suid", "gid", "egid", "sgid", "cap_eff", "at_secure", "securebits")
 # AT_PHDR, AT_ENTRY and AT_BASE as numbers: reported only for a case with
-# exec.personality ADDR_NO_RANDOMIZE, where they are predictable.
-ADDR_FIELDS = ("at_phdr", "at_entry", "at_base_addr")
+# exec.personality ADDR_NO_RANDOMIZE, where they are predictable, and only
+# while the exec kept ADDR_NO_RANDOMIZE; `personality` (what the new program
+# runs with) tells whether it did.
+ADDR_FIELDS = ("at_phdr", "at_entry", "at_base_addr", "personality")
 
 
 def _misc_op(v: Any, where: str) -> bytes | MiscWrite | MiscUnlink:

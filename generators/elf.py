@@ -18,7 +18,7 @@ from dataclasses import replace
 import lief
 from hypothesis import strategies as st
 
-from contract.case import Case, Exec, File
+from contract.case import Case, Exec, File, FileCaps, Mount
 
 from .elfbuild import (
     EM_386,
@@ -355,31 +355,83 @@ ADDR_ALIGNS = (PAGE, PAGE, 0x10000, 0x200000, 0x40000000, 0, 3, 0x7000)
 ADDR_RLIMITS = (8 << 20, 8 << 20, 1 << 20, 127 << 20, 128 << 20, 512 << 20, -1)
 
 
+# the static-PIE probes run directly: p_align of the page, 64 KiB and 2 MiB
+# (maximum_alignment; 3545deff0ec7), one at first p_vaddr 64 KiB; the ia32 ones
+DIRECT_PROBES = ("pie", "pie", "pie64k", "pie2m", "pie2m_at64k", "pie32", "static32")
+INTERP_PROBES = {2: ("pie", "static"), 1: ("pie32", "static32")}
+# set-id modes: honoured (4755, 2755, 6755, 4711), sgid without g+x (2745, not set-id)
+ADDR_MODES = (0o755, 0o755, 0o4755, 0o2755, 0o2745, 0o6755, 0o4711)
+
+
+@st.composite
+def _credentials(draw, files: tuple[File, ...], final: int, kw: dict
+                 ) -> tuple[tuple[File, ...], tuple[Mount, ...], dict]:
+    """Owner, set-id bits and capabilities on one of the case's files -- most
+    often files[final], bprm->file when the creds are computed -- and an
+    identity for the call, mostly not root: begin_new_exec() clears
+    ADDR_NO_RANDOMIZE when bprm_fill_uid() honours a set-id bit (even the
+    caller's own) or the exec gains capabilities (outcome `personality`);
+    a secureexec that gains nothing (the effective flag alone) keeps it but
+    caps RLIMIT_STACK at 8 MiB."""
+    from .creds import GIDS, UIDS, file_caps, identity
+    i = final if draw(st.integers(0, 3)) else draw(st.integers(0, len(files) - 1))
+    caps = draw(st.one_of(st.none(), st.none(), file_caps(), st.just(FileCaps(effective=True)),
+                          st.just(FileCaps(permitted=1 << 12))))  # CAP_NET_ADMIN
+    f = replace(files[i], mode=draw(st.sampled_from(ADDR_MODES)), uid=draw(st.sampled_from(UIDS)),
+                gid=draw(st.sampled_from(GIDS)), caps=caps)
+    files = (*files[:i], f, *files[i + 1:])
+    ident = draw(st.one_of(st.none(), identity(), identity()))
+    if ident is not None:
+        kw = {**kw, "uid": ident["uid"], "gid": ident["gid"], "groups": ident["groups"]}
+    kw = {**kw, "no_new_privs": draw(st.integers(0, 4)) == 0}
+    if caps == FileCaps(effective=True):  # a stack limit the 8 MiB cap changes
+        kw["rlimit_stack"] = draw(st.sampled_from((128 << 20, 512 << 20, -1)))
+    mounts = (Mount(path=b"/", flags=("nosuid",)),) if draw(st.integers(0, 5)) == 0 else ()
+    return files, mounts, kw
+
+
 @st.composite
 def address_cases(draw) -> Case:
     """ET_DYN placement under ADDR_NO_RANDOMIZE (kselftest exec/load_address.c,
-    setarch -R): a crafted program (ET_EXEC, or ET_DYN at p_vaddr 0 or not,
-    one to three PT_LOADs -- the later ones map the headers again higher
-    up, which AT_PHDR shows since 5.18 -- with a power-of-two, odd or zero
-    p_align) whose PT_INTERP is the static or PIE probe, or the PIE probe
-    run directly or as a #! interpreter (a static PIE: the mmap region, whose
-    base follows RLIMIT_STACK around the 128 MiB floor and the 5/6 ceiling).
-    Outcome: AT_PHDR, AT_ENTRY, AT_BASE as numbers."""
+    setarch -R): a crafted program (64-bit or ia32; ET_EXEC, or ET_DYN at
+    p_vaddr 0 or not, one to three PT_LOADs -- the later ones map the headers
+    again higher up, which AT_PHDR shows since 5.18 -- with a power-of-two,
+    odd or zero p_align) whose PT_INTERP is the static or PIE probe of its
+    class, or a static-PIE probe run directly (p_align up to 2 MiB, a
+    non-zero first p_vaddr, ia32) or as a #! interpreter (a static PIE: the
+    mmap region, whose base follows RLIMIT_STACK around the 128 MiB floor
+    and the 5/6 ceiling).  One case in three adds credentials (set-id bits,
+    file capabilities, an identity, no_new_privs, a nosuid root), which may
+    clear ADDR_NO_RANDOMIZE.  Outcome: the personality, and AT_PHDR,
+    AT_ENTRY, AT_BASE as numbers while ADDR_NO_RANDOMIZE survived."""
     rl = draw(st.sampled_from(ADDR_RLIMITS))
     how = draw(st.sampled_from(("interp", "interp", "interp", "pie", "script", "static")))
-    kw = {"personality": ("ADDR_NO_RANDOMIZE",), "rlimit_stack": rl}
+    kw: dict = {"personality": ("ADDR_NO_RANDOMIZE",), "rlimit_stack": rl}
+    argv: tuple[bytes, ...]
+    envp: tuple[bytes, ...]
     if how in ("pie", "static"):
-        variant = "pie" if how == "pie" else "static"
-        return Case(files=(File(path=b"/p", type="probe", mode=0o755, tag="P", variant=variant),),
-                    exec=Exec(path=b"/p", argv=(b"p",), envp=(), **kw))
-    if how == "script":
-        return Case(files=(File(path=b"/s", type="file", mode=0o755, data=b"#!/p -x\n"),
-                           File(path=b"/p", type="probe", mode=0o755, tag="P", variant="pie")),
-                    exec=Exec(path=b"/s", argv=(b"s",), envp=(), **kw))
-    etype = draw(st.sampled_from([ET_EXEC, ET_DYN, ET_DYN]))
-    base = draw(st.sampled_from([0, 0, 0x10000, 0x400000])) if etype == ET_DYN else 0x400000
-    e = program(type=etype, base=base, nsegs=draw(st.integers(1, 3)), align=draw(st.sampled_from(ADDR_ALIGNS)))
-    data = with_interp(e, [b"/lib/ld\0"])
-    interp = File(path=b"/lib/ld", type="probe", mode=0o755, tag="I", variant=draw(st.sampled_from(["pie", "static"])))
-    return Case(files=(File(path=b"/e", type="file", mode=0o755, data=data), interp),
-                exec=Exec(path=b"/e", argv=(b"e", b"1"), envp=(b"K=V",), **kw))
+        variant = draw(st.sampled_from(DIRECT_PROBES)) if how == "pie" else "static"
+        files: tuple[File, ...] = (File(path=b"/p", type="probe", mode=0o755, tag="P", variant=variant),)
+        path, argv, envp, final = b"/p", (b"p",), (), 0
+    elif how == "script":
+        files = (File(path=b"/s", type="file", mode=0o755, data=b"#!/p -x\n"),
+                 File(path=b"/p", type="probe", mode=0o755, tag="P", variant=draw(st.sampled_from(DIRECT_PROBES))))
+        path, argv, envp, final = b"/s", (b"s",), (), 1  # the interpreter's bits count
+    else:
+        cls = draw(st.sampled_from([2, 2, 1]))
+        etype = draw(st.sampled_from([ET_EXEC, ET_DYN, ET_DYN]))
+        if etype == ET_DYN:
+            base = draw(st.sampled_from([0, 0, 0x10000, 0x400000]))
+        else:
+            base = 0x400000 if cls == 2 else draw(st.sampled_from([0x8048000, 0x400000]))
+        e = program(cls=cls, type=etype, base=base, nsegs=draw(st.integers(1, 3)),
+                    align=draw(st.sampled_from(ADDR_ALIGNS)))
+        data = with_interp(e, [b"/lib/ld\0"])
+        interp = File(path=b"/lib/ld", type="probe", mode=0o755, tag="I",
+                      variant=draw(st.sampled_from(INTERP_PROBES[cls])))
+        files = (File(path=b"/e", type="file", mode=0o755, data=data), interp)
+        path, argv, envp, final = b"/e", (b"e", b"1"), (b"K=V",), 0  # the program's, not PT_INTERP's
+    mounts: tuple[Mount, ...] = ()
+    if draw(st.integers(0, 2)) == 0:
+        files, mounts, kw = draw(_credentials(files, final, kw))
+    return Case(files=files, mounts=mounts, exec=Exec(path=path, argv=argv, envp=envp, **kw))

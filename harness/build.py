@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -30,6 +31,15 @@ PROGRAMS: dict[str, tuple[str, list[str]]] = {
     "probe_pie": ("probe.c", ["-static-pie", "-fPIE", "-nostdlib", "-ffreestanding", "-fno-stack-protector",
                               "-O2", "-s", "-Wl,--build-id=none", "-Wl,-z,max-page-size=4096",
                               "-Wl,-z,noseparate-code", "-Wl,--no-dynamic-linker", '-DPROBE_VARIANT="pie"']),
+    # The probe for ia32 (ELFCLASS32, EM_386): ET_EXEC and static PIE; they
+    # run on any x86-64 kernel with CONFIG_IA32_EMULATION.
+    "probe32": ("probe.c", ["-m32", "-static", "-nostdlib", "-ffreestanding", "-fno-stack-protector",
+                            "-fno-pie", "-no-pie", "-O2", "-s", "-Wl,--build-id=none",
+                            "-Wl,-z,max-page-size=4096", "-Wl,-z,noseparate-code", '-DPROBE_VARIANT="static32"']),
+    "probe_pie32": ("probe.c", ["-m32", "-static-pie", "-fPIE", "-nostdlib", "-ffreestanding",
+                                "-fno-stack-protector", "-O2", "-s", "-Wl,--build-id=none",
+                                "-Wl,-z,max-page-size=4096", "-Wl,-z,noseparate-code",
+                                "-Wl,--no-dynamic-linker", '-DPROBE_VARIANT="pie32"']),
     "executor": ("executor.c", ["-static", "-O2", "-Wall"]),
     "init": ("init.c", ["-static", "-O2", "-Wall"]),
     # makes one case's exec call inside a simulator (harness/targets/simulator.py)
@@ -52,6 +62,7 @@ class BuildError(RuntimeError):
 
 def _key() -> str:
     h = hashlib.sha256(CC.encode())
+    h.update(repr(sorted(DERIVED.items())).encode())
     for name, (src, flags) in sorted(PROGRAMS.items()):
         h.update(name.encode() + b"\0" + " ".join(flags).encode() + b"\0")
         h.update((NATIVE / src).read_bytes())
@@ -70,8 +81,43 @@ def build_dir() -> Path:
     return Path(os.environ.get("EXECSPEC_BUILD", ROOT / "build")) / "native" / _key()
 
 
+# The static-PIE probe with other program headers (kselftest load_address.c
+# builds its static PIE with -z max-page-size=0x10000/0x200000): the same
+# bytes, only every PT_LOAD's p_align set and, with a shift, every p_vaddr,
+# p_paddr and e_entry moved up by it (a page multiple, so offsets and
+# addresses stay congruent).  The probe's code is position independent and
+# has no relocations, so it runs wherever the kernel puts it.  The kernel
+# reads p_align only in maximum_alignment(): what a linker with a larger
+# max-page-size would also do to the layout (pad the file) does not matter.
+DERIVED: dict[str, tuple[str, int, int]] = {  # name -> (image, p_align, shift)
+    "probe_pie64k": ("probe_pie", 0x10000, 0),
+    "probe_pie2m": ("probe_pie", 0x200000, 0),
+    "probe_pie2m_at64k": ("probe_pie", 0x200000, 0x10000),
+}
+
 # Probe variants by name, in the executor's --probe order (contract.case.PROBE_VARIANTS).
-PROBES = {"static": "probe", "pie": "probe_pie"}
+PROBES = {"static": "probe", "pie": "probe_pie", "pie64k": "probe_pie64k", "pie2m": "probe_pie2m",
+          "pie2m_at64k": "probe_pie2m_at64k", "static32": "probe32", "pie32": "probe_pie32"}
+
+
+def rewrite_pie(img: bytes, align: int, shift: int) -> bytes:
+    """An ELF64 image with every PT_LOAD's p_align = `align` and every
+    segment's addresses and the entry moved up by `shift` (DERIVED)."""
+    b = bytearray(img)
+    assert b[:4] == b"\x7fELF" and b[4] == 2 and shift % 4096 == 0
+    entry, phoff = struct.unpack_from("<QQ", b, 24)
+    phentsize, phnum = struct.unpack_from("<HH", b, 54)
+    struct.pack_into("<Q", b, 24, entry + shift)
+    for i in range(phnum):
+        o = phoff + i * phentsize
+        ptype = struct.unpack_from("<I", b, o)[0]
+        if ptype == 0x6474E551:  # PT_GNU_STACK: no address
+            continue
+        vaddr, paddr = struct.unpack_from("<QQ", b, o + 16)
+        struct.pack_into("<QQ", b, o + 16, vaddr + shift, paddr + shift)
+        if ptype == 1:  # PT_LOAD
+            struct.pack_into("<Q", b, o + 48, align)
+    return bytes(b)
 
 
 def probe_paths(all_variants: bool = False) -> list[Path]:
@@ -105,6 +151,11 @@ def native(name: str) -> Path:
                                capture_output=True, text=True)
             if r.returncode:
                 raise BuildError(f"building {prog} failed:\n{r.stderr}")
+            tmp.rename(out / prog)
+        for prog, (src_img, align, shift) in DERIVED.items():
+            tmp = out / f".{prog}.tmp"
+            tmp.write_bytes(rewrite_pie((out / src_img).read_bytes(), align, shift))
+            tmp.chmod(0o755)
             tmp.rename(out / prog)
     return target
 

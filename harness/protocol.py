@@ -130,6 +130,9 @@ def signal_name(n: int) -> str:
         return str(n)
 
 
+ADDR_NO_RANDOMIZE = 0x0040000  # include/uapi/linux/personality.h
+
+
 def parse_report(data: bytes, creds: bool = False, addrs: bool = False) -> dict | None:
     """The probe's report as an `exec` outcome, or None if it isn't a complete one.
     `creds`: add the credential fields (case.CRED_FIELDS) the probe reports;
@@ -143,6 +146,7 @@ def parse_report(data: bytes, creds: bool = False, addrs: bool = False) -> dict 
     o: dict = {"outcome": "exec", "tag": recs[0][1].decode("utf-8", "replace"),
                "argv": [], "envp": [], "execfd": False}
     variant, at_base, seen_comm = False, 0, False
+    personality: int | None = None
     auxv: dict = {}
     for t, p in recs[1:-1]:
         if t == b"a":
@@ -177,10 +181,17 @@ def parse_report(data: bytes, creds: bool = False, addrs: bool = False) -> dict 
             o["at_secure"] = struct.unpack("<Q", p)[0]
         elif t == b"Y" and len(p) == 8 and creds and seen_comm:  # prctl(PR_GET_SECUREBITS)
             o["securebits"] = struct.unpack("<Q", p)[0]
+        elif t == b"Q" and len(p) == 8:  # personality(0xffffffff)
+            personality = struct.unpack("<Q", p)[0]
     if variant:  # only probe variants report it, so older outcomes keep their shape
         o["at_base"] = at_base != 0
     if addrs:
-        o.update({k: auxv.get(k, 0) for k in ("at_phdr", "at_entry", "at_base_addr")})
+        if personality is not None:
+            o["personality"] = personality
+        # the addresses only while ADDR_NO_RANDOMIZE survived the exec (a
+        # set-id or capability-gaining one clears it): else they are random
+        if personality is None or personality & ADDR_NO_RANDOMIZE:
+            o.update({k: auxv.get(k, 0) for k in ("at_phdr", "at_entry", "at_base_addr")})
     return o
 
 

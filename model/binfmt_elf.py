@@ -241,7 +241,8 @@ def _load(bprm: Bprm, buf: bytes, h: Handler) -> dict[str, Any]:
             img = probe_image(probe_variant(bprm, bprm.file))
             peh = parse_ehdr(h, img)
             pph = load_elf_phdrs(h, peh, img, False) or []
-            out.update(load_addresses(bprm, h, peh, pph, None, []))
+            # the probes have a non-executable PT_GNU_STACK: no READ_IMPLIES_EXEC
+            out.update(personality_and_addresses(bprm, h, peh, pph, None, [], rie=False))
         return out
     one_page = not bprm.profile.has("8030790477e8")
     data = file_bytes(bprm, bprm.file)
@@ -534,20 +535,62 @@ def _after_point_of_no_return(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr
     if probe_variant(bprm, runner) != "static":
         out["at_base"] = at_base != 0
     if bprm.no_randomize:
-        out.update(load_addresses(bprm, h, eh, phdrs, interp.eh if interp else None, interp.phdrs if interp else []))
+        out.update(personality_and_addresses(bprm, h, eh, phdrs, interp.eh if interp else None,
+                                             interp.phdrs if interp else [], rie))
     return out
 
 
 # ------------------------------------------------------------------ load addresses (ADDR_NO_RANDOMIZE)
 
+ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC = 0x0040000, 0x0400000
+
+
+def personality_and_addresses(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr], ieh: Ehdr | None,
+                              iphdrs: list[Phdr], rie: bool) -> dict[str, Any]:
+    """The outcome of a case that sets ADDR_NO_RANDOMIZE: `personality`, what
+    personality(0xffffffff) returns in the new program, and the load
+    addresses while ADDR_NO_RANDOMIZE survived the exec.
+    begin_new_exec() clears bprm->per_clear (PER_CLEAR_ON_SETID: creds.py
+    per_clear_on_setid) from the caller's personality; then SET_PERSONALITY
+    (set_personality_64bit drops READ_IMPLIES_EXEC, the ia32 one keeps it),
+    and elf_read_implies_exec() adds READ_IMPLIES_EXEC for an ia32 program
+    without PT_GNU_STACK.  Without ADDR_NO_RANDOMIZE the program ran with
+    PF_RANDOMIZE: its addresses are random and not part of the outcome."""
+    from . import creds
+    pers = ADDR_NO_RANDOMIZE
+    rlimit_stack = bprm.stack_rlimit
+    if bprm.want_creds:
+        cred = bprm.fs.cred or creds.ROOT
+        if creds.per_clear_on_setid(bprm.file, cred):
+            pers = 0
+        if creds.exec_creds(bprm.file, cred)["at_secure"] and not 0 <= rlimit_stack <= STK_LIM:
+            # begin_new_exec(): a secureexec caps RLIMIT_STACK at _STK_LIM
+            # before arch_pick_mmap_layout() reads it
+            rlimit_stack = STK_LIM
+    if rie:
+        pers |= READ_IMPLIES_EXEC
+    out: dict[str, Any] = {"personality": pers}
+    if pers & ADDR_NO_RANDOMIZE:
+        out.update(load_addresses(bprm, h, eh, phdrs, ieh, iphdrs, rlimit_stack))
+    return out
+
+
+STK_LIM = 8 << 20  # _STK_LIM
 STACK_GUARD_GAP = 256 * PAGE  # mm/mmap.c stack_guard_gap (1 MiB; stack_guard_gap= on the command line)
 SIZE_128M = 128 << 20
 # x86-64 ELF_ET_DYN_BASE: DEFAULT_MAP_WINDOW / 3 * 2 (0x555555554aaa; its
 # page start, 0x555555554000, is where gdb shows PIE programs)
 ELF_ET_DYN_BASE = ((1 << 47) - PAGE) // 3 * 2
+# task_size_32bit(): IA32_PAGE_OFFSET without ADDR_LIMIT_3GB
+IA32_PAGE_OFFSET = 0xFFFFE000
+# ... and for an ia32 program fs/compat_binfmt_elf.c replaces ELF_ET_DYN_BASE
+# (whose own ia32 value would be 0x400000) by x86's COMPAT_ELF_ET_DYN_BASE,
+# TASK_UNMAPPED_BASE + 16 MiB: PAGE_ALIGN(IA32_PAGE_OFFSET / 3) + 0x1000000
+# = 0x56555000, where gdb shows ia32 PIE programs on x86-64
+COMPAT_ELF_ET_DYN_BASE = ((IA32_PAGE_OFFSET // 3 + 4095) & ~4095) + 0x1000000
 
 
-def mmap_base(rlimit_stack: int) -> int:
+def mmap_base(rlimit_stack: int, task: int = (1 << 47) - PAGE) -> int:
     """arch/x86/mm/mmap.c mmap_base() without randomisation (no PF_RANDOMIZE:
     rnd 0, stack_maxrandom_size 0): the top-down mmap region starts below a
     gap of RLIMIT_STACK + stack_guard_gap, clamped to [128 MiB, 5/6 of the
@@ -555,8 +598,11 @@ def mmap_base(rlimit_stack: int) -> int:
     clamp then takes 5/6).  x86 never falls back to the legacy bottom-up
     layout for an unlimited stack (its mmap_is_legacy() asks only
     ADDR_COMPAT_LAYOUT and vm.legacy_va_layout, both off here).  Task size:
-    DEFAULT_MAP_WINDOW (task_size_64bit(0))."""
-    task = (1 << 47) - PAGE
+    DEFAULT_MAP_WINDOW (task_size_64bit(0)) for mm->mmap_base;
+    arch_pick_mmap_layout() computes mm->mmap_compat_base the same way from
+    task_size_32bit(), and an ia32 program's mappings use that one:
+    get_mmap_base() asks in_32bit_syscall(), which set_personality_ia32()
+    made true (TS_COMPAT) for the rest of the exec."""
     gap = (1 << 64) - 1 if rlimit_stack < 0 else rlimit_stack
     if gap + STACK_GUARD_GAP < 1 << 64:
         gap += STACK_GUARD_GAP
@@ -582,49 +628,52 @@ def _total_size(loads: list[Phdr]) -> int:
 
 
 def load_addresses(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr], ieh: Ehdr | None,
-                   iphdrs: list[Phdr]) -> dict[str, Any]:
+                   iphdrs: list[Phdr], rlimit_stack: int) -> dict[str, Any]:
     """AT_PHDR, AT_ENTRY and AT_BASE under ADDR_NO_RANDOMIZE
     (load_elf_binary, load_elf_interp, create_elf_tables):
     - ET_EXEC: at its p_vaddrs (load_bias 0).
-    - ET_DYN with PT_INTERP (a PIE program): load_bias = ELF_ET_DYN_BASE,
-      masked down to maximum_alignment(), less the first PT_LOAD's p_vaddr,
-      page start (MAP_FIXED_NOREPLACE there).
+    - ET_DYN with PT_INTERP (a PIE program): load_bias = ELF_ET_DYN_BASE
+      (COMPAT_ELF_ET_DYN_BASE for ia32), masked down to maximum_alignment(), less the
+      first PT_LOAD's p_vaddr, page start (MAP_FIXED_NOREPLACE there).
     - ET_DYN without PT_INTERP (a static PIE, a loader run directly) and an
       ET_DYN interpreter: a load_bias of 0, i.e. wherever the first mmap of
       the whole span (total_mapping_size, page aligned) lands: top-down from
-      mmap_base(), so right below it while nothing else is mapped there.
+      mmap_base() (the compat one for ia32), so right below it while nothing
+      else is mapped there.
+    - A static PIE whose maximum_alignment() is above the page, since
+      3545deff0ec7 (6.11): that first mmap is only a probe (load_elf_binary
+      maps the span at address 0, i.e. anywhere, and unmaps it); its address
+      masked down to the alignment, less the first p_vaddr, page start, is
+      the load_bias, mapped there with MAP_FIXED_NOREPLACE.  Before, the
+      alignment is ignored for it.  (The interpreter's own p_align is never
+      honoured: load_elf_interp maps at 0 + vaddr.)
     - AT_PHDR: since 0da1d5002745 (5.18) e_phoff translated through the
       last PT_LOAD whose file range holds it, plus the bias (0 + the bias
       when none does); before, the first PT_LOAD's p_vaddr - p_offset,
       biased, + e_phoff.  A program with two PT_LOADs of the same file
       range at different addresses tells them apart.
     - AT_ENTRY: e_entry + bias; AT_BASE: the interpreter's bias if it is
-      ET_DYN, else 0.
-    begin_new_exec() clears ADDR_NO_RANDOMIZE (PER_CLEAR_ON_SETID) for a
-    set-id or capability-gaining exec: not modelled here (the addresses are
-    random then)."""
-    if h.ia32:
-        raise NotModelled("load addresses of an ia32 program (mmap_compat_base)")
-    if bprm.want_creds:
-        raise NotModelled("load addresses with credentials: a set-id or capability-gaining exec clears "
-                          "ADDR_NO_RANDOMIZE (PER_CLEAR_ON_SETID)")
+      ET_DYN, else 0."""
     loads = [p for p in phdrs if p.type == PT_LOAD]
-    base = mmap_base(bprm.stack_rlimit)
+    base = mmap_base(rlimit_stack, IA32_PAGE_OFFSET if h.ia32 else (1 << 47) - PAGE)
     top = base  # the free top of the mmap region
     bias = 0
     if eh.type == ET_DYN:
         align = maximum_alignment(phdrs) if bprm.profile.has("ce81bb256a22") else 0
         if ieh is not None:
-            want = ELF_ET_DYN_BASE & ~(align - 1) if align else ELF_ET_DYN_BASE
+            dyn_base = COMPAT_ELF_ET_DYN_BASE if h.ia32 else ELF_ET_DYN_BASE
+            want = dyn_base & ~(align - 1) if align else dyn_base
             bias = _pagestart(want - loads[0].vaddr)
         else:
-            if align > PAGE:
-                raise NotModelled("a static PIE with PT_LOAD alignment above the page")
             top = base - _total_size(loads)
-            bias = top - _pagestart(loads[0].vaddr)
+            start = top
+            if align > PAGE and bprm.profile.has("3545deff0ec7"):
+                start = top & ~(align - 1)  # MAP_FIXED_NOREPLACE below the probed place
+            bias = _pagestart(start - loads[0].vaddr)
     else:
+        near = 1 << 28 if h.ia32 else 1 << 32
         for p in loads:  # an ET_EXEC in the mmap region would move the interpreter down
-            if p.vaddr + p.memsz > base - (1 << 32):
+            if p.vaddr + p.memsz > base - near:
                 raise NotModelled("an ET_EXEC program mapped near the mmap base")
     if bprm.profile.has("0da1d5002745"):
         # the PT_LOAD whose file range holds e_phoff -- the last one that
@@ -640,5 +689,5 @@ def load_addresses(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr], ieh: Ehd
     if ieh is not None and ieh.type == ET_DYN:
         iloads = [p for p in iphdrs if p.type == PT_LOAD]
         at_base = top - _total_size(iloads) - _pagestart(iloads[0].vaddr)
-    mask = (1 << 64) - 1
+    mask = 0xFFFFFFFF if h.ia32 else (1 << 64) - 1  # the ia32 auxiliary vector's words
     return {"at_phdr": phdr & mask, "at_entry": (eh.entry + bias) & mask, "at_base_addr": at_base & mask}

@@ -122,9 +122,31 @@ def file_caps(node: Node, cred: Cred) -> tuple[int, bool, bool]:
     return permitted, fc.effective, True
 
 
-def exec_creds(node: Node, cred: Cred) -> dict[str, Any]:
-    """bprm_fill_uid() + cap_bprm_creds_from_file() for the file `node`:
-    the outcome's credential fields."""
+def per_clear_on_setid(node: Node, cred: Cred) -> bool:
+    """Whether bprm->per_clear gets PER_CLEAR_ON_SETID, so begin_new_exec()
+    clears ADDR_NO_RANDOMIZE (and READ_IMPLIES_EXEC, ADDR_COMPAT_LAYOUT,
+    MMAP_PAGE_ZERO) from the personality.  bprm_fill_uid() sets it for any
+    S_ISUID, and for S_ISGID with S_IXGRP, that it honours (a suid mount, no
+    no_new_privs, the file executable) -- before it looks at the owner, so
+    also when the euid does not change (the caller owns the file).
+    cap_bprm_creds_from_file() sets it when the new permitted set is not a
+    subset of the old one (__cap_gained), checked before no_new_privs takes
+    the gain back."""
+    mode = node.mode
+    if "nosuid" not in node.mnt_flags and not cred.nnp and permission(node, cred) \
+            and (mode & S_ISUID or mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP):
+        return True
+    return bool(_new_permitted(node, cred) & ~cred.permitted)
+
+
+def _new_permitted(node: Node, cred: Cred) -> int:
+    """The permitted set after handle_privileged_root(), before no_new_privs."""
+    return _creds(node, cred)[2]
+
+
+def _creds(node: Node, cred: Cred) -> tuple[int, int, int, bool]:
+    """bprm_fill_uid() + get_file_caps() + handle_privileged_root():
+    (euid, egid, permitted, effective flag)."""
     euid, egid = cred.uid, cred.gid
     mode = node.mode
     if "nosuid" not in node.mnt_flags and not cred.nnp and mode & (S_ISUID | S_ISGID) \
@@ -143,6 +165,13 @@ def exec_creds(node: Node, cred: Cred) -> dict[str, Any]:
             permitted = BSET
         if euid == 0:
             effective = True
+    return euid, egid, permitted, effective
+
+
+def exec_creds(node: Node, cred: Cred) -> dict[str, Any]:
+    """bprm_fill_uid() + cap_bprm_creds_from_file() for the file `node`:
+    the outcome's credential fields."""
+    euid, egid, permitted, effective = _creds(node, cred)
     is_setid = euid != cred.uid or egid != cred.gid
     gained = bool(permitted & ~cred.permitted)
     if (is_setid or gained) and cred.nnp:  # LSM_UNSAFE_NO_NEW_PRIVS

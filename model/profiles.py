@@ -41,6 +41,7 @@ FEATURES: dict[str, Feature] = {f.commit: f for f in (
     Feature("8b04d32678e3", (6, 7), "binfmt_elf: Use elf_load() for interpreter"),
     Feature("f9c0a39d9530", (6, 7), "binfmt_elf: Only report padzero() errors when PROT_WRITE"),
     Feature("978ffcbf00d8", (6, 8), "execve: open the executable file before doing anything else"),
+    Feature("3545deff0ec7", (6, 11), "binfmt_elf: Honor PT_LOAD alignment for static PIE"),
     Feature("2a010c412853", (6, 11), "fs: don't block i_writecount during exec", until=(6, 13)),
     Feature("543841d18060", (6, 14), "exec: fix up /proc/pid/comm in the execveat(AT_EMPTY_PATH) case"),
     Feature("a5874fde3c08", (6, 14), "exec: Add a new AT_EXECVE_CHECK flag to execveat(2)"),

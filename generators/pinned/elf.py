@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from contract.case import Case, File
+from contract.case import Case, Exec, File, FileCaps
 from generators.elf import _case, _interp_elf, _pad_phdrs, add_gnu_stack, with_interp
 from generators.elfbuild import (
     EM_386,
@@ -157,14 +157,62 @@ def _address_case(e: Elf, interp_variant: str = "pie") -> Case:
     return replace(c, exec=replace(c.exec, personality=("ADDR_NO_RANDOMIZE",)))
 
 
-# name -> (case, commit, field, value with the commit, value without it)
-_ADDRESSES: dict[str, tuple[Case, str, str, int, int]] = {
+def _direct(variant: str, rlimit_stack: int = 8 << 20, mode: int = 0o755, owner: int = 0, group: int = 0,
+            caps: FileCaps | None = None, uid: int | None = None, gid: int | None = None) -> Case:
+    """The probe `variant` (owned by owner:group) run directly under
+    ADDR_NO_RANDOMIZE by uid:gid (the case's root when None)."""
+    return Case(files=(File(path=b"/p", type="probe", mode=mode, tag="P", variant=variant, uid=owner, gid=group,
+                            caps=caps),),
+                exec=Exec(path=b"/p", argv=(b"p",), envp=(), personality=("ADDR_NO_RANDOMIZE",),
+                          rlimit_stack=rlimit_stack, uid=uid, gid=gid))
+
+
+# name -> (case, commit or None, field, value with the commit, value without
+# it); "absent": the outcome has no such field
+_ADDRESSES: dict[str, tuple[Case, str | None, str, int | str, int | str]] = {
     # two PT_LOADs map the headers (at 0x400000 and 0x410000): AT_PHDR
     # through the last of them since 0da1d5002745, the first before
     "at-phdr-last-load": (_address_case(program(nsegs=2)), "0da1d5002745", "at_phdr", 0x410040, 0x400040),
     # a PIE with p_align 2 MiB: ELF_ET_DYN_BASE masked to it
     "pie-align-2m": (_address_case(program(type=ET_DYN, base=0, align=0x200000)), "ce81bb256a22", "at_phdr",
                      0x555555400040, 0x555555554040),
+    # a static PIE (0x14000 bytes) with p_align 64 KiB: right below the mmap
+    # base 0x7ffff7fff000 (0x7ffff7feb000), masked down to 64 KiB since 6.11
+    "static-pie-align-64k": (_direct("pie64k"), "3545deff0ec7", "at_phdr", 0x7FFFF7FE0040, 0x7FFFF7FEB040),
+    # ... p_align 2 MiB and the first PT_LOAD at p_vaddr 64 KiB: the masked
+    # address is where that PT_LOAD goes (load_bias = it - p_vaddr)
+    "static-pie-align-2m-vaddr": (_direct("pie2m_at64k"), "3545deff0ec7", "at_phdr", 0x7FFFF7E00040, 0x7FFFF7FEB040),
+    # ia32: a PIE program at COMPAT_ELF_ET_DYN_BASE (0x56555000), its ET_DYN
+    # interpreter and a static PIE right below mmap_compat_base (0xf7ffe000)
+    "ia32-pie-compat-dyn-base": (_address_case(program(cls=1, type=ET_DYN, base=0), "pie32"), None, "at_phdr",
+                                 0x56555034, 0x56555034),
+    "ia32-pie-interp-compat-mmap-base": (_address_case(program(cls=1, type=ET_DYN, base=0), "pie32"), None,
+                                         "at_base_addr", 0xF7FEA000, 0xF7FEA000),
+    "ia32-static-pie": (_direct("pie32"), None, "at_phdr", 0xF7FEA034, 0xF7FEA034),
+    # RLIM_INFINITY: the gap is 5/6 of the 32-bit task size
+    "ia32-static-pie-unlimited-stack": (_direct("pie32", rlimit_stack=-1), None, "at_phdr", 0x2AA97034, 0x2AA97034),
+    # set-id bits the caller's own: bprm_fill_uid() still sets per_clear
+    "setuid-own-file-clears": (_direct("pie", mode=0o4755, owner=1000, uid=1000), None, "personality", 0, 0),
+    "setuid-own-file-no-addresses": (_direct("pie", mode=0o4755, owner=1000, uid=1000), None, "at_phdr",
+                                     "absent", "absent"),
+    # S_ISGID without S_IXGRP is no set-gid: ADDR_NO_RANDOMIZE stays
+    "setgid-no-group-exec-keeps": (_direct("pie", mode=0o2745, group=0, uid=1000, gid=1000), None, "personality",
+                                   0x40000, 0x40000),
+    # file capabilities gained (cap_bprm_creds_from_file: __cap_gained)
+    "file-caps-gained-clears": (_direct("pie", caps=FileCaps(permitted=1 << 13), uid=1000), None, "personality",
+                                0, 0),
+    # the effective flag without a capability: AT_SECURE but nothing gained,
+    # so ADDR_NO_RANDOMIZE stays -- and the secureexec caps RLIMIT_STACK at
+    # 8 MiB before the mmap base is computed (512 MiB would put it lower)
+    "secureexec-stack-limit": (_direct("pie", rlimit_stack=512 << 20, caps=FileCaps(effective=True), uid=1000),
+                               None, "at_phdr", 0x7FFFF7FEB040, 0x7FFFF7FEB040),
 }
-ADDRESSES = {n: Pinned(n, c, (f"linux-git:{commit}",), (commit, f"{field}={hex(a)}", f"{field}={hex(b)}"))
+
+
+def _value(v: int | str) -> str:
+    return v if isinstance(v, str) else hex(v)
+
+
+ADDRESSES = {n: Pinned(n, c, (f"linux-git:{commit}",) if commit else (),
+                       (commit, f"{field}={_value(a)}", f"{field}={_value(b)}") if commit else f"{field}={_value(a)}")
              for n, (c, commit, field, a, b) in _ADDRESSES.items()}

@@ -13,9 +13,13 @@
  *        target of /proc/self/exe (only when the target gave the program a
  *        procfs directory at fd PROC_FD), 'U' getresuid + getresgid (6 x u32),
  *        'K' the effective capability set (capget, u64), 'S' AT_SECURE (u64), 'Y' prctl(PR_GET_SECUREBITS) (u64),
- *        'H' AT_PHDR, 'Y' AT_ENTRY (u64 each), 'Z' end.
+ *        'H' AT_PHDR, 'Y' AT_ENTRY (u64 each), 'Q' personality(0xffffffff) (u64),
+ *        'Z' end.
+ * Built for x86-64 and, with -m32, for ia32 (the static32/pie32 variants):
+ * numbers are zero-extended to u64 in the report either way.
  */
-typedef unsigned long u64;
+typedef unsigned long long u64;
+typedef unsigned long ulong; /* an auxiliary vector entry */
 typedef unsigned int u32;
 
 #define AT_NULL 0
@@ -39,6 +43,35 @@ __attribute__((used, aligned(8))) static volatile char tagbuf[96] =
     "\001EXECSPEC-PROBE-TAG\001";
 #define TAG_OFFSET 21
 
+#ifdef __i386__
+/* arch/x86/entry/syscalls/syscall_32.tbl */
+#define NR_write 4
+#define NR_getresuid 209 /* getresuid32 */
+#define NR_getresgid 211 /* getresgid32 */
+#define NR_capget 184
+#define NR_personality 136
+#define NR_prctl 172
+#define NR_readlinkat 305
+#define NR_exit_group 252
+
+static long sys4(long n, long a, long b, long c, long d)
+{
+	long r;
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(n), "b"(a), "c"(b), "d"(c), "S"(d) : "memory");
+	return r;
+}
+
+static long sys3(long n, long a, long b, long c) { return sys4(n, a, b, c, 0); }
+#else
+#define NR_write 1
+#define NR_getresuid 118
+#define NR_getresgid 120
+#define NR_capget 125
+#define NR_personality 135
+#define NR_prctl 157
+#define NR_readlinkat 267
+#define NR_exit_group 231
+
 static long sys3(long n, long a, long b, long c)
 {
 	long r;
@@ -55,6 +88,7 @@ static long sys4(long n, long a, long b, long c, long d)
 			 : "rcx", "r11", "memory");
 	return r;
 }
+#endif
 
 static char out[65536];
 static u32 used;
@@ -63,7 +97,7 @@ static void flush(void)
 {
 	u32 off = 0;
 	while (off < used) {
-		long r = sys3(1 /* write */, 1, (long)(out + off), used - off);
+		long r = sys3(NR_write, 1, (long)(out + off), used - off);
 		if (r == -4 /* EINTR */)
 			continue;
 		if (r <= 0)
@@ -128,7 +162,7 @@ __attribute__((used)) void probe_main(long *sp)
 		record_str('a', argv[i]);
 	for (; *e; e++)
 		record_str('e', *e);
-	for (u64 *av = (u64 *)(e + 1); av[0] != AT_NULL; av += 2) {
+	for (ulong *av = (ulong *)(e + 1); av[0] != AT_NULL; av += 2) {
 		switch (av[0]) {
 		case AT_EXECFN: record_str('X', (const char *)av[1]); break;
 		case AT_EXECFD: record_u64('D', av[1]); break;
@@ -141,29 +175,46 @@ __attribute__((used)) void probe_main(long *sp)
 	}
 	for (int i = 0; i < 17; i++)
 		comm[i] = 0;
-	sys3(157 /* prctl */, PR_GET_NAME, (long)comm, 0);
+	sys3(NR_prctl, PR_GET_NAME, (long)comm, 0);
 	record_str('C', comm);
-	long n = sys4(267 /* readlinkat */, PROC_FD, (long)"self/exe", (long)exe, sizeof exe);
+	long n = sys4(NR_readlinkat, PROC_FD, (long)"self/exe", (long)exe, sizeof exe);
 	if (n >= 0)
 		record('L', exe, (u32)n);
 	u32 ids[6];
-	sys3(118 /* getresuid */, (long)&ids[0], (long)&ids[1], (long)&ids[2]);
-	sys3(120 /* getresgid */, (long)&ids[3], (long)&ids[4], (long)&ids[5]);
+	sys3(NR_getresuid, (long)&ids[0], (long)&ids[1], (long)&ids[2]);
+	sys3(NR_getresgid, (long)&ids[3], (long)&ids[4], (long)&ids[5]);
 	record('U', ids, sizeof ids);
 	/* capget(_LINUX_CAPABILITY_VERSION_3, pid 0): two 32-bit halves */
 	u32 hdr[2] = { 0x20080522, 0 }, data[6] = { 0, 0, 0, 0, 0, 0 };
-	if (sys3(125 /* capget */, (long)hdr, (long)data, 0) == 0)
+	if (sys3(NR_capget, (long)hdr, (long)data, 0) == 0)
 		record_u64('K', (u64)data[0] | (u64)data[3] << 32);
-	long sb = sys3(157 /* prctl */, PR_GET_SECUREBITS, 0, 0);
+	long sb = sys3(NR_prctl, PR_GET_SECUREBITS, 0, 0);
 	if (sb >= 0)
 		record_u64('Y', (u64)sb);
+	/* the persona exec left (begin_new_exec clears PER_CLEAR_ON_SETID for
+	 * a set-id or capability-gaining exec); 0xffffffff only queries it */
+	long pers = sys3(NR_personality, 0xffffffffL, 0, 0);
+	if (pers >= 0)
+		record_u64('Q', (u64)pers);
 	record('Z', "", 0);
 	flush();
-	sys3(231 /* exit_group */, 0, 0, 0);
+	sys3(NR_exit_group, 0, 0, 0);
 	for (;;)
 		;
 }
 
+#ifdef __i386__
+__asm__(".text\n"
+	".global _start\n"
+	"_start:\n"
+	"	xor %ebp, %ebp\n"
+	"	mov %esp, %eax\n"
+	"	and $-16, %esp\n"
+	"	sub $12, %esp\n"
+	"	push %eax\n"
+	"	call probe_main\n"
+	"	hlt\n");
+#else
 __asm__(".text\n"
 	".global _start\n"
 	"_start:\n"
@@ -172,3 +223,4 @@ __asm__(".text\n"
 	"	and $-16, %rsp\n"
 	"	call probe_main\n"
 	"	hlt\n");
+#endif
