@@ -10,7 +10,7 @@ import re
 import signal as signal_mod
 import struct
 
-from contract.case import PROBE_VARIANTS, Case, MiscUnlink, MiscWrite, uses_creds
+from contract.case import PROBE_VARIANTS, SIBLING_OUTCOMES, Case, MiscUnlink, MiscWrite, canonical_outcome, uses_creds
 
 MOUNT_BITS = {"ro": 1, "nosuid": 2, "noexec": 4}  # executor.c: struct cmount
 KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i", "chardev": b"c", "socket": b"s"}
@@ -95,6 +95,8 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
         _rec(out, b"Y", struct.pack("<I", e.securebits_mask))
     for k, a, b in e.after_open:  # u8 op, u32 len(a), a, b
         _rec(out, b"Q", {"unlink": b"u", "rename": b"r", "rmdir": b"d"}[k] + struct.pack("<I", len(a)) + a + b)
+    if e.concurrent > 1:  # u32: processes making the call at once
+        _rec(out, b"J", struct.pack("<I", e.concurrent))
     _rec(out, b"r", struct.pack("<Q", 0xFFFFFFFFFFFFFFFF if e.rlimit_stack < 0 else e.rlimit_stack))
     _rec(out, b"t", struct.pack("<I", timeout_ms))
     return b"".join(out)
@@ -208,8 +210,12 @@ def decode_response(body: bytes, case: Case | None = None) -> dict:
     """Executor response → outcome dict (internal form, bytes for byte strings).
     With the case: the credential fields when it uses_creds()."""
     recs = records(body)
-    o = _decode(recs, creds=case is not None and uses_creds(case),
-                addrs=case is not None and bool(case.exec.personality))
+    creds = case is not None and uses_creds(case)
+    addrs = case is not None and bool(case.exec.personality)
+    o = _decode(recs, creds=creds, addrs=addrs)
+    siblings = [_decode(records(p), creds=creds, addrs=addrs) for t, p in recs if t == b"J"]
+    if siblings and o["outcome"] in SIBLING_OUTCOMES:
+        o["concurrent"] = sorted(siblings, key=lambda s: canonical_outcome(s))
     entries: dict = {}
     name = b""
     for t, p in recs:  # binfmt_misc entry texts read back before the exec

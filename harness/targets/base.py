@@ -23,6 +23,7 @@ EXTENSIONS = {
     "devices": "a character device (a bind of /dev/null) or a unix socket in the case root",
     "personality": "personality(2) flags (ADDR_NO_RANDOMIZE) and the load addresses they make predictable",
     "rlimit_nofile": "an RLIMIT_NOFILE set just before the call",
+    "concurrent": "several processes making the call at once (exec.concurrent)",
 }
 
 
@@ -40,6 +41,8 @@ def case_extensions(case: Case) -> set[str]:
         out.add("personality")
     if case.exec.rlimit_nofile is not None:
         out.add("rlimit_nofile")
+    if case.exec.concurrent > 1:
+        out.add("concurrent")
     if uses_creds(case) and (case.exec.has_identity or case.exec.no_new_privs or case.exec.securebits
                              or any(f.uid or f.gid or f.mode & 0o6000 or f.caps is not None for f in case.files)):
         out.add("creds")

@@ -1,0 +1,29 @@
+"""Pinned concurrent execs (suites/test_concurrent.py): LTP execve05's shape
+(N processes exec one program at the same time; every one must succeed)
+and the same race over the paths exec shares between the N: a "#!"
+interpreter, a binfmt_misc O entry's AT_EXECFD, a file held open for
+writing, a failing lookup."""
+from __future__ import annotations
+
+from contract.case import Case, Exec, File
+from generators.common import probe, script
+
+from . import group
+
+
+def _n(files, path: bytes, n: int, misc=(), **kw) -> Case:
+    return Case(files=tuple(files), binfmt_misc=tuple(misc),
+                exec=Exec(path=path, argv=(b"p", b"arg"), envp=(b"K=V",), concurrent=n, **kw))
+
+
+_CASES: dict[str, Case] = {
+    # LTP execve05: the most processes a case may start, one program
+    "execve05": _n([probe(b"/bin/p", "P")], b"/bin/p", 16),
+    "script": _n([probe(b"/bin/i", "I"), script(b"/s", b"#!/bin/i -x\n")], b"/s", 8),
+    "misc-O-execfd": _n([probe(b"/bin/i", "I"), script(b"/f", b"data")], b"/f", 8, misc=[b":r:M::data::/bin/i:O"]),
+    # every sibling holds the same writer (one open file description): all ETXTBSY
+    "text-busy": _n([File(path=b"/bin/p", type="probe", mode=0o755, tag="P", open_for_write=True)], b"/bin/p", 4),
+    "enoent": _n([probe(b"/bin/p", "P")], b"/bin/missing", 4),
+}
+
+PINNED = group(_CASES, every=())

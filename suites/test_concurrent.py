@@ -1,0 +1,51 @@
+"""Concurrent execs (LTP execve05): N processes, forked from one state
+after the case's setup, make the same call at once (exec.concurrent); the
+caller's outcome and each sibling's must be what the single call gives
+(model/exec.py siblings()).  Generated on top of the ordinary generators
+(generators/concurrent.py) and pinned (generators/pinned/concurrent.py).
+Targets that cannot start the N (simulators, the reproducers) skip."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+
+from generators.concurrent import ELF_SOURCES, MISC_SOURCES, concurrent_cases
+from generators.elfbuild import EXIT_CODE
+from generators.pinned.concurrent import PINNED
+
+
+def _check(conform, case, pinned=False):
+    out = conform(case, pinned=pinned)
+    for o in (out, *out.get("concurrent", ())):
+        if o["outcome"] == "exit" and "status" in o:  # crafted code is exit_group(42)
+            assert o["status"] == EXIT_CODE, out
+    return out
+
+
+@given(concurrent_cases())
+def test_concurrent(conform, case):
+    _check(conform, case)
+
+
+@pytest.mark.needs("binfmt_misc")
+@given(concurrent_cases(MISC_SOURCES))
+def test_concurrent_binfmt_misc(conform, case):
+    _check(conform, case)
+
+
+@pytest.mark.needs("crafted_elf")
+@given(concurrent_cases(ELF_SOURCES))
+def test_concurrent_elf(conform, case):
+    _check(conform, case)
+
+
+@pytest.mark.parametrize("name", PINNED)
+def test_pinned(conform, name, target):
+    case = PINNED[name].case
+    if case.binfmt_misc and target.lacks("binfmt_misc"):
+        pytest.skip(target.lacks("binfmt_misc"))
+    out = _check(conform, case, pinned=True)
+    # LTP execve05's own verdict: every one of the N ran
+    if name == "execve05":
+        assert out["outcome"] == "exec" and len(out["concurrent"]) == 15, out
+        assert all(o["outcome"] == "exec" for o in out["concurrent"]), out
