@@ -931,7 +931,7 @@ def _diff_siblings(expected: list[dict[str, Any]] | None, observed: list[dict[st
         shown = ["<absent>" if v is None else f"{len(v)} outcomes" for v in (expected, observed)]
         return [f"  concurrent: model={shown[0]} target={shown[1]}"]
     left = list(expected)
-    for i, o in enumerate(observed):
+    for o in observed:
         match = next((j for j, e in enumerate(left) if not diff_outcomes(e, o, observable)), None)
         if match is None:
             return ["  concurrent: a sibling's outcome matches no prediction; against the first left:",

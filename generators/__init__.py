@@ -12,8 +12,8 @@ from typing import Any
 
 def registry() -> dict[str, Any]:
     """name -> strategy of cases, for every generator."""
-    from .writers import with_writers
     from .concurrent import with_concurrency
+    from .writers import with_writers
     base = _plain()
     base["text-busy"] = with_writers(_one_of(base[n] for n in WRITER_SOURCES))
     return {**base, "concurrent": with_concurrency(_one_of(base[n] for n in CONCURRENT_SOURCES))}
