@@ -11,14 +11,16 @@ from generators.common import probe, script
 from . import group
 
 
-def _n(files, path: bytes, n: int, misc=(), **kw) -> Case:
+def _n(files, path: bytes, n: int, misc=(), argv=(b"p", b"arg"), **kw) -> Case:
     return Case(files=tuple(files), binfmt_misc=tuple(misc),
-                exec=Exec(path=path, argv=(b"p", b"arg"), envp=(b"K=V",), concurrent=n, **kw))
+                exec=Exec(path=path, argv=argv, envp=(b"K=V",), concurrent=n, **kw))
 
 
 _CASES: dict[str, Case] = {
-    # LTP execve05: the most processes a case may start, one program
-    "execve05": _n([probe(b"/bin/p", "P")], b"/bin/p", 16),
+    # LTP execve05 as it runs by default: 8 children exec "execve_child canary"
+    "execve05": _n([probe(b"/execve_child", "C")], b"execve_child", 8, argv=(b"execve_child", b"canary")),
+    # the most processes a case may start
+    "max": _n([probe(b"/bin/p", "P")], b"/bin/p", 16),
     "script": _n([probe(b"/bin/i", "I"), script(b"/s", b"#!/bin/i -x\n")], b"/s", 8),
     "misc-O-execfd": _n([probe(b"/bin/i", "I"), script(b"/f", b"data")], b"/f", 8, misc=[b":r:M::data::/bin/i:O"]),
     # every sibling holds the same writer (one open file description): all ETXTBSY
