@@ -160,6 +160,9 @@ class Exec:
     # exec.concurrent: how many processes make the call at once (1: just the
     # caller); the outcome then lists the N-1 siblings' outcomes too
     concurrent: int = 1
+    # exec.from_thread: a second thread of the caller makes the call
+    # (de_thread); its `exec` outcomes carry `pid`
+    from_thread: bool = False
 
     @property
     def personality_bits(self) -> int:
@@ -401,7 +404,8 @@ def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
              "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open",
-             "securebits", "memfd", "personality", "memfd_noexec", "rlimit_nofile", "concurrent")
+             "securebits", "memfd", "personality", "memfd_noexec", "rlimit_nofile", "concurrent",
+             "from_thread")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
@@ -521,6 +525,11 @@ def _exec(d: Any, where: str) -> Exec:
                                                f"(absent: 1), got {conc!r}")
     if conc > 1 and syscall == "search":
         raise CaseError(f"{where}.concurrent", "not with a search (its callers are userspace programs)")
+    thread = d.get("from_thread", False)
+    if not isinstance(thread, bool):
+        raise CaseError(f"{where}.from_thread", f"expected true or false, got {thread!r}")
+    if thread and syscall == "search":
+        raise CaseError(f"{where}.from_thread", "not with a search (its callers are userspace programs)")
     sb = d.get("securebits", [])
     if not isinstance(sb, list) or any(b not in SECUREBITS for b in sb) or len(set(sb)) != len(sb):
         raise CaseError(f"{where}.securebits", f"expected a list of distinct names from {', '.join(SECUREBITS)}")
@@ -551,7 +560,7 @@ def _exec(d: Any, where: str) -> Exec:
                 uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops),
                 securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)), memfd=memfd, memfd_noexec=mnx,
                 personality=tuple(sorted(pers, key=PERSONALITY_FLAGS.__getitem__)), rlimit_nofile=nofile,
-                concurrent=conc)
+                concurrent=conc, from_thread=thread)
 
 
 def _is_int(s: str) -> bool:
@@ -775,6 +784,8 @@ def case_to_json(c: Case) -> dict[str, Any]:
         ex["rlimit_nofile"] = e.rlimit_nofile
     if e.concurrent != 1:
         ex["concurrent"] = e.concurrent
+    if e.from_thread:
+        ex["from_thread"] = True
     if e.after_open:
         ex["after_open"] = [{k: [encode_bytes(a), encode_bytes(b)]} if k == "rename" else {k: encode_bytes(a)}
                             for k, a, b in e.after_open]

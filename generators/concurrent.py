@@ -4,7 +4,9 @@ setup, released together, each making the same call.  Drawn on top of the
 ordinary generators -- scripts, interpreter chains, paths and failing
 execs, execveat, binfmt_misc entries (the O/C flags' AT_EXECFD under a
 small RLIMIT_NOFILE among them), writers (ETXTBSY) and crafted ELF
-programs -- so every sibling must give what the single call gives."""
+programs -- so every sibling must give what the single call gives.
+Some make the call from a second thread (exec.from_thread: de_thread hands
+the program the caller's pid), alone or N at once."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -26,16 +28,28 @@ def concurrency() -> st.SearchStrategy[int]:
 
 
 @st.composite
-def with_concurrency(draw, cases: st.SearchStrategy[Case]) -> Case:
+def with_concurrency(draw, cases: st.SearchStrategy[Case], n: st.SearchStrategy[int] | None = None,
+                     thread: st.SearchStrategy[bool] | None = None) -> Case:
     case = draw(cases)
     if case.exec.syscall == "search":  # userspace callers: not a single call
         return case
-    return replace(case, exec=replace(case.exec, concurrent=draw(concurrency())))
+    conc = draw(concurrency() if n is None else n)
+    from_thread = draw(st.integers(0, 3).map(lambda k: k == 0) if thread is None else thread)
+    return replace(case, exec=replace(case.exec, concurrent=conc, from_thread=from_thread))
 
 
-def concurrent_cases(sources: tuple[str, ...] = PLAIN_SOURCES) -> st.SearchStrategy[Case]:
+def _sources(sources: tuple[str, ...]) -> st.SearchStrategy[Case]:
     from . import registry
     from .binfmt_misc import execfd_cases
     reg = registry()
     extra = [execfd_cases()] if sources == MISC_SOURCES else []
-    return with_concurrency(st.one_of(*(reg[n] for n in sources), *extra))
+    return st.one_of(*(reg[n] for n in sources), *extra)
+
+
+def concurrent_cases(sources: tuple[str, ...] = PLAIN_SOURCES) -> st.SearchStrategy[Case]:
+    return with_concurrency(_sources(sources))
+
+
+def thread_cases(sources: tuple[str, ...] = PLAIN_SOURCES) -> st.SearchStrategy[Case]:
+    """One caller, the call made from its second thread."""
+    return with_concurrency(_sources(sources), n=st.just(1), thread=st.just(True))

@@ -1,7 +1,8 @@
 """Concurrent execs (LTP execve05): N processes, forked from one state
 after the case's setup, make the same call at once (exec.concurrent); the
 caller's outcome and each sibling's must be what the single call gives
-(model/exec.py siblings()).  Generated on top of the ordinary generators
+(model/exec.py siblings()).  Exec from a second thread (exec.from_thread):
+the program must get the caller's pid, not its thread's (de_thread).  Generated on top of the ordinary generators
 (generators/concurrent.py) and pinned (generators/pinned/concurrent.py).
 Targets that cannot start the N (simulators, the reproducers) skip."""
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from generators.concurrent import ELF_SOURCES, MISC_SOURCES, concurrent_cases
+from generators.concurrent import ELF_SOURCES, MISC_SOURCES, concurrent_cases, thread_cases
 from generators.elfbuild import EXIT_CODE
 from generators.pinned.concurrent import PINNED
 
@@ -24,6 +25,11 @@ def _check(conform, case, pinned=False):
 
 @given(concurrent_cases())
 def test_concurrent(conform, case):
+    _check(conform, case)
+
+
+@given(thread_cases())
+def test_from_thread(conform, case):
     _check(conform, case)
 
 
@@ -46,6 +52,8 @@ def test_pinned(conform, name, target):
         pytest.skip(target.lacks("binfmt_misc"))
     out = _check(conform, case, pinned=True)
     # LTP execve05's own verdict: every one of the N ran
+    if name == "from-thread":  # de_thread: the leader's pid, not the thread's TID (2)
+        assert out["pid"] == 1, out
     if name in ("execve05", "max"):
         n = case.exec.concurrent
         assert [o["outcome"] for o in (out, *out["concurrent"])] == ["exec"] * n, out

@@ -268,3 +268,21 @@ def test_model_predicts_a_copy_per_sibling():
     # before the call: no siblings exist
     reg = {**base, "binfmt_misc": [":bad"], "exec": {**base["exec"], "concurrent": 3}}
     assert "concurrent" not in model.predict(case_from_json(reg), "newest")
+
+
+def test_from_thread_round_trips_and_misuse_names_the_field():
+    import model
+    from contract.case import case_to_json
+    base = {"files": [{"path": "/p", "type": "probe", "tag": "P"}], "exec": {"path": "/p", "argv": ["p"], "envp": []}}
+    c = case_from_json({**base, "exec": {**base["exec"], "from_thread": True, "concurrent": 3}})
+    assert c.exec.from_thread and case_from_json(case_to_json(c)) == c
+    assert "from_thread" not in case_to_json(case_from_json(base))["exec"]
+    for bad in (1, "true", None):
+        with pytest.raises(CaseError) as e:
+            case_from_json({**base, "exec": {**base["exec"], "from_thread": bad}})
+        assert e.value.field == "case.exec.from_thread", str(e.value)
+    # the program has the caller's pid: the case init's 1, or the N children's 2..N+1
+    out = model.predict(c, "newest")
+    assert out["pid"] == 2 and sorted(s["pid"] for s in out["concurrent"]) == [3, 4]
+    assert model.predict(case_from_json({**base, "exec": {**base["exec"], "from_thread": True}}), "newest")["pid"] == 1
+    assert "pid" not in model.predict(case_from_json(base), "newest")

@@ -26,6 +26,9 @@ _CASES: dict[str, Case] = {
     # every sibling holds the same writer (one open file description): all ETXTBSY
     "text-busy": _n([File(path=b"/bin/p", type="probe", mode=0o755, tag="P", open_for_write=True)], b"/bin/p", 4),
     "enoent": _n([probe(b"/bin/p", "P")], b"/bin/missing", 4),
+    # de_thread: the thread (TID 2) execs and the program is PID 1, the leader's pid
+    "from-thread": _n([probe(b"/bin/p", "P")], b"/bin/p", 1, from_thread=True),
+    "from-thread-script-x4": _n([probe(b"/bin/i", "I"), script(b"/s", b"#!/bin/i\n")], b"/s", 4, from_thread=True),
 }
 
 PINNED = group(_CASES, every=())

@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -99,6 +100,7 @@ struct ccase {
 	int have_persona; uint32_t persona; /* personality(2) just before the call */
 	int have_nofile; uint32_t nofile; /* RLIMIT_NOFILE just before the call */
 	uint32_t concurrent; /* exec.concurrent: processes making the call at once (0, 1: just the one) */
+	int from_thread; /* exec.from_thread: a second thread of the caller makes the call */
 	int have_ident, nnp, have_secbits; uint32_t secbits; uint32_t uid, gid, ngroups; uint32_t groups[MAX_GROUPS];
 	/* unlink/rename/rmdir after the dirfd is opened: op, path, second path */
 	struct { char op; char *a, *b; } after[8]; int nafter;
@@ -422,6 +424,7 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			break;
 		case 'P': NEED(0); c->nnp = 1; break;
 		case 'n': NEED(4); c->have_nofile = 1; c->nofile = get32(p); break;
+		case 'T': NEED(0); c->from_thread = 1; break;
 		case 'J': NEED(4); c->concurrent = get32(p); if (c->concurrent > MAX_CONCURRENT) goto bad; break;
 		case 'y': NEED(4); c->have_persona = 1; c->persona = get32(p);
 			if (c->persona & ~0x0040000u) goto bad; /* ADDR_NO_RANDOMIZE only */
@@ -813,6 +816,34 @@ static void concurrent_fork(struct ccase *c, int sfd, int *outfd)
 	_exit(0);
 }
 
+/* exec.from_thread: the call made by a second thread of the caller, which
+ * de_thread() then turns into the whole process (the other threads killed,
+ * the leader's pid taken over).  The leader waits to be killed; a call that
+ * returns ends the whole thread group through fail()'s _exit. */
+struct thread_call { int sfd, at, dirfd; const char *path; char **argv, **envp; unsigned flags; };
+
+static void *thread_call(void *arg)
+{
+	struct thread_call *t = arg;
+	long r = bprm_execve(t->at, t->dirfd, t->path, t->argv, t->envp, t->flags);
+	if (r == 0) /* AT_EXECVE_CHECK: checked, not executed */
+		fail(t->sfd, 'c', 0, 0, NULL);
+	fail(t->sfd, 'e', errno, 0, NULL);
+	return NULL;
+}
+
+static void call_from_thread(struct thread_call *t)
+{
+	pthread_attr_t a;
+	pthread_t th;
+	int e = pthread_attr_init(&a);
+	if (!e) e = pthread_attr_setstacksize(&a, 1 << 16);
+	if (!e) e = pthread_create(&th, &a, thread_call, t);
+	if (e) fail(t->sfd, 's', -1, e, "exec.from_thread: pthread_create");
+	for (;;)
+		pause();
+}
+
 /* In each child, the last thing before the call: ready, then wait for all. */
 static void concurrent_barrier(void)
 {
@@ -1021,6 +1052,11 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 	char **envp = c->envp_null ? NULL : c->envp;
 	const char *path = c->path_null ? NULL : c->path;
 	if (c->concurrent > 1) concurrent_barrier();
+	if (c->from_thread) {
+		static struct thread_call t;
+		t = (struct thread_call){ sfd, c->syscall_nr == 1, dirfd, path, argv, envp, c->flags };
+		call_from_thread(&t);
+	}
 	long r = bprm_execve(c->syscall_nr == 1, dirfd, path, argv, envp, c->flags);
 	if (r == 0) /* AT_EXECVE_CHECK: checked, not executed */
 		fail(sfd, 'c', 0, 0, NULL);

@@ -13,7 +13,7 @@
  *        target of /proc/self/exe (only when the target gave the program a
  *        procfs directory at fd PROC_FD), 'U' getresuid + getresgid (6 x u32),
  *        'K' the effective capability set (capget, u64), 'S' AT_SECURE (u64), 'Y' prctl(PR_GET_SECUREBITS) (u64),
- *        'H' AT_PHDR, 'Y' AT_ENTRY (u64 each), 'Z' end.
+ *        'H' AT_PHDR, 'Y' AT_ENTRY (u64 each), 'P' getpid() (u64), 'Z' end.
  */
 typedef unsigned long u64;
 typedef unsigned int u32;
@@ -157,6 +157,7 @@ __attribute__((used)) void probe_main(long *sp)
 	long sb = sys3(157 /* prctl */, PR_GET_SECUREBITS, 0, 0);
 	if (sb >= 0)
 		record_u64('Y', (u64)sb);
+	record_u64('P', (u64)sys3(39 /* getpid */, 0, 0, 0));
 	record('Z', "", 0);
 	flush();
 	sys3(231 /* exit_group */, 0, 0, 0);
