@@ -64,7 +64,8 @@ def case_unsupported(target: Target, case: Case) -> str | None:
 # (harness/native/executor.c); a target without it declares ALL_FIELDS - {"exe"}.
 
 
-EXECUTOR_FIELDS = ALL_FIELDS | frozenset(CRED_FIELDS) | frozenset(ADDR_FIELDS) | {"pid"}
+# (exec.concurrent's siblings and exec.from_thread's pid: the executor's own extensions)
+EXECUTOR_FIELDS = ALL_FIELDS | frozenset(CRED_FIELDS) | frozenset(ADDR_FIELDS) | {"pid", "concurrent"}
 EXECUTOR_EXTENSIONS = frozenset(EXTENSIONS)
 
 
