@@ -241,6 +241,16 @@ MUTANTS = [
       "    if False:", "execveat's dirfd (fd 3) is still held unless close-on-exec"),
     M("execfd-limit-off-by-one", "model/exec.py", "set(range(case.exec.rlimit_nofile))",
       "set(range(case.exec.rlimit_nofile - 1))", "the execfd needs a free descriptor strictly below the limit"),
+    # ---- exec.concurrent: each sibling's call gives the single call's outcome
+    M("concurrent-one-fewer", "model/exec.py", "out_ = [dict(one) for _ in range(case.exec.concurrent - 1)]",
+      "out_ = [dict(one) for _ in range(case.exec.concurrent - 2)]", "the caller is one of the N: N-1 siblings"),
+    M("concurrent-exec-excludes", "model/exec.py", "out_ = [dict(one) for _ in range(case.exec.concurrent - 1)]",
+      "out_ = [dict(one) if one['outcome'] != 'exec' else {'outcome': 'error', 'errno': 'ETXTBSY'} "
+      "for _ in range(case.exec.concurrent - 1)]",
+      "an exec in progress denies no other exec of the file (only writers)"),
+    M("de-thread-tid", "model/exec.py", "return 1 if case.exec.concurrent == 1 else 2 + index",
+      "return 2 if case.exec.concurrent == 1 else 2 + case.exec.concurrent + index",
+      "de_thread: the program takes the leader's pid, not the calling thread's TID"),
 ]
 
 
@@ -292,6 +302,9 @@ AREAS: dict[str, list[str]] = {
     "nonreg-chr": ["test_nonregular.py"],
     "execfd-dirfd-held": ["test_binfmt_misc.py::test_execfd_descriptor_limit"],
     "execfd-limit-off-by-one": ["test_binfmt_misc.py::test_execfd_descriptor_limit"],
+    "concurrent-one-fewer": ["test_concurrent.py"],
+    "de-thread-tid": ["test_concurrent.py::test_from_thread", "test_concurrent.py"],
+    "concurrent-exec-excludes": ["test_concurrent.py"],
 }
 CREDS = ("model/creds.py",)
 for _m in MUTANTS:

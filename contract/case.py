@@ -162,6 +162,12 @@ class Exec:
     # bounds the descriptor begin_new_exec() gives a binfmt_misc O/C
     # interpreter (AT_EXECFD)
     rlimit_nofile: int | None = None
+    # exec.concurrent: how many processes make the call at once (1: just the
+    # caller); the outcome then lists the N-1 siblings' outcomes too
+    concurrent: int = 1
+    # exec.from_thread: a second thread of the caller makes the call
+    # (de_thread); its `exec` outcomes carry `pid`
+    from_thread: bool = False
 
     @property
     def personality_bits(self) -> int:
@@ -403,7 +409,8 @@ def _exec(d: Any, where: str) -> Exec:
     d = _obj(d, where)
     known = ("path", "argv", "envp", "cwd", "syscall", "dirfd", "flags", "dirfd_cloexec",
              "dirfd_opath", "rlimit_stack", "via", "PATH", "uid", "gid", "groups", "no_new_privs", "after_open",
-             "securebits", "memfd", "personality", "memfd_noexec", "rlimit_nofile")
+             "securebits", "memfd", "personality", "memfd_noexec", "rlimit_nofile", "concurrent",
+             "from_thread")
     _no_unknown(d, known, where)
     for k in ("path", "argv", "envp"):
         if k not in d:
@@ -517,6 +524,17 @@ def _exec(d: Any, where: str) -> Exec:
             raise CaseError(f"{where}.rlimit_nofile", f"expected a descriptor count 0..{MAX_RLIMIT_NOFILE}")
         if syscall == "search":
             raise CaseError(f"{where}.rlimit_nofile", "not with a search (the caller opens files between its execs)")
+    conc = d.get("concurrent", 1)
+    if not isinstance(conc, int) or isinstance(conc, bool) or not 1 <= conc <= LIMITS["MAX_CONCURRENT"]:
+        raise CaseError(f"{where}.concurrent", f"expected a process count 2..{LIMITS['MAX_CONCURRENT']} "
+                                               f"(absent: 1), got {conc!r}")
+    if conc > 1 and syscall == "search":
+        raise CaseError(f"{where}.concurrent", "not with a search (its callers are userspace programs)")
+    thread = d.get("from_thread", False)
+    if not isinstance(thread, bool):
+        raise CaseError(f"{where}.from_thread", f"expected true or false, got {thread!r}")
+    if thread and syscall == "search":
+        raise CaseError(f"{where}.from_thread", "not with a search (its callers are userspace programs)")
     sb = d.get("securebits", [])
     if not isinstance(sb, list) or any(b not in SECUREBITS for b in sb) or len(set(sb)) != len(sb):
         raise CaseError(f"{where}.securebits", f"expected a list of distinct names from {', '.join(SECUREBITS)}")
@@ -546,7 +564,8 @@ def _exec(d: Any, where: str) -> Exec:
                 dirfd_opath=d.get("dirfd_opath", False), rlimit_stack=rl, via=via, search_path=search_path,
                 uid=uid, gid=gid, groups=groups, no_new_privs=nnp, after_open=tuple(ops),
                 securebits=tuple(sorted(sb, key=SECUREBITS.__getitem__)), memfd=memfd, memfd_noexec=mnx,
-                personality=tuple(sorted(pers, key=PERSONALITY_FLAGS.__getitem__)), rlimit_nofile=nofile)
+                personality=tuple(sorted(pers, key=PERSONALITY_FLAGS.__getitem__)), rlimit_nofile=nofile,
+                concurrent=conc, from_thread=thread)
 
 
 def _is_int(s: str) -> bool:
@@ -770,6 +789,10 @@ def case_to_json(c: Case) -> dict[str, Any]:
         ex["personality"] = list(e.personality)
     if e.rlimit_nofile is not None:
         ex["rlimit_nofile"] = e.rlimit_nofile
+    if e.concurrent != 1:
+        ex["concurrent"] = e.concurrent
+    if e.from_thread:
+        ex["from_thread"] = True
     if e.after_open:
         ex["after_open"] = [{k: [encode_bytes(a), encode_bytes(b)]} if k == "rename" else {k: encode_bytes(a)}
                             for k, a, b in e.after_open]
@@ -839,6 +862,11 @@ def dumps_case(c: Case) -> str:
 
 # ---------------------------------------------------------------- outcomes
 
+# The outcomes of the exec call itself: with exec.concurrent each sibling has
+# one of them too (anything else ends the case before the siblings exist, or
+# ends all of them: a timeout, the output limit).
+SIBLING_OUTCOMES = ("exec", "error", "signal", "exit", "returned")
+
 OUTCOME_BYTES = ("argv", "envp", "execfn", "comm", "exe")
 
 
@@ -856,6 +884,8 @@ def outcome_to_json(o: dict[str, Any]) -> dict[str, Any]:
             out[k] = [encode_bytes(x) for x in v]
         elif k == "binfmt_misc_entries":
             out[k] = _enc_entries(v)
+        elif k == "concurrent":  # the siblings' outcomes (exec.concurrent)
+            out[k] = [outcome_to_json(x) for x in v]
         else:
             out[k] = v
     return out
@@ -879,6 +909,10 @@ def outcome_from_json(d: Any, where: str = "outcome") -> dict[str, Any]:
             decode_bytes(k, f"{where}.binfmt_misc_entries"): v if isinstance(v, dict) and "errno" in v
             else decode_bytes(v, f"{where}.binfmt_misc_entries[{k}]", allow_nul=True)
             for k, v in d["binfmt_misc_entries"].items()}
+    if "concurrent" in d:
+        if not isinstance(d["concurrent"], list):
+            raise CaseError(f"{where}.concurrent", "expected a list of outcomes")
+        out["concurrent"] = [outcome_from_json(x, f"{where}.concurrent[{i}]") for i, x in enumerate(d["concurrent"])]
     return out
 
 
@@ -891,12 +925,37 @@ def diff_outcomes(expected: dict[str, Any], observed: dict[str, Any],
     """Field-by-field differences; fields a target cannot observe are skipped.
     An expected outcome may list `alternatives` (outcomes a kernel race can
     also give): matching any of them is no difference."""
+    if "concurrent" in expected or "concurrent" in observed:  # the caller, then its siblings
+        lines = diff_outcomes(_caller(expected), _caller(observed), observable)
+        return lines + _diff_siblings(expected.get("concurrent"), observed.get("concurrent"), observable)
     first, *alts = candidates(expected)
     lines = _diff(first, observed, observable)
     for alt in alts if lines else ():
         if not _diff(alt, observed, observable):
             return []
     return lines
+
+
+def _caller(o: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in o.items() if k != "concurrent"}
+
+
+def _diff_siblings(expected: list[dict[str, Any]] | None, observed: list[dict[str, Any]] | None,
+                   observable: frozenset[str] | None) -> list[str]:
+    """exec.concurrent: the siblings' outcomes as a multiset (their order
+    means nothing), each matched against an expected one and its own
+    alternatives (a race each sibling may lose on its own)."""
+    if expected is None or observed is None or len(expected) != len(observed):
+        shown = ["<absent>" if v is None else f"{len(v)} outcomes" for v in (expected, observed)]
+        return [f"  concurrent: model={shown[0]} target={shown[1]}"]
+    left = list(expected)
+    for o in observed:
+        match = next((j for j, e in enumerate(left) if not diff_outcomes(e, o, observable)), None)
+        if match is None:
+            return ["  concurrent: a sibling's outcome matches no prediction; against the first left:",
+                    *(f"  {line}" for line in diff_outcomes(left[0], o, observable))]
+        left.pop(match)
+    return []
 
 
 def candidates(expected: dict[str, Any]) -> list[dict[str, Any]]:

@@ -19,11 +19,14 @@
 #define MAX_NAME 255            /* NAME_MAX: one component of a materialised path */
 #define MAX_TAG 63              /* a probe's tag slot holds 63 bytes plus NUL */
 #define CASE_NPROC 256          /* RLIMIT_NPROC of a case's program */
+#define MAX_CONCURRENT 16       /* exec.concurrent: processes making the call at once */
 
 /* Descriptors the executor uses in a case's process; a case may not name
  * them as a raw dirfd (they are not the kernel's business). */
 #define STATUS_FD 100           /* the case's status pipe (close-on-exec) */
 #define WRITE_FD 101            /* files held open for writing: WRITE_FD .. + MAX_WOPEN - 1 */
+#define GO_FD 196               /* exec.concurrent: the barrier's read end, closed just before the call */
+#define READY_FD 197            /* exec.concurrent: "ready" to the case init, closed just before the call */
 #define BM_FD 198               /* the case's binfmt_misc instance, held until the exec (close-on-exec) */
 #define PROC_FD 199             /* a procfs of the case's own PID namespace, for the probe */
 #define RESERVED_FD_MIN 100

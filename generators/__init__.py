@@ -12,9 +12,11 @@ from typing import Any
 
 def registry() -> dict[str, Any]:
     """name -> strategy of cases, for every generator."""
+    from .concurrent import with_concurrency
     from .writers import with_writers
     base = _plain()
-    return {**base, "text-busy": with_writers(_one_of(base[n] for n in WRITER_SOURCES))}
+    base["text-busy"] = with_writers(_one_of(base[n] for n in WRITER_SOURCES))
+    return {**base, "concurrent": with_concurrency(_one_of(base[n] for n in CONCURRENT_SOURCES))}
 
 
 def _one_of(strategies):
@@ -48,3 +50,5 @@ def _plain() -> dict[str, Any]:
 
 # The generators the text-busy (writers) generator wraps.
 WRITER_SOURCES = ("shebang-chain", "shebang", "paths", "execveat", "binfmt_misc-flags", "elf-interp")
+# The generators the concurrent one draws from (generators/concurrent.py).
+CONCURRENT_SOURCES = ("shebang", "paths", "execveat", "binfmt_misc-flags", "text-busy", "elf-valid")

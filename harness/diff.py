@@ -76,6 +76,9 @@ def _run_all(targets: list[Target], cases: list[Case]) -> list[list[dict]]:
 
 
 def _value(outcome: dict, field: str) -> str:
+    if field == "concurrent" and field in outcome:  # the siblings, each without the model's alternatives
+        return json.dumps(sorted(json.dumps({k: v for k, v in o.items() if k not in _IGNORED}, sort_keys=True)
+                                 for o in outcome[field]), ensure_ascii=False)
     return json.dumps(outcome[field], ensure_ascii=False) if field in outcome else "-"
 
 

@@ -10,7 +10,7 @@ import re
 import signal as signal_mod
 import struct
 
-from contract.case import PROBE_VARIANTS, Case, MiscUnlink, MiscWrite, uses_creds
+from contract.case import PROBE_VARIANTS, SIBLING_OUTCOMES, Case, MiscUnlink, MiscWrite, canonical_outcome, uses_creds
 
 MOUNT_BITS = {"ro": 1, "nosuid": 2, "noexec": 4}  # executor.c: struct cmount
 KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i", "chardev": b"c", "blockdev": b"b",
@@ -96,6 +96,10 @@ def encode_case(c: Case, timeout_ms: int = 10000) -> bytes:
         _rec(out, b"Y", struct.pack("<I", e.securebits_mask))
     for k, a, b in e.after_open:  # u8 op, u32 len(a), a, b
         _rec(out, b"Q", {"unlink": b"u", "rename": b"r", "rmdir": b"d"}[k] + struct.pack("<I", len(a)) + a + b)
+    if e.concurrent > 1:  # u32: processes making the call at once
+        _rec(out, b"J", struct.pack("<I", e.concurrent))
+    if e.from_thread:  # a second thread makes the call
+        _rec(out, b"T")
     _rec(out, b"r", struct.pack("<Q", 0xFFFFFFFFFFFFFFFF if e.rlimit_stack < 0 else e.rlimit_stack))
     _rec(out, b"t", struct.pack("<I", timeout_ms))
     return b"".join(out)
@@ -133,10 +137,11 @@ def signal_name(n: int) -> str:
 ADDR_NO_RANDOMIZE = 0x0040000  # include/uapi/linux/personality.h
 
 
-def parse_report(data: bytes, creds: bool = False, addrs: bool = False) -> dict | None:
+def parse_report(data: bytes, creds: bool = False, addrs: bool = False, pid: bool = False) -> dict | None:
     """The probe's report as an `exec` outcome, or None if it isn't a complete one.
     `creds`: add the credential fields (case.CRED_FIELDS) the probe reports;
-    `addrs`: add AT_PHDR, AT_ENTRY and AT_BASE (case.ADDR_FIELDS)."""
+    `addrs`: add AT_PHDR, AT_ENTRY and AT_BASE (case.ADDR_FIELDS);
+    `pid`: add getpid() (exec.from_thread cases)."""
     try:
         recs = records(data)
     except (struct.error, ProtocolError):
@@ -183,6 +188,8 @@ def parse_report(data: bytes, creds: bool = False, addrs: bool = False) -> dict 
             o["securebits"] = struct.unpack("<Q", p)[0]
         elif t == b"Q" and len(p) == 8:  # personality(0xffffffff)
             personality = struct.unpack("<Q", p)[0]
+        elif t == b"P" and len(p) == 8 and pid:
+            o["pid"] = struct.unpack("<Q", p)[0]
     if variant:  # only probe variants report it, so older outcomes keep their shape
         o["at_base"] = at_base != 0
     if addrs:
@@ -220,8 +227,13 @@ def decode_response(body: bytes, case: Case | None = None) -> dict:
     """Executor response → outcome dict (internal form, bytes for byte strings).
     With the case: the credential fields when it uses_creds()."""
     recs = records(body)
-    o = _decode(recs, creds=case is not None and uses_creds(case),
-                addrs=case is not None and bool(case.exec.personality))
+    creds = case is not None and uses_creds(case)
+    addrs = case is not None and bool(case.exec.personality)
+    pid = case is not None and case.exec.from_thread
+    o = _decode(recs, creds=creds, addrs=addrs, pid=pid)
+    siblings = [_decode(records(p), creds=creds, addrs=addrs, pid=pid) for t, p in recs if t == b"J"]
+    if siblings and o["outcome"] in SIBLING_OUTCOMES:
+        o["concurrent"] = sorted(siblings, key=lambda s: canonical_outcome(s))
     entries: dict = {}
     name = b""
     for t, p in recs:  # binfmt_misc entry texts read back before the exec
@@ -236,7 +248,7 @@ def decode_response(body: bytes, case: Case | None = None) -> dict:
     return o
 
 
-def _decode(recs: list[tuple[bytes, bytes]], creds: bool = False, addrs: bool = False) -> dict:
+def _decode(recs: list[tuple[bytes, bytes]], creds: bool = False, addrs: bool = False, pid: bool = False) -> dict:
     kind, vals, msg, report = b"", (0, 0), "", b""
     for t, p in recs:
         if t == b"o":
@@ -256,7 +268,7 @@ def _decode(recs: list[tuple[bytes, bytes]], creds: bool = False, addrs: bool = 
         if st & 0x7F == 0:  # WIFEXITED
             code = (st >> 8) & 0xFF
             if code == 0:
-                rep = parse_report(report, creds, addrs)
+                rep = parse_report(report, creds, addrs, pid)
                 if rep is not None:
                     return rep
             return {"outcome": "exit", "status": code}

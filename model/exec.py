@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from contract.case import EXEC_FLAGS, RLIM_INFINITY, Case, uses_creds
+from contract.case import EXEC_FLAGS, RLIM_INFINITY, SIBLING_OUTCOMES, Case, uses_creds
 
 from . import binfmt_elf, binfmt_misc, binfmt_other, binfmt_script, creds
 from .errors import Errno, InvalidCase
@@ -241,7 +241,45 @@ def predict(case: Case, profile: Profile) -> dict[str, Any]:
         # the randomised stack top falls in its page (seen on 6.18: 0 and 4096
         # give either, 8192 never faults for the probe).
         out.setdefault("alternatives", []).append({"outcome": "signal", "signal": "SIGSEGV"})
+    if case.exec.from_thread and out["outcome"] == "exec":
+        out["pid"] = caller_pid(case, 0)
+    if case.exec.concurrent > 1 and out["outcome"] in SIBLING_OUTCOMES:
+        out["concurrent"] = siblings(out, case)
     return out
+
+
+def caller_pid(case: Case, index: int) -> int:
+    """exec.from_thread: the pid the program runs with.  de_thread() kills
+    the caller's other threads (zap_other_threads) and, the call being made
+    by a thread that is not the leader, gives it the leader's pid
+    (exchange_tids, transfer_pid): the new program has the caller's pid, not
+    its thread's.  The caller is the case init, PID 1 of the case's fresh
+    PID namespace, or with exec.concurrent the init's index-th child: they
+    are forked first, before any thread, and pids in a fresh namespace are
+    allocated in order (alloc_pid's cyclic idr from 1), so 2..N+1."""
+    return 1 if case.exec.concurrent == 1 else 2 + index
+
+
+def siblings(out: dict[str, Any], case: Case) -> list[dict[str, Any]]:
+    """exec.concurrent: what the N-1 siblings' calls give.  Each is the
+    caller's call from a fork() of the caller's state, and nothing in the
+    exec path depends on the task beyond that state: open_exec() and
+    deny_write_access() let any number of execs share a file (only writers
+    are refused), binfmt_misc's lookup only reads its entries (check_file: under
+    read_lock before 7.x, SRCU in 7.3),
+    the AT_EXECFD descriptor is the lowest free one of a copy of the same
+    table, comm and AT_EXECFN come from the call's own arguments, and the
+    probe reports nothing pid-dependent.  So each predicts the caller's
+    outcome, keeping its alternatives: the races behind them (the RCU-walk
+    retry, the first stack fault) are each sibling's own.  The binfmt_misc
+    entry texts were read once, before the fork: the caller's alone; with
+    exec.from_thread each keeps its own pid (caller_pid)."""
+    one = {k: v for k, v in out.items() if k not in ("binfmt_misc_entries", "concurrent")}
+    out_ = [dict(one) for _ in range(case.exec.concurrent - 1)]
+    for i, o in enumerate(out_, 1):
+        if "pid" in o:
+            o["pid"] = caller_pid(case, i)
+    return out_
 
 
 def _predict(case: Case, profile: Profile, made: list[FS]) -> dict[str, Any]:

@@ -49,6 +49,10 @@ BAD = [
     (case(binfmt_misc_read=["x"] * (LIMITS["MAX_READS"] + 1)), "binfmt_misc_read"),
     (case(files=[{"path": f"/w{i}", "type": "file", "open_for_write": True}
                  for i in range(LIMITS["MAX_WOPEN"] + 1)]), "files"),
+    (case(exec__concurrent=LIMITS["MAX_CONCURRENT"] + 1), "exec.concurrent"),
+    (case(exec__concurrent=0), "exec.concurrent"),
+    (case(exec__concurrent="4"), "exec.concurrent"),
+    (case(exec__concurrent=True), "exec.concurrent"),
 ]
 
 

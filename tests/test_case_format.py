@@ -208,3 +208,81 @@ def test_new_fields_round_trip():
         with pytest.raises(CaseError) as e:
             case_from_json(bad)
         assert e.value.field == field, str(e.value)
+
+
+def test_concurrent_round_trips_and_misuse_names_the_field():
+    """exec.concurrent: 2..MAX_CONCURRENT survives the codec (1 is the
+    default and stays absent); anything else names the field."""
+    from contract.case import LIMITS, case_to_json
+    base = {"files": [{"path": "/p", "type": "probe", "tag": "P"}], "exec": {"path": "/p", "argv": ["p"], "envp": []}}
+    for n in (2, LIMITS["MAX_CONCURRENT"]):
+        c = case_from_json({**base, "exec": {**base["exec"], "concurrent": n}})
+        assert c.exec.concurrent == n and case_to_json(c)["exec"]["concurrent"] == n
+        assert case_from_json(case_to_json(c)) == c
+    assert "concurrent" not in case_to_json(case_from_json({**base, "exec": {**base["exec"], "concurrent": 1}}))["exec"]
+    for bad in (0, -1, LIMITS["MAX_CONCURRENT"] + 1, 2.0, "2", None, True, [2]):
+        with pytest.raises(CaseError) as e:
+            case_from_json({**base, "exec": {**base["exec"], "concurrent": bad}})
+        assert e.value.field == "case.exec.concurrent", (bad, str(e.value))
+    search = {**base["exec"], "syscall": "search", "via": "execvp", "concurrent": 2}
+    with pytest.raises(CaseError) as e:
+        case_from_json({**base, "exec": search})
+    assert e.value.field == "case.exec.concurrent"
+
+
+def test_concurrent_outcomes_compare_as_a_multiset():
+    """The siblings' outcomes: order means nothing, each may take its own
+    alternative, and a missing, extra or different sibling is a difference."""
+    from contract.case import diff_outcomes, outcome_from_json, outcome_to_json
+    ok = {"outcome": "exec", "tag": "P"}
+    racy = {**ok, "alternatives": [{"outcome": "error", "errno": "ELOOP"}]}
+    eloop = {"outcome": "error", "errno": "ELOOP"}
+    expected = {**racy, "concurrent": [dict(racy), dict(racy)]}
+    assert diff_outcomes(expected, {**ok, "concurrent": [ok, ok]}) == []
+    assert diff_outcomes(expected, {**ok, "concurrent": [eloop, ok]}) == []
+    assert diff_outcomes(expected, {**eloop, "concurrent": [eloop, eloop]}) == []
+    assert diff_outcomes(expected, {**ok, "concurrent": [ok, {"outcome": "error", "errno": "ETXTBSY"}]})
+    assert diff_outcomes(expected, {**ok, "concurrent": [ok]})
+    assert diff_outcomes(expected, ok)
+    assert diff_outcomes({"outcome": "error", "errno": "ENOENT"}, {"outcome": "error", "errno": "ENOENT",
+                                                                  "concurrent": []})
+    # mixed predictions are matched, not zipped
+    a, b = {"outcome": "exec", "tag": "A"}, {"outcome": "exec", "tag": "B"}
+    assert diff_outcomes({**a, "concurrent": [a, b]}, {**a, "concurrent": [b, a]}) == []
+    assert diff_outcomes({**a, "concurrent": [a, b]}, {**a, "concurrent": [b, b]})
+    o = {**ok, "argv": [b"\xff"], "concurrent": [{**ok, "argv": [b"\xff"]}]}
+    assert outcome_from_json(outcome_to_json(o)) == o
+    with pytest.raises(CaseError) as e:
+        outcome_from_json({"outcome": "exec", "concurrent": [{"outcome": "nope"}]})
+    assert e.value.field == "outcome.concurrent[0].outcome"
+
+
+def test_model_predicts_a_copy_per_sibling():
+    import model
+    base = {"files": [{"path": "/p", "type": "probe", "tag": "P"}], "exec": {"path": "/p", "argv": ["p"], "envp": []}}
+    single = model.predict(case_from_json(base), "newest")
+    out = model.predict(case_from_json({**base, "exec": {**base["exec"], "concurrent": 5}}), "newest")
+    assert out.pop("concurrent") == [single] * 4 and out == single
+    failing = {**base, "exec": {**base["exec"], "path": "/nope", "concurrent": 2}}
+    assert model.predict(case_from_json(failing), "newest")["concurrent"] == [{"outcome": "error", "errno": "ENOENT"}]
+    # before the call: no siblings exist
+    reg = {**base, "binfmt_misc": [":bad"], "exec": {**base["exec"], "concurrent": 3}}
+    assert "concurrent" not in model.predict(case_from_json(reg), "newest")
+
+
+def test_from_thread_round_trips_and_misuse_names_the_field():
+    import model
+    from contract.case import case_to_json
+    base = {"files": [{"path": "/p", "type": "probe", "tag": "P"}], "exec": {"path": "/p", "argv": ["p"], "envp": []}}
+    c = case_from_json({**base, "exec": {**base["exec"], "from_thread": True, "concurrent": 3}})
+    assert c.exec.from_thread and case_from_json(case_to_json(c)) == c
+    assert "from_thread" not in case_to_json(case_from_json(base))["exec"]
+    for bad in (1, "true", None):
+        with pytest.raises(CaseError) as e:
+            case_from_json({**base, "exec": {**base["exec"], "from_thread": bad}})
+        assert e.value.field == "case.exec.from_thread", str(e.value)
+    # the program has the caller's pid: the case init's 1, or the N children's 2..N+1
+    out = model.predict(c, "newest")
+    assert out["pid"] == 2 and sorted(s["pid"] for s in out["concurrent"]) == [3, 4]
+    assert model.predict(case_from_json({**base, "exec": {**base["exec"], "from_thread": True}}), "newest")["pid"] == 1
+    assert "pid" not in model.predict(case_from_json(base), "newest")

@@ -100,3 +100,64 @@ def test_sigkill_midway_leaves_nothing(tmp_path, sandbox):
     while time.time() < deadline and host_state(marker) != before:
         time.sleep(0.1)
     assert host_state(marker) == before
+
+
+def _descendants(root: int) -> list[int]:
+    kids: dict[int, list[int]] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        kids.setdefault(ppid, []).append(int(pid))
+    out, todo = [], [root]
+    while todo:
+        for k in kids.get(todo.pop(), []):
+            out.append(k)
+            todo.append(k)
+    return out
+
+
+def _exe(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:  # gone meanwhile
+        return None
+
+
+def test_hanging_concurrent_execs_leave_nothing(sandbox):
+    """exec.concurrent: 16 programs that never exit (jmp .) hit the case's
+    time limit; the whole PID namespace goes, reaper and siblings alike,
+    and the executor's only descendant left is the next case's prespawned
+    init (the executor itself)."""
+    from dataclasses import replace
+
+    from contract.case import Case, Exec, File
+    from generators.elfbuild import CODE64, encode, program
+    from harness.executor import Executor
+    loop = encode(replace(program(), body=b"\xeb\xfe" + b"\x90" * (len(CODE64) - 2)))  # jmp .
+    case = Case(files=(File(path=b"/loop", type="file", mode=0o755, data=loop),),
+                exec=Exec(path=b"/loop", argv=(b"loop",), envp=(), concurrent=16))
+    ex = Executor(timeout_ms=1500)
+    try:
+        t0 = time.monotonic()
+        assert ex.run(case) == {"outcome": "timeout"}
+        assert time.monotonic() - t0 < 10
+        assert ex.proc is not None
+        exe = str(build.native("executor"))
+        deadline = time.time() + 5
+        while True:
+            left = _descendants(ex.proc.pid)
+            progs = [p for p in left if _exe(p) not in (exe, None)]
+            if len(left) <= 1 and not progs or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        assert len(left) <= 1 and not progs, (left, progs)
+        # and the same executor goes on: a quick case after it still runs
+        ok = Case(files=(File(path=b"/p", type="probe", mode=0o755, tag="P"),),
+                  exec=Exec(path=b"/p", argv=(b"p",), envp=(), concurrent=3))
+        o = ex.run(ok)
+        assert o["outcome"] == "exec" and [s["outcome"] for s in o["concurrent"]] == ["exec"] * 2, o
+    finally:
+        ex.close()

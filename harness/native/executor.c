@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -98,6 +99,8 @@ struct ccase {
 	/* the identity that makes the exec call, and no_new_privs */
 	int have_persona; uint32_t persona; /* personality(2) just before the call */
 	int have_nofile; uint32_t nofile; /* RLIMIT_NOFILE just before the call */
+	uint32_t concurrent; /* exec.concurrent: processes making the call at once (0, 1: just the one) */
+	int from_thread; /* exec.from_thread: a second thread of the caller makes the call */
 	int have_ident, nnp, have_secbits; uint32_t secbits; uint32_t uid, gid, ngroups; uint32_t groups[MAX_GROUPS];
 	/* unlink/rename/rmdir after the dirfd is opened: op, path, second path */
 	struct { char op; char *a, *b; } after[8]; int nafter;
@@ -425,6 +428,8 @@ static int parse_case(unsigned char *b, uint32_t n, struct ccase *c, const char 
 			break;
 		case 'P': NEED(0); c->nnp = 1; break;
 		case 'n': NEED(4); c->have_nofile = 1; c->nofile = get32(p); break;
+		case 'T': NEED(0); c->from_thread = 1; break;
+		case 'J': NEED(4); c->concurrent = get32(p); if (c->concurrent > MAX_CONCURRENT) goto bad; break;
 		case 'y': NEED(4); c->have_persona = 1; c->persona = get32(p);
 			if (c->persona & ~0x0040000u) goto bad; /* ADDR_NO_RANDOMIZE only */
 			break;
@@ -723,6 +728,155 @@ static void case_init(int sfd, int syncfd, int outfd, int infd)
 	case_process(c, sfd, outfd, infd, bmfd, procfd);
 }
 
+/* exec.concurrent (LTP execve05): N processes make the same call at once.
+ * The case init forks them all from one state (fds, cwd, binfmt_misc
+ * instance, writers) and stays behind as their reaper, so none of them is
+ * PID 1: the first program to exit would otherwise end the PID namespace
+ * under the others mid-exec.  Each child takes the rest of the setup
+ * itself (identity, securebits, personality, RLIMIT_NOFILE: per-task state
+ * fork copies anyway, and an RLIMIT_NOFILE below our descriptors would
+ * refuse the child's own dup2s), says "ready" (READY_FD) and waits at the
+ * barrier (GO_FD) until all N have; the init then closes the barrier's
+ * write end and every child makes the call through bprm_execve().
+ * Child 0 is the caller: its status records and its program's output go to
+ * the executor as an ordinary case's do.  Children 1.. are the siblings:
+ * one 'J' record each, holding the same records as a response.  Nothing
+ * of this runs for a case without exec.concurrent. */
+struct conc_child { pid_t pid; int st, out, ws; struct buf sb, ob; };
+
+/* Child i's response records: its own 'o' records (a setup failure, the
+ * exec's errno, AT_EXECVE_CHECK), else its wait status; then its output. */
+static void conc_records(struct buf *r, const struct conc_child *k, int with_output)
+{
+	int has_o = 0;
+	uint32_t l;
+	for (size_t off = 0; record_at(k->sb.p, k->sb.len, off, &l); off += 5 + l)
+		has_o |= k->sb.p[off] == 'o';
+	if (has_o) {
+		buf_add(r, k->sb.p, k->sb.len);
+	} else {
+		char x = 'x'; int32_t v[2] = { k->ws, 0 };
+		rec(r, 'o', &x, 1); rec(r, 'v', v, 8);
+	}
+	if (with_output && k->ob.len) rec(r, 'p', k->ob.p, k->ob.len);
+}
+
+/* Returns in each child (its output pipe in *outfd, its status pipe at
+ * STATUS_FD, READY_FD and GO_FD open); the init never returns. */
+static void concurrent_fork(struct ccase *c, int sfd, int *outfd)
+{
+	static struct conc_child k[MAX_CONCURRENT];
+	int n = (int)c->concurrent, ready[2], go[2];
+	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) fail(sfd, 's', -1, errno, "concurrent: pipe");
+	for (int i = 0; i < n; i++) {
+		int st[2], out[2];
+		/* a failure here ends the init, and with it the children so far */
+		if (pipe2(st, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) fail(sfd, 's', -1, errno, "concurrent: pipe");
+		pid_t pid = fork();
+		if (pid < 0) fail(sfd, 's', -1, errno, "concurrent: fork");
+		if (pid == 0) {
+			/* everything else of ours below STATUS_FD goes with the
+			 * caller's close_range: the init's ends, the other children's */
+			if (dup3(st[1], STATUS_FD, O_CLOEXEC) < 0 || dup3(ready[1], READY_FD, O_CLOEXEC) < 0 ||
+			    dup3(go[0], GO_FD, O_CLOEXEC) < 0)
+				_exit(126);
+			*outfd = out[1];
+			return;
+		}
+		close(st[1]); close(out[1]);
+		k[i] = (struct conc_child){ .pid = pid, .st = st[0], .out = out[0] };
+	}
+	close(ready[1]); close(go[0]);
+	/* all ready (or dead in their setup: EOF), then all go */
+	char b;
+	for (int got = 0; got < n;) {
+		ssize_t r = read(ready[0], &b, 1);
+		if (r < 0 && errno == EINTR) continue;
+		if (r <= 0) break;
+		got++;
+	}
+	close(ready[0]); close(go[1]);
+
+	struct pollfd pf[2 * MAX_CONCURRENT];
+	for (int i = 0; i < n; i++) {
+		pf[2 * i] = (struct pollfd){ k[i].st, POLLIN, 0 };
+		pf[2 * i + 1] = (struct pollfd){ k[i].out, POLLIN, 0 };
+	}
+	size_t total = 0;
+	char tmp[65536];
+	for (int open_fds = 2 * n; open_fds;) {
+		if (poll(pf, 2 * n, -1) < 0) {
+			if (errno == EINTR) continue;
+			fail(sfd, 's', -1, errno, "concurrent: poll");
+		}
+		for (int j = 0; j < 2 * n; j++) {
+			if (pf[j].fd < 0 || !pf[j].revents) continue;
+			ssize_t r = read(pf[j].fd, tmp, sizeof tmp);
+			if (r < 0 && errno == EINTR) continue;
+			if (r <= 0) { close(pf[j].fd); pf[j].fd = -1; open_fds--; continue; }
+			total += r;
+			if (total > MAX_OUTPUT) /* our exit ends the PID namespace, the children with it */
+				fail(sfd, 'l', MAX_OUTPUT, 0, NULL);
+			buf_add(j & 1 ? &k[j / 2].ob : &k[j / 2].sb, tmp, r);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		while (waitpid(k[i].pid, &k[i].ws, 0) < 0 && errno == EINTR)
+			;
+	struct buf r = {0};
+	conc_records(&r, &k[0], 0);
+	write_full(sfd, r.p, r.len);
+	if (k[0].ob.len) write_full(*outfd, k[0].ob.p, k[0].ob.len);
+	for (int i = 1; i < n; i++) {
+		struct buf s = {0};
+		conc_records(&s, &k[i], 1);
+		r.len = 0;
+		rec(&r, 'J', s.p, s.len);
+		write_full(sfd, r.p, r.len);
+		free(s.p);
+	}
+	_exit(0);
+}
+
+/* exec.from_thread: the call made by a second thread of the caller, which
+ * de_thread() then turns into the whole process (the other threads killed,
+ * the leader's pid taken over).  The leader waits to be killed; a call that
+ * returns ends the whole thread group through fail()'s _exit. */
+struct thread_call { int sfd, at, dirfd; const char *path; char **argv, **envp; unsigned flags; };
+
+static void *thread_call(void *arg)
+{
+	struct thread_call *t = arg;
+	long r = bprm_execve(t->at, t->dirfd, t->path, t->argv, t->envp, t->flags);
+	if (r == 0) /* AT_EXECVE_CHECK: checked, not executed */
+		fail(t->sfd, 'c', 0, 0, NULL);
+	fail(t->sfd, 'e', errno, 0, NULL);
+	return NULL;
+}
+
+static void call_from_thread(struct thread_call *t)
+{
+	pthread_attr_t a;
+	pthread_t th;
+	int e = pthread_attr_init(&a);
+	if (!e) e = pthread_attr_setstacksize(&a, 1 << 16);
+	if (!e) e = pthread_create(&th, &a, thread_call, t);
+	if (e) fail(t->sfd, 's', -1, e, "exec.from_thread: pthread_create");
+	for (;;)
+		pause();
+}
+
+/* In each child, the last thing before the call: ready, then wait for all. */
+static void concurrent_barrier(void)
+{
+	char b = 'r';
+	if (write(READY_FD, &b, 1) != 1) _exit(126);
+	close(READY_FD);
+	while (read(GO_FD, &b, 1) < 0 && errno == EINTR)
+		;
+	close(GO_FD); /* the fd table is now the one an ordinary case's call sees */
+}
+
 /* The rest of the case init: registrations, then the exec call. */
 static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd, int procfd)
 {
@@ -851,12 +1005,14 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 		      : c->after[i].op == 'd' ? rmdir(c->after[i].a) : rename(c->after[i].a, c->after[i].b);
 		if (r) fail(sfd, 's', -9, errno, "after_open");
 	}
+	if (c->concurrent > 1) concurrent_fork(c, sfd, &outfd); /* from here on, in each of N children */
 	if (dup2(infd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0) fail(sfd, 's', -1, errno, "dup stdio");
 	int first = c->dirfd_path ? 4 : 3;
 	/* Everything else closes; the status pipe and the writers stay,
-	 * close-on-exec, and PROC_FD stays for the probe. */
+	 * close-on-exec, and PROC_FD stays for the probe (and, concurrent,
+	 * READY_FD and GO_FD until the barrier). */
 	syscall(SYS_close_range, first, STATUS_FD - 1, 0);
-	syscall(SYS_close_range, WRITE_FD + c->nwopen, BM_FD - 1, 0);
+	syscall(SYS_close_range, WRITE_FD + c->nwopen, (c->concurrent > 1 ? GO_FD : BM_FD) - 1, 0);
 	syscall(SYS_close_range, procfd >= 0 ? PROC_FD + 1 : PROC_FD, ~0U, 0);
 
 	sigset_t all;
@@ -917,6 +1073,12 @@ static void case_process(struct ccase *c, int sfd, int outfd, int infd, int bmfd
 	char **argv = c->argv_null ? NULL : c->argv;
 	char **envp = c->envp_null ? NULL : c->envp;
 	const char *path = c->path_null ? NULL : c->path;
+	if (c->concurrent > 1) concurrent_barrier();
+	if (c->from_thread) {
+		static struct thread_call t;
+		t = (struct thread_call){ sfd, c->syscall_nr == 1, dirfd, path, argv, envp, c->flags };
+		call_from_thread(&t);
+	}
 	long r = bprm_execve(c->syscall_nr == 1, dirfd, path, argv, envp, c->flags);
 	if (r == 0) /* AT_EXECVE_CHECK: checked, not executed */
 		fail(sfd, 'c', 0, 0, NULL);

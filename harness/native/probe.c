@@ -14,7 +14,7 @@
  *        procfs directory at fd PROC_FD), 'U' getresuid + getresgid (6 x u32),
  *        'K' the effective capability set (capget, u64), 'S' AT_SECURE (u64), 'Y' prctl(PR_GET_SECUREBITS) (u64),
  *        'H' AT_PHDR, 'Y' AT_ENTRY (u64 each), 'Q' personality(0xffffffff) (u64),
- *        'Z' end.
+ *        'P' getpid() (u64), 'Z' end.
  * Built for x86-64 and, with -m32, for ia32 (the static32/pie32 variants):
  * numbers are zero-extended to u64 in the report either way.
  */
@@ -53,6 +53,7 @@ __attribute__((used, aligned(8))) static volatile char tagbuf[96] =
 #define NR_prctl 172
 #define NR_readlinkat 305
 #define NR_exit_group 252
+#define NR_getpid 20
 
 static long sys4(long n, long a, long b, long c, long d)
 {
@@ -71,6 +72,7 @@ static long sys3(long n, long a, long b, long c) { return sys4(n, a, b, c, 0); }
 #define NR_prctl 157
 #define NR_readlinkat 267
 #define NR_exit_group 231
+#define NR_getpid 39
 
 static long sys3(long n, long a, long b, long c)
 {
@@ -196,6 +198,7 @@ __attribute__((used)) void probe_main(long *sp)
 	long pers = sys3(NR_personality, 0xffffffffL, 0, 0);
 	if (pers >= 0)
 		record_u64('Q', (u64)pers);
+	record_u64('P', (u64)sys3(NR_getpid, 0, 0, 0));
 	record('Z', "", 0);
 	flush();
 	sys3(NR_exit_group, 0, 0, 0);

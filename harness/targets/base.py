@@ -23,6 +23,8 @@ EXTENSIONS = {
     "devices": "a character or block device (a bind of /dev/null or /dev/loop0) or a unix socket in the case root",
     "personality": "personality(2) flags (ADDR_NO_RANDOMIZE) and the load addresses they make predictable",
     "rlimit_nofile": "an RLIMIT_NOFILE set just before the call",
+    "concurrent": "several processes making the call at once (exec.concurrent)",
+    "from_thread": "the call made by a second thread (exec.from_thread) and the pid the program gets",
 }
 
 
@@ -40,6 +42,10 @@ def case_extensions(case: Case) -> set[str]:
         out.add("personality")
     if case.exec.rlimit_nofile is not None:
         out.add("rlimit_nofile")
+    if case.exec.concurrent > 1:
+        out.add("concurrent")
+    if case.exec.from_thread:
+        out.add("from_thread")
     if uses_creds(case) and (case.exec.has_identity or case.exec.no_new_privs or case.exec.securebits
                              or any(f.uid or f.gid or f.mode & 0o6000 or f.caps is not None for f in case.files)):
         out.add("creds")
@@ -58,7 +64,8 @@ def case_unsupported(target: Target, case: Case) -> str | None:
 # (harness/native/executor.c); a target without it declares ALL_FIELDS - {"exe"}.
 
 
-EXECUTOR_FIELDS = ALL_FIELDS | frozenset(CRED_FIELDS) | frozenset(ADDR_FIELDS)
+# (exec.concurrent's siblings and exec.from_thread's pid: the executor's own extensions)
+EXECUTOR_FIELDS = ALL_FIELDS | frozenset(CRED_FIELDS) | frozenset(ADDR_FIELDS) | {"pid", "concurrent"}
 EXECUTOR_EXTENSIONS = frozenset(EXTENSIONS)
 
 
