@@ -80,8 +80,8 @@ class Node:
 
 # A pipe stands for fds 0-2, which the executor connects to pipes.
 PIPE = Node("pipe", 0o600, None, b"pipe:")
-_KIND = {"probe": "reg", "file": "reg", "dir": "dir", "symlink": "lnk", "fifo": "fifo", "chardev": "chr", "blockdev": "blk",
-         "socket": "sock"}
+_KIND = {"probe": "reg", "file": "reg", "dir": "dir", "symlink": "lnk", "fifo": "fifo", "chardev": "chr",
+         "blockdev": "blk", "socket": "sock"}
 
 
 class FS:
