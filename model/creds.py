@@ -132,11 +132,21 @@ def per_clear_on_setid(node: Node, cred: Cred) -> bool:
     cap_bprm_creds_from_file() sets it when the new permitted set is not a
     subset of the old one (__cap_gained), checked before no_new_privs takes
     the gain back."""
-    mode = node.mode
-    if "nosuid" not in node.mnt_flags and not cred.nnp and permission(node, cred) \
-            and (mode & S_ISUID or mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP):
+    suid, sgid = setid_bits(node, cred)
+    if suid or sgid:
         return True
     return bool(_new_permitted(node, cred) & ~cred.permitted)
+
+
+def setid_bits(node: Node, cred: Cred) -> tuple[bool, bool]:
+    """bprm_fill_uid(): whether S_ISUID and S_ISGID count -- only off nosuid
+    mounts, without no_new_privs, for a file the caller may execute, and
+    S_ISGID only with S_IXGRP (without it the bit means mandatory locking).
+    Each one that counts sets the euid/egid and PER_CLEAR_ON_SETID alike."""
+    mode = node.mode
+    if "nosuid" in node.mnt_flags or cred.nnp or not mode & (S_ISUID | S_ISGID) or not permission(node, cred):
+        return False, False
+    return bool(mode & S_ISUID), mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP
 
 
 def _new_permitted(node: Node, cred: Cred) -> int:
@@ -148,13 +158,11 @@ def _creds(node: Node, cred: Cred) -> tuple[int, int, int, bool]:
     """bprm_fill_uid() + get_file_caps() + handle_privileged_root():
     (euid, egid, permitted, effective flag)."""
     euid, egid = cred.uid, cred.gid
-    mode = node.mode
-    if "nosuid" not in node.mnt_flags and not cred.nnp and mode & (S_ISUID | S_ISGID) \
-            and permission(node, cred):
-        if mode & S_ISUID:
-            euid = node.uid
-        if mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP:
-            egid = node.gid
+    suid, sgid = setid_bits(node, cred)
+    if suid:
+        euid = node.uid
+    if sgid:
+        egid = node.gid
     permitted, effective, has_fcap = file_caps(node, cred)
     # handle_privileged_root(): a set-uid-root file that also has file
     # capabilities, run by a user that is not root, gets only the file's
