@@ -39,7 +39,10 @@ ours changes for a new one.  Fields:
   matching environment entries the simulator adds; {"argv0": "path"} says
   argv[0] is replaced by the program's path (valgrind) -- compared as such,
   the rest of argv still compared.  They neither multiply classes nor hide
-  other argv/envp differences.
+  other argv/envp differences.  {"load_failure_exit": [STATUS, ...]}: the
+  simulator loads the program itself and reports a load failure as its own
+  exit with one of these statuses, never as execve()'s errno (qemu-user);
+  the report then counts such an exit where Linux fails as no difference.
 - "requires": host programs that must exist (else the target SKIPs).
 - "unsupported": {"binfmt_misc"|"execveat"|"argv_null"|"argc0"|"envp_null"|
   "path_null"|"env_without_equals": reason} -- cases the simulator cannot

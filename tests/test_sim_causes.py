@@ -1,0 +1,208 @@
+"""The report's feature edits (harness/causes.py): what in a case triggers
+a simulator's divergence, named after the case's feature -- checked on the
+edits themselves and with real simulator runs (PRoot, valgrind, qemu-user;
+SKIP when not installed)."""
+from __future__ import annotations
+
+import shutil
+import struct
+from dataclasses import replace
+
+import pytest
+
+import model
+from contract.case import Case, Exec, File
+from generators.common import probe, script
+from generators.elfbuild import PT_INTERP, Seg, encode, program, with_tail
+from harness.targets import TargetUnavailable, get_target
+
+CHAIN = "a #! interpreter that is a #! script, in a chain of more than 5 #! rewrites or a loop (Linux: ELOOP)"
+
+
+def chain(end: File, n: int = 7) -> Case:
+    """n #! scripts, each naming the next as its interpreter, the last /bin/end."""
+    files = [script(f"/c{i}".encode(), f"#!/c{i + 1}\n".encode()) for i in range(n - 1)]
+    files.append(script(f"/c{n - 1}".encode(), b"#!/bin/end\n"))
+    return Case(files=(*files, replace(end, path=b"/bin/end")), exec=Exec(path=b"/c0", argv=(b"c0",), envp=()))
+
+
+ENDS = {"probe": probe(b"/bin/end", "END"), "not executable": probe(b"/bin/end", "NX", mode=0o644),
+        "empty": script(b"/bin/end", b"")}
+
+
+def _names(case: Case) -> list[str]:
+    from harness.report import edits
+    return [n for n, _ in edits(case)]
+
+
+def test_shebang_depth_is_one_cause_whatever_ends_the_chain():
+    """PRoot gave EACCES, ENOEXEC or ran the program for a too-long #!
+    chain, depending on its last file: three classes keyed on its errno,
+    one cause (the missing depth limit).  A self-referencing script is the
+    same chain without end."""
+    for end in ENDS.values():
+        names = _names(chain(end))
+        assert names[0] == CHAIN, names
+    assert _names(Case(files=(script(b"/s", b"#!/s\n"),), exec=Exec(path=b"/s", argv=(b"s",), envp=())))[0] == CHAIN
+    nested = chain(ENDS["probe"], n=2)  # within the limit: another cause
+    assert _names(nested)[0] == "a #! interpreter that is itself a #! script (nested #!, within Linux's 5 rewrites)"
+
+
+def _elf(**kw) -> bytes:
+    return encode(program(**kw))
+
+
+def _interp_elf(path: bytes) -> bytes:
+    e = program(extra_segs=(Seg(PT_INTERP, 4, 0, 0, 0, 0, 1),))
+    e, off = with_tail(e, path + b"\0")
+    segs = list(e.segs)
+    segs[1] = Seg(PT_INTERP, 4, off, 0, len(path) + 1, len(path) + 1, 1)
+    return encode(replace(e, segs=tuple(segs)))
+
+
+def _elf_case(data: bytes, *extra: File, mode: int = 0o755) -> Case:
+    return Case(files=(File(path=b"/e", type="file", mode=mode, data=data), *extra),
+                exec=Exec(path=b"/e", argv=(b"e",), envp=()))
+
+
+def test_elf_feature_edits():
+    """Each odd ELF header field, the PT_INTERP file and an ia32 program are
+    named as such, and the edit changes that one thing."""
+    from harness.causes import _field_fixes, pt_interp
+    good = _elf()
+    assert _field_fixes(good) == [] and _names(_elf_case(good)) == []
+    bad = bytearray(good)
+    struct.pack_into("<H", bad, 16, 0)  # e_type ET_NONE
+    [(name, fixed)] = _field_fixes(bytes(bad))
+    assert name == "ELF e_type neither ET_EXEC nor ET_DYN" and fixed == good  # one cause whatever the value
+    bad = bytearray(good)
+    struct.pack_into("<H", bad, 54, 0)  # e_phentsize
+    assert _field_fixes(bytes(bad)) == [("ELF e_phentsize not the program header's size", good)]
+    bad = bytearray(good)
+    bad[4] = 0  # EI_CLASS: Linux never looks
+    assert _field_fixes(bytes(bad))[0][0] == "ELF header EI_CLASS not the usual one"
+    bad[4], bad[7] = 2, 3  # ELFOSABI_LINUX is usual
+    assert _field_fixes(bytes(bad)) == []
+    ld = _interp_elf(b"/lib/ld")
+    assert pt_interp(ld) == b"/lib/ld"
+    for f, what in ((File(path=b"/lib/ld", type="dir", mode=0o755), "a directory"),
+                    (probe(b"/lib/ld", "I", mode=0o644), "not executable (mode 0644)"),
+                    (probe(b"/lib/ld", "I"), "a static ET_EXEC program (not position-independent)"),
+                    (script(b"/lib/ld", b"#!/bin/sh\n"), "not an ELF (no whole ELF header: a script, an empty or a "
+                                                          "truncated file)")):
+        name, edited = next((n, c) for n, c in _edits(_elf_case(ld, f)) if n.startswith("an ELF interpreter"))
+        assert name == f"an ELF interpreter (PT_INTERP) that is {what}"
+        assert [x for x in edited.files if x.path == b"/lib/ld"] == [
+            File(path=b"/lib/ld", type="probe", mode=0o755, tag="EDIT", variant="pie")]
+    assert _names(_elf_case(ld, File(path=b"/lib/ld", type="probe", mode=0o755, tag="I", variant="pie"))) == []
+    assert _names(_elf_case(ld)) == ["an ELF interpreter (PT_INTERP) that is missing"]
+    assert _names(_elf_case(_elf(cls=1))) == ["an ia32 (32-bit x86) ELF program"]
+
+
+def _edits(case: Case):
+    from harness.report import edits
+    return list(edits(case))
+
+
+def test_path_and_permission_edits():
+    P = probe(b"/bin/probe", "P")
+    cwd = Case(files=(P, File(path=b"/b", type="dir", mode=0)), exec=Exec(path=b"/bin/probe", argv=(b"x",), envp=(),
+                                                                          cwd=b"/b"))
+    [(name, e)] = _edits(cwd)
+    assert name == "the cwd without search permission (mode 0000)" and e.files[1].mode == 0o755
+    xonly = Case(files=(probe(b"/a", "T", mode=0o001),), exec=Exec(path=b"/a", argv=(b"x",), envp=()))
+    [(name, e)] = _edits(xonly)
+    assert name == "an execute-only program (mode 0001: runnable, not readable)" and e.files[0].mode == 0o445
+    slash = Case(files=(P,), exec=Exec(path=b"/bin/probe/.", argv=(b"x",), envp=()))
+    [(name, e)] = _edits(slash)
+    assert name.startswith("a program path ending in '/.'") and e.exec.path == b"/bin/probe"
+    loop = Case(files=(File(path=b"/l1", type="symlink", mode=0o777, data=b"/l2"),
+                       File(path=b"/l2", type="symlink", mode=0o777, data=b"/l1")),
+                exec=Exec(path=b"/l1", argv=(b"x",), envp=()))
+    [(name, e)] = _edits(loop)
+    assert name == "a symlink loop on the program's path" and [f.type for f in e.files] == ["probe"]
+
+
+def test_raw_descriptor_execveat_is_the_execveat_cause():
+    """execveat() with a raw descriptor number (or AT_FDCWD and an empty
+    name) has the same edit as one with a dirfd by path: the execve() of
+    the name.  (The old edit gave up on them: five valgrind classes.)"""
+    from harness.report import EDITS
+    edit = dict(EDITS)["execveat() (as execve() it agrees)"]
+    for dirfd, path, want in ((99, b".", b"."), (1, b"badscript", b"badscript"), (None, b"", b"."),
+                              (99, b"/abs", b"/abs")):
+        c = Case(files=(), exec=Exec(path=path, argv=(b"x",), envp=(), syscall="execveat", dirfd=dirfd,
+                                     flags=("AT_EMPTY_PATH",) if not path else ()))
+        e = edit(c).exec
+        assert (e.syscall, e.path, e.dirfd, e.flags) == ("execve", want, None, ())
+
+
+def _sim(name: str, program_name: str):
+    if shutil.which(program_name) is None:
+        pytest.skip(f"{program_name} not installed")
+    try:
+        return get_target(f"sim:{name}")
+    except TargetUnavailable as e:
+        pytest.skip(str(e))
+
+
+def _cause_on(t, case: Case) -> str | None:
+    from harness.report import Reporter, _cause
+    rep = Reporter(t, 1, 1)
+    exp, obs = model.predict(case, rep.profile), t.run(case)
+    assert exp != obs
+    return _cause(rep, t, case, exp, obs)
+
+
+@pytest.mark.userns
+def test_proot_shebang_depth_one_cause():
+    """Real PRoot: the three ELOOP chains it gets wrong three ways are one
+    cause."""
+    t = _sim("proot", "proot")
+    try:
+        seen = {}
+        for what, end in ENDS.items():
+            case = chain(end)
+            seen[what] = (t.run(case).get("outcome"), _cause_on(t, case))
+        assert {c for _, c in seen.values()} == {CHAIN}, seen
+        assert len({o for o, _ in seen.values()}) >= 2, seen  # the simulator's outcomes differ
+    finally:
+        t.close()
+
+
+@pytest.mark.userns
+def test_valgrind_raw_descriptor_execveat():
+    """Real valgrind: execveat() with descriptor 99 (closed) or 1 (stdout)
+    as dirfd, whatever errno valgrind returns, is the execveat() cause."""
+    t = _sim("valgrind", "valgrind")
+    d = (File(path=b"/d", type="dir", mode=0o755), probe(b"/d/probe", "P"),
+         script(b"/d/badscript", b"#!\n"), File(path=b"/d/sub", type="dir", mode=0o755))
+    try:
+        for ex in (Exec(path=b".", argv=(b"a",), envp=(), syscall="execveat", dirfd=99,
+                        flags=("AT_SYMLINK_NOFOLLOW", "AT_EMPTY_PATH", "AT_EXECVE_CHECK")),
+                   Exec(path=b"badscript", argv=(b"x",), envp=(), cwd=b"/d", syscall="execveat", dirfd=1)):
+            assert _cause_on(t, Case(files=d, exec=ex)) == "execveat() (as execve() it agrees)"
+    finally:
+        t.close()
+
+
+@pytest.mark.userns
+def test_qemu_load_failure_exit_is_declared():
+    """qemu-user reports a program it cannot load as its exit status 1
+    (declared in its description): no class; a crafted ELF that runs where
+    Linux refuses it still is one."""
+    from harness.report import Reporter, declared_load_failure
+    try:
+        t = get_target("sim:qemu-user")
+    except TargetUnavailable as e:
+        pytest.skip(str(e))
+    try:
+        missing = Case(files=(probe(b"/bin/probe", "P"),), exec=Exec(path=b"/nope", argv=(b"n",), envp=()))
+        rep = Reporter(t, 1, 1)
+        obs = t.run(missing)
+        assert obs["outcome"] == "exit" and declared_load_failure(t, model.predict(missing, rep.profile), obs)
+        assert rep.key("g", missing) is None
+        assert not declared_load_failure(t, {"outcome": "error", "errno": "ENOEXEC"},
+                                         {"outcome": "exit", "status": 42})
+    finally:
+        t.close()
