@@ -132,6 +132,19 @@ def shebang_interp(data: bytes) -> bytes | None:
     return name or None
 
 
+def empty_shebang(case: Case) -> tuple[str, Case] | None:
+    """The program is a #! line naming no interpreter: given a probe as one."""
+    f = program(case)
+    if f is None or f.type != "file" or f.data[:2] != b"#!" or shebang_interp(f.data) is not None:
+        return None
+    if len(f.data.split(b"\n", 1)[0]) >= 127:
+        return None  # a long line of blanks: the #! line cut's edit
+    line, nl, rest = f.data.partition(b"\n")
+    at = b"/.execspec-edit-interp"
+    return ("a #! line naming no interpreter",
+            _put(_put(case, f.path, replace(f, data=b"#!" + at + nl + rest)), at, _probe_at(at)))
+
+
 def shebang_chain(case: Case, f: File) -> tuple[int, bool]:
     """How many #! scripts follow one another from `f`, and whether they loop."""
     seen: list[bytes] = []
@@ -262,11 +275,33 @@ def _field_fixes(d: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
+PATH_MAX = 4096
+
+
+def _bad_interp(d: bytes) -> list[tuple[str, bytes]]:
+    """The first PT_INTERP, when load_elf_binary() cannot read a name from
+    it: the entry dropped (PT_NULL), so the program is static."""
+    h = _ehdr(d)
+    for i, t, off, fsz in phdrs(d) if h else ():
+        if t != PT_INTERP:
+            continue
+        if off + fsz > len(d):
+            what = "its name past the end of the file"
+        elif fsz < 2 or fsz > PATH_MAX:
+            what = "a name size under 2 or over PATH_MAX"
+        elif d[off + fsz - 1] != 0:
+            what = "a name without its NUL"
+        else:
+            return []
+        return [(f"an ELF PT_INTERP entry with {what}", _set(d, h["phoff"] + i * h["phentsize"], "<I", PT_NULL))]
+    return []
+
+
 def elf_fields(case: Case) -> list[tuple[str, Case]]:
     f = program(case)
     if f is None or f.type != "file":
         return []
-    return [(name, _put(case, f.path, replace(f, data=d))) for name, d in _field_fixes(f.data)]
+    return [(name, _put(case, f.path, replace(f, data=d))) for name, d in _field_fixes(f.data) + _bad_interp(f.data)]
 
 
 def elf_interpreter(case: Case) -> tuple[str, Case] | None:
@@ -329,7 +364,8 @@ def trailing_slash(case: Case) -> tuple[str, Case] | None:
     q = p
     while len(q) > 1 and (q.endswith(b"/") or q.endswith(b"/.")):
         q = q[:-1] if q.endswith(b"/") else q[:-2]
-    return (f"a program path ending in '{p[len(q):].decode('latin-1')}' (a file named as a directory)",
+    # one cause whichever ending: the file is named as a directory (Linux: ENOTDIR)
+    return ("a program path ending in '/' or '/.' (a file named as a directory)",
             replace(case, exec=replace(case.exec, path=q)))
 
 
@@ -352,5 +388,6 @@ FEATURE_EDITS: list[tuple[str, Callable[[Case], list[tuple[str, Case]]]]] = [
     ("an ELF header field", elf_fields),
     ("an ELF interpreter (PT_INTERP)", lambda c: [x] if (x := elf_interpreter(c)) else []),
     ("a #! interpreter", lambda c: [x] if (x := shebang_interpreter(c)) else []),
+    ("a #! line naming no interpreter", lambda c: [x] if (x := empty_shebang(c)) else []),
     ("an ia32 ELF program", lambda c: [x] if (x := ia32(c)) else []),
 ]

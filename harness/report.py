@@ -376,6 +376,9 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
           f"- Target: {data['target']}",
           f"- Simulator version: {h.get('version', '?')}; measured #! line limit: {h.get('shebang_buffer', '?')}",
           f"- Host kernel: {h.get('host_kernel', '?')}; execspec commit: {h.get('execspec_commit', '?')}",
+          f"- Declared always-present differences (the description's \"always\", compared as declared, never "
+          f"classes): `{json.dumps(h.get('declared') or {}, ensure_ascii=False)}`"
+          + (f" -- {h['declared_why']}" if h.get("declared_why") else ""),
           f"- Reference: the model, profile {data['profile']} (the host kernel); every class's case was "
           f"also run on the host kernel (sandbox).",
           "- Classes are causes: keyed on what the simulator did (not on the generator; a load failure on the "
@@ -441,7 +444,9 @@ def _header(target, profile) -> dict:
     except (OSError, subprocess.SubprocessError):
         commit = "?"
     u = os.uname()
-    return {"version": version, "shebang_buffer": shebang_buffer(target, profile),
+    declared = {k: v for k, v in (getattr(target, "desc", {}) or {}).get("always", {}).items() if k != "_why"}
+    return {"version": version, "shebang_buffer": shebang_buffer(target, profile), "declared": declared,
+            "declared_why": (getattr(target, "desc", {}) or {}).get("always", {}).get("_why"),
             "host_kernel": f"{u.release} {u.version}", "execspec_commit": commit}
 
 
