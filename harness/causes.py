@@ -319,19 +319,33 @@ def elf_interpreter(case: Case) -> tuple[str, Case] | None:
     what = describe(interp)
     if what in ("a #! script", "an empty file", "neither ELF nor #!") or what.startswith("a truncated ELF"):
         what = "not an ELF (no whole ELF header: a script, an empty or a truncated file)"
-    elif what.startswith(("an ELF for another machine", "an ELF of e_type")):
-        what = "an ELF Linux does not accept as interpreter (machine, type)"
+    elif what.startswith(("an ELF for another machine", "an ELF of e_type")) or (
+            what == "an ia32 (32-bit) ELF" and _ehdr(f.data) and _ehdr(f.data)["machine"] != EM_386):
+        what = "an ELF Linux does not accept as interpreter (another machine than the program's, or type)"
     return (f"an ELF interpreter (PT_INTERP) that is {what}",
             _put(case, target, _probe_at(target, "pie")))
 
 
 def ia32(case: Case) -> tuple[str, Case] | None:
-    """The program is an ia32 ELF with a standard header: replaced by a
-    64-bit probe."""
+    """The program is an ia32 ELF with a standard header: replaced by the
+    same program built for x86-64 (generators/elfbuild.py: it exits 42 as
+    the ia32 one does; report._cause skips the edit when Linux's fate of
+    the two differs)."""
+    from generators.elfbuild import encode, program as elf_program
     f = program(case)
     if f is None or f.type != "file" or (h := _ehdr(f.data)) is None or h["layout"] != 1 or _field_fixes(f.data):
         return None
-    return "an ia32 (32-bit x86) ELF program", _put(case, f.path, replace(_probe_at(f.path), mode=f.mode))
+    if pt_interp(f.data) is not None:
+        return None
+    return "an ia32 (32-bit x86) ELF program", _put(case, f.path, replace(f, data=encode(elf_program())))
+
+
+def empty_path(case: Case) -> tuple[str, Case] | None:
+    """execve("") (Linux: ENOENT): the same call on a name that does not
+    exist, which Linux fails alike."""
+    if case.exec.path != b"" or case.exec.syscall not in ("execve", None):
+        return None
+    return "an empty program path", replace(case, exec=replace(case.exec, path=b"/.execspec-edit-missing"))
 
 
 # ------------------------------------------------------------------ permissions and paths
@@ -382,6 +396,7 @@ def symlink_loop(case: Case) -> tuple[str, Case] | None:
 
 FEATURE_EDITS: list[tuple[str, Callable[[Case], list[tuple[str, Case]]]]] = [
     ("a program path ending in '/'", lambda c: [x] if (x := trailing_slash(c)) else []),
+    ("an empty program path", lambda c: [x] if (x := empty_path(c)) else []),
     ("a symlink loop", lambda c: [x] if (x := symlink_loop(c)) else []),
     ("a directory without search permission", lambda c: [x] if (x := unsearchable_dirs(c)) else []),
     ("an execute-only program", lambda c: [x] if (x := execute_only(c)) else []),

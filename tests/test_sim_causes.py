@@ -96,7 +96,11 @@ def test_elf_feature_edits():
             File(path=b"/lib/ld", type="probe", mode=0o755, tag="EDIT", variant="pie")]
     assert _names(_elf_case(ld, File(path=b"/lib/ld", type="probe", mode=0o755, tag="I", variant="pie"))) == []
     assert _names(_elf_case(ld)) == ["an ELF interpreter (PT_INTERP) that is missing"]
-    assert _names(_elf_case(_elf(cls=1))) == ["an ia32 (32-bit x86) ELF program"]
+    [(name, e)] = _edits(_elf_case(_elf(cls=1)))
+    assert name == "an ia32 (32-bit x86) ELF program" and e.files[0].data == good  # the x86-64 build of it
+    empty = Case(files=(probe(b"/a", "P"),), exec=Exec(path=b"", argv=(b"x",), envp=()))
+    [(name, e)] = _edits(empty)
+    assert name == "an empty program path" and model.predict(e, "newest") == model.predict(empty, "newest")
 
 
 def _edits(case: Case):
