@@ -100,10 +100,10 @@ def describe(f: File | None) -> str:
         return "missing"
     if f.type != "file" and f.type != "probe":
         return {"dir": "a directory", "fifo": "a FIFO", "symlink": "a symlink"}.get(f.type, f"a {f.type}")
-    if not f.mode & 0o111:
-        return f"not executable (mode {f.mode:04o})"
+    if not f.mode & 0o111:  # named without the mode: one cause whatever the bits
+        return "not executable (no x bit)"
     if not f.mode & 0o444:
-        return f"execute-only (mode {f.mode:04o})"
+        return "execute-only (no r bit)"
     if f.type == "probe":
         return "a static ET_EXEC program (not position-independent)" if f.variant == "static" else "a probe"
     d = f.data
@@ -358,7 +358,7 @@ def unsearchable_dirs(case: Case) -> tuple[str, Case] | None:
     cwd = _norm(case.exec.cwd or b"/")
     where = "the cwd" if any(_norm(f.path) == cwd for f in shut) else "a directory of the case"
     files = tuple(replace(f, mode=0o755) if f in shut else f for f in case.files)
-    return f"{where} without search permission (mode {shut[0].mode:04o})", replace(case, files=files)
+    return f"{where} without search permission", replace(case, files=files)
 
 
 def execute_only(case: Case) -> tuple[str, Case] | None:
@@ -366,7 +366,7 @@ def execute_only(case: Case) -> tuple[str, Case] | None:
     f = program(case)
     if f is None or f.type not in ("file", "probe") or not f.mode & 0o111 or f.mode & 0o444:
         return None
-    return (f"an execute-only program (mode {f.mode:04o}: runnable, not readable)",
+    return ("an execute-only program (runnable, not readable)",
             _put(case, f.path, replace(f, mode=f.mode | 0o444)))
 
 

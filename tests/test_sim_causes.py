@@ -86,7 +86,7 @@ def test_elf_feature_edits():
     ld = _interp_elf(b"/lib/ld")
     assert pt_interp(ld) == b"/lib/ld"
     for f, what in ((File(path=b"/lib/ld", type="dir", mode=0o755), "a directory"),
-                    (probe(b"/lib/ld", "I", mode=0o644), "not executable (mode 0644)"),
+                    (probe(b"/lib/ld", "I", mode=0o644), "not executable (no x bit)"),
                     (probe(b"/lib/ld", "I"), "a static ET_EXEC program (not position-independent)"),
                     (script(b"/lib/ld", b"#!/bin/sh\n"), "not an ELF (no whole ELF header: a script, an empty or a "
                                                           "truncated file)")):
@@ -113,10 +113,10 @@ def test_path_and_permission_edits():
     cwd = Case(files=(P, File(path=b"/b", type="dir", mode=0)), exec=Exec(path=b"/bin/probe", argv=(b"x",), envp=(),
                                                                           cwd=b"/b"))
     [(name, e)] = _edits(cwd)
-    assert name == "the cwd without search permission (mode 0000)" and e.files[1].mode == 0o755
+    assert name == "the cwd without search permission" and e.files[1].mode == 0o755
     xonly = Case(files=(probe(b"/a", "T", mode=0o001),), exec=Exec(path=b"/a", argv=(b"x",), envp=()))
     [(name, e)] = _edits(xonly)
-    assert name == "an execute-only program (mode 0001: runnable, not readable)" and e.files[0].mode == 0o445
+    assert name == "an execute-only program (runnable, not readable)" and e.files[0].mode == 0o445
     slash = Case(files=(P,), exec=Exec(path=b"/bin/probe/.", argv=(b"x",), envp=()))
     [(name, e)] = _edits(slash)
     assert name == "a program path ending in '/' or '/.' (a file named as a directory)" and e.exec.path == b"/bin/probe"
