@@ -370,6 +370,18 @@ def execute_only(case: Case) -> tuple[str, Case] | None:
             _put(case, f.path, replace(f, mode=f.mode | 0o444)))
 
 
+def owner_x(case: Case) -> tuple[str, Case] | None:
+    """A program with an x bit for group or others but not for its owner:
+    Linux lets the case's root (its owner) run it -- any x bit will do for
+    root (generic_permission) -- a simulator that checks the owner's bits
+    itself refuses it.  The owner's x bit added."""
+    f = program(case)
+    if f is None or f.type not in ("file", "probe") or not f.mode & 0o011 or f.mode & 0o100:
+        return None
+    return ("a program whose owner has no x bit (only group or others: Linux lets root run it)",
+            _put(case, f.path, replace(f, mode=f.mode | 0o100)))
+
+
 def trailing_slash(case: Case) -> tuple[str, Case] | None:
     """A program path ending in '/' or '/.': the ending dropped."""
     p = case.exec.path
@@ -399,6 +411,7 @@ FEATURE_EDITS: list[tuple[str, Callable[[Case], list[tuple[str, Case]]]]] = [
     ("an empty program path", lambda c: [x] if (x := empty_path(c)) else []),
     ("a symlink loop", lambda c: [x] if (x := symlink_loop(c)) else []),
     ("a directory without search permission", lambda c: [x] if (x := unsearchable_dirs(c)) else []),
+    ("a program without its owner's x bit", lambda c: [x] if (x := owner_x(c)) else []),
     ("an execute-only program", lambda c: [x] if (x := execute_only(c)) else []),
     ("an ELF header field", elf_fields),
     ("an ELF interpreter (PT_INTERP)", lambda c: [x] if (x := elf_interpreter(c)) else []),

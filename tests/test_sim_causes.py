@@ -114,9 +114,12 @@ def test_path_and_permission_edits():
                                                                           cwd=b"/b"))
     [(name, e)] = _edits(cwd)
     assert name == "the cwd without search permission" and e.files[1].mode == 0o755
-    xonly = Case(files=(probe(b"/a", "T", mode=0o001),), exec=Exec(path=b"/a", argv=(b"x",), envp=()))
+    other = Case(files=(probe(b"/a", "T", mode=0o001),), exec=Exec(path=b"/a", argv=(b"x",), envp=()))
+    assert _edits(other)[0][0] == "a program whose owner has no x bit (only group or others: Linux lets root run it)"
+    assert _edits(other)[0][1].files[0].mode == 0o101
+    xonly = Case(files=(probe(b"/a", "T", mode=0o111),), exec=Exec(path=b"/a", argv=(b"x",), envp=()))
     [(name, e)] = _edits(xonly)
-    assert name == "an execute-only program (runnable, not readable)" and e.files[0].mode == 0o445
+    assert name == "an execute-only program (runnable, not readable)" and e.files[0].mode == 0o555
     slash = Case(files=(P,), exec=Exec(path=b"/bin/probe/.", argv=(b"x",), envp=()))
     [(name, e)] = _edits(slash)
     assert name == "a program path ending in '/' or '/.' (a file named as a directory)" and e.exec.path == b"/bin/probe"
@@ -245,3 +248,17 @@ def test_signal_exit_declarations():
     assert f(proot, {"outcome": "exit", "status": 42})["outcome"] == "exit"
     assert f({"status_base": 128}, {"outcome": "exit", "status": 139}) == {"outcome": "signal", "signal": "SIGSEGV"}
     assert f({"status_base": 128}, {"outcome": "exit", "status": 42}) == {"outcome": "exit", "status": 42}
+
+
+@pytest.mark.userns
+def test_valgrind_owner_x_bit():
+    """Real valgrind refuses (EACCES) a program of mode 0001 that Linux lets
+    the case's root run; with the owner's x bit (0101) it runs: the cause
+    is the owner's bit, not the missing read permission (0100 runs too)."""
+    t = _sim("valgrind", "valgrind")
+    try:
+        case = Case(files=(probe(b"/a", "T0", mode=0o001),), exec=Exec(path=b"/a", argv=(b"x",), envp=()))
+        assert t.run(case) == {"outcome": "error", "errno": "EACCES"}
+        assert _cause_on(t, case) == "a program whose owner has no x bit (only group or others: Linux lets root run it)"
+    finally:
+        t.close()
