@@ -261,6 +261,36 @@ def test_simulator_reproducer(identity, tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.userns
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("runuser") is None or shutil.which("cc") is None,
+                    reason="needs root to become nobody (runuser) and a C compiler")
+def test_chroot_reproducer_runs_as_nobody(identity, tmp_path):
+    """A chroot description's reproducer (valgrind, qemu-user) runs as an
+    unprivileged user with an empty environment from an empty directory:
+    the chroot, binds and mounts in a user namespace of its own."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from harness.simrepro import reproducer
+    exp = model.predict(SCRIPT_CASE, identity.kernel)
+    top = Path(tempfile.mkdtemp(prefix="execspec-repro-test-"))  # pytest's tmp_path is root's alone (0700)
+    try:
+        p = top / "r.sh"
+        p.write_text(reproducer(SCRIPT_CASE, identity, model.profile(identity.kernel), exp, exp, exp, "k"))
+        empty = top / "empty"
+        empty.mkdir()
+        for d in (top, empty):
+            d.chmod(0o777)
+        p.chmod(0o755)
+        r = subprocess.run(["runuser", "-u", "nobody", "--", "env", "-i", "/bin/bash", str(p)], cwd=empty,
+                           capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+    assert "exit status: 0" in r.stdout and "the program ran" in r.stdout, r.stdout + r.stderr
+    assert "the call returned" not in r.stdout  # the exec went through: no errno
+
+
 def test_background_only_class_has_no_cause(identity):
     """A class whose only difference is a field the simulator gets wrong on
     every exec (qemu-user's comm) is that background, not a cause some edit
