@@ -145,6 +145,38 @@ def empty_shebang(case: Case) -> tuple[str, Case] | None:
             _put(_put(case, f.path, replace(f, data=b"#!" + at + nl + rest)), at, _probe_at(at)))
 
 
+def script_direct(case: Case) -> tuple[str, Case] | None:
+    """The program is a #! script (or a chain of them, within Linux's 5
+    rewrites): the exec made of the last interpreter directly, with the argv
+    Linux gives it ([name, (arg), path, argv[1:]...] at each rewrite, the
+    line split by the model's load_script()).  Agreeing then, the
+    simulator's handling of #! scripts as such is the cause (qemu-user
+    loads ELF programs only)."""
+    from model.binfmt_script import parse_shebang
+    from model.errors import Errno
+    e = case.exec
+    if not e.argv or not e.path:
+        return None
+    path, argv = e.path, e.argv
+    for _ in range(SHEBANG_DEPTH + 1):  # 5 rewrites run; a 6th script is ELOOP
+        f = resolve(case, path)
+        if f is None or f.type != "file" or f.data[:2] != b"#!":
+            break
+        try:
+            name, arg = parse_shebang(f.data[:256])
+        except Errno:
+            return None
+        if not name or b"\r" in name:
+            return None
+        path, argv = name, (name, *((arg,) if arg is not None else ()), path, *argv[1:])
+    else:
+        return None  # past Linux's limit: not a script Linux runs
+    if path == e.path:
+        return None  # not a script
+    return "a #! script as the program (run through its interpreter directly, it agrees)", \
+        replace(case, exec=replace(e, path=path, argv=argv))
+
+
 def shebang_chain(case: Case, f: File) -> tuple[int, bool]:
     """How many #! scripts follow one another from `f`, and whether they loop."""
     seen: list[bytes] = []
@@ -418,4 +450,5 @@ FEATURE_EDITS: list[tuple[str, Callable[[Case], list[tuple[str, Case]]]]] = [
     ("a #! interpreter", lambda c: [x] if (x := shebang_interpreter(c)) else []),
     ("a #! line naming no interpreter", lambda c: [x] if (x := empty_shebang(c)) else []),
     ("an ia32 ELF program", lambda c: [x] if (x := ia32(c)) else []),
+    ("a #! script as the program", lambda c: [x] if (x := script_direct(c)) else []),
 ]

@@ -262,3 +262,32 @@ def test_valgrind_owner_x_bit():
         assert _cause_on(t, case) == "a program whose owner has no x bit (only group or others: Linux lets root run it)"
     finally:
         t.close()
+
+
+def test_script_direct_edit():
+    """A #! script as the program becomes the exec of its interpreter with
+    the argv Linux gives it, so the model predicts the same program run."""
+    c = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe  -x y \n")),
+             exec=Exec(path=b"/s", argv=(b"s", b"1"), envp=()))
+    name, e = next((n, x) for n, x in _edits(c) if n.startswith("a #! script as the program"))
+    assert e.exec.path == b"/bin/probe" and e.exec.argv == (b"/bin/probe", b"-x y", b"/s", b"1")
+    assert model.predict(e, "newest")["argv"] == model.predict(c, "newest")["argv"]
+    nested = chain(ENDS["probe"], n=2)  # /c0 -> /c1 -> /bin/end
+    name, e = next((n, x) for n, x in _edits(nested) if n.startswith("a #! script as the program"))
+    assert e.exec.path == b"/bin/end" and model.predict(e, "newest")["argv"] == model.predict(nested, "newest")["argv"]
+
+
+@pytest.mark.userns
+def test_qemu_no_shebang_loader_cause():
+    """Real qemu-user exits 1 on any #! script Linux runs (no #! loader):
+    the cause is the script as the program, whatever the script does."""
+    try:
+        t = get_target("sim:qemu-user")
+    except TargetUnavailable as e:
+        pytest.skip(str(e))
+    try:
+        nested = chain(ENDS["probe"], n=2)
+        assert t.run(nested)["outcome"] == "exit"
+        assert _cause_on(t, nested).startswith("a #! script as the program")
+    finally:
+        t.close()
