@@ -294,10 +294,9 @@ def _field_fixes(d: bytes) -> list[tuple[str, bytes]]:
     pos, fmt = h["at"]["phnum"]
     fit = max(0, (len(d) - h["phoff"]) // size) if h["phoff"] < len(d) else 0
     if h["phnum"] == 0 and fit:
-        out.append(("ELF e_phnum 0 (no program headers)", _set(d, pos, fmt, 1)))
+        out.append(("ELF e_phnum not the program headers the file has (0, or past its end)", _set(d, pos, fmt, 1)))  # one cause, 0 or too many
     elif h["phnum"] > fit and fit:
-        out.append(("ELF e_phnum reaching past the end of the file",
-                    _set(d, pos, fmt, fit)))
+        out.append(("ELF e_phnum not the program headers the file has (0, or past its end)", _set(d, pos, fmt, fit)))
     interps = [i for i, t, _, _ in phdrs(d) if t == PT_INTERP]
     if len(interps) > 1:
         b = d
