@@ -83,6 +83,13 @@ def test_elf_feature_edits():
     assert _field_fixes(bytes(bad))[0][0] == "ELF header EI_CLASS not the usual one"
     bad[4], bad[7] = 2, 3  # ELFOSABI_LINUX is usual
     assert _field_fixes(bytes(bad)) == []
+    names = set()
+    for phnum in (0, 200):  # no program headers, or more than the file has: one cause
+        bad = bytearray(good)
+        struct.pack_into("<H", bad, 56, phnum)
+        [(name, _)] = _field_fixes(bytes(bad))
+        names.add(name)
+    assert names == {"ELF e_phnum not the program headers the file has (0, or past its end)"}
     ld = _interp_elf(b"/lib/ld")
     assert pt_interp(ld) == b"/lib/ld"
     for f, what in ((File(path=b"/lib/ld", type="dir", mode=0o755), "a directory"),
