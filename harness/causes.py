@@ -357,6 +357,32 @@ def elf_interpreter(case: Case) -> tuple[str, Case] | None:
             _put(case, target, _probe_at(target, "pie")))
 
 
+def drop_interp(case: Case) -> tuple[str, Case] | None:
+    """The program is an ELF with a PT_INTERP: the entry dropped (PT_NULL),
+    so the program runs by itself.  Agreeing then, how the simulator finds
+    or loads an interpreter at all is the cause (fakechroot leaves the
+    interpreter path to the host kernel, untranslated)."""
+    f = program(case)
+    if f is None or f.type != "file" or (h := _ehdr(f.data)) is None:
+        return None
+    for i, t, _, _ in phdrs(f.data):
+        if t == PT_INTERP:
+            d = _set(f.data, h["phoff"] + i * h["phentsize"], "<I", PT_NULL)
+            return ("an ELF program with an interpreter (PT_INTERP; without it, it agrees)",
+                    _put(case, f.path, replace(f, data=d)))
+    return None
+
+
+def long_path(case: Case) -> tuple[str, Case] | None:
+    """A program path of PATH_MAX bytes or more (Linux: ENAMETOOLONG): a
+    short path naming nothing instead (Linux: ENOENT)."""
+    p = case.exec.path
+    if not p or len(p) < PATH_MAX:
+        return None
+    return ("a program path of PATH_MAX (4096) bytes or more",
+            replace(case, exec=replace(case.exec, path=b"/.execspec-edit-missing")))
+
+
 def ia32(case: Case) -> tuple[str, Case] | None:
     """The program is an ia32 ELF with a standard header: replaced by the
     same program built for x86-64 (generators/elfbuild.py: it exits 42 as
@@ -440,6 +466,7 @@ def symlink_loop(case: Case) -> tuple[str, Case] | None:
 FEATURE_EDITS: list[tuple[str, Callable[[Case], list[tuple[str, Case]]]]] = [
     ("a program path ending in '/'", lambda c: [x] if (x := trailing_slash(c)) else []),
     ("an empty program path", lambda c: [x] if (x := empty_path(c)) else []),
+    ("a path of PATH_MAX bytes", lambda c: [x] if (x := long_path(c)) else []),
     ("a symlink loop", lambda c: [x] if (x := symlink_loop(c)) else []),
     ("a directory without search permission", lambda c: [x] if (x := unsearchable_dirs(c)) else []),
     ("a program without its owner's x bit", lambda c: [x] if (x := owner_x(c)) else []),
@@ -448,6 +475,7 @@ FEATURE_EDITS: list[tuple[str, Callable[[Case], list[tuple[str, Case]]]]] = [
     ("an ELF interpreter (PT_INTERP)", lambda c: [x] if (x := elf_interpreter(c)) else []),
     ("a #! interpreter", lambda c: [x] if (x := shebang_interpreter(c)) else []),
     ("a #! line naming no interpreter", lambda c: [x] if (x := empty_shebang(c)) else []),
+    ("an ELF program with an interpreter", lambda c: [x] if (x := drop_interp(c)) else []),
     ("an ia32 ELF program", lambda c: [x] if (x := ia32(c)) else []),
     ("a #! script as the program", lambda c: [x] if (x := script_direct(c)) else []),
 ]

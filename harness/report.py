@@ -490,7 +490,7 @@ def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) ->
             continue  # the edit broke the case (its cwd went with a file)
         if exp["outcome"] == "unmodelled":
             continue
-        if expected.get("outcome") != "error" and exp.get("outcome") != expected.get("outcome"):
+        if not _same_fate(expected, exp):
             continue  # Linux ran the case: an edit must leave its fate alone (a crash stays a crash)
         obs = target.run(e)
         if obs.get("outcome") in ("skip", "target-error"):
@@ -503,6 +503,18 @@ def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) ->
         if outcome_level and _kind(obs) != _kind(observed) and classify("", exp, obs, target.observable) != key:
             return name
     return None
+
+
+def _same_fate(before: dict, after: dict) -> bool:
+    """Where Linux runs a case, an edit may change what runs but not how it
+    ends: a crash stays the same crash, a program that runs (or exits)
+    still runs or exits."""
+    b, a = before.get("outcome"), after.get("outcome")
+    if b == "error":
+        return True
+    if b == "signal":
+        return a == "signal" and after.get("signal") == before.get("signal")
+    return a in ("exec", "exit")
 
 
 def split_by_cause(rep: Reporter, target, host) -> None:

@@ -101,8 +101,9 @@ def test_elf_feature_edits():
         assert name == f"an ELF interpreter (PT_INTERP) that is {what}"
         assert [x for x in edited.files if x.path == b"/lib/ld"] == [
             File(path=b"/lib/ld", type="probe", mode=0o755, tag="EDIT", variant="pie")]
-    assert _names(_elf_case(ld, File(path=b"/lib/ld", type="probe", mode=0o755, tag="I", variant="pie"))) == []
-    assert _names(_elf_case(ld)) == ["an ELF interpreter (PT_INTERP) that is missing"]
+    drop = "an ELF program with an interpreter (PT_INTERP; without it, it agrees)"  # tried after the file's
+    assert _names(_elf_case(ld, File(path=b"/lib/ld", type="probe", mode=0o755, tag="I", variant="pie"))) == [drop]
+    assert _names(_elf_case(ld)) == ["an ELF interpreter (PT_INTERP) that is missing", drop]
     [(name, e)] = _edits(_elf_case(_elf(cls=1)))
     assert name == "an ia32 (32-bit x86) ELF program" and e.files[0].data == good  # the x86-64 build of it
     empty = Case(files=(probe(b"/a", "P"),), exec=Exec(path=b"", argv=(b"x",), envp=()))
@@ -298,3 +299,22 @@ def test_qemu_no_shebang_loader_cause():
         assert _cause_on(t, nested).startswith("a #! script as the program")
     finally:
         t.close()
+
+
+def test_interp_and_long_path_edits():
+    """Dropping the PT_INTERP entry runs the program by itself; a path of
+    PATH_MAX bytes becomes a missing short one (ENOENT both ways on Linux's
+    side: ENAMETOOLONG is Linux's, not the simulator's, to give)."""
+    from harness.causes import pt_interp
+    from harness.report import _same_fate
+    ld = _interp_elf(b"/lib/ld")
+    c = _elf_case(ld, File(path=b"/lib/ld", type="probe", mode=0o755, tag="I", variant="pie"))
+    [(name, e)] = _edits(c)
+    assert name.startswith("an ELF program with an interpreter") and pt_interp(e.files[0].data) is None
+    long = Case(files=(probe(b"/bin/probe", "P"),), exec=Exec(path=b"/" + b"a/" * 2047 + b"b", argv=(b"x",), envp=()))
+    assert model.predict(long, "newest") == {"outcome": "error", "errno": "ENAMETOOLONG"}
+    name, e = next((n, x) for n, x in _edits(long) if n.startswith("a program path of PATH_MAX"))
+    assert model.predict(e, "newest") == {"outcome": "error", "errno": "ENOENT"}
+    sig = {"outcome": "signal", "signal": "SIGSEGV"}
+    assert _same_fate({"outcome": "exec"}, {"outcome": "exit"}) and not _same_fate(sig, {"outcome": "exec"})
+    assert _same_fate({"outcome": "error"}, {"outcome": "exec"}) and not _same_fate({"outcome": "exit"}, sig)
