@@ -137,9 +137,7 @@ def empty_shebang(case: Case) -> tuple[str, Case] | None:
     f = program(case)
     if f is None or f.type != "file" or f.data[:2] != b"#!" or shebang_interp(f.data) is not None:
         return None
-    if len(f.data.split(b"\n", 1)[0]) >= 127:
-        return None  # a long line of blanks: the #! line cut's edit
-    line, nl, rest = f.data.partition(b"\n")
+    line, nl, rest = f.data.partition(b"\n")  # (a long line of blanks names none either)
     at = b"/.execspec-edit-interp"
     return ("a #! line naming no interpreter",
             _put(_put(case, f.path, replace(f, data=b"#!" + at + nl + rest)), at, _probe_at(at)))

@@ -318,3 +318,10 @@ def test_interp_and_long_path_edits():
     sig = {"outcome": "signal", "signal": "SIGSEGV"}
     assert _same_fate({"outcome": "exec"}, {"outcome": "exit"}) and not _same_fate(sig, {"outcome": "exec"})
     assert _same_fate({"outcome": "error"}, {"outcome": "exec"}) and not _same_fate({"outcome": "exit"}, sig)
+
+
+def test_blank_shebang_names_no_interpreter():
+    """A #! line of blanks only, however long, is a line naming no interpreter."""
+    for line in (b"#!", b"#!" + b" " * 300):
+        c = Case(files=(script(b"/s", line + b"\n"),), exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+        assert _names(c)[0] == "a #! line naming no interpreter", line
