@@ -360,8 +360,9 @@ def label(rows: list[dict], known: list) -> None:
     """Known or new, from simulators/known.json's patterns; a known class
     carries its upstream report (link) or the trackers searched for one."""
     for r in rows:
-        keys = [r["key"], *r.get("shapes", ())]
-        k = next((e for e in known if any(re.search(e["pattern"], x) for x in keys)), None)
+        # the class's own key first: a shape merged into it may match another entry
+        k = next((e for e in known if re.search(e["pattern"], r["key"])), None) or next(
+            (e for e in known if any(re.search(e["pattern"], x) for x in r.get("shapes", ()))), None)
         r.update(status="known" if k else "new", description=(k or {}).get("description"),
                  link=(k or {}).get("link"), searched=(k or {}).get("searched"))
 
