@@ -63,15 +63,15 @@ def reproducer(case: Case, target, profile, expected: dict, observed: dict, host
     e = case.exec
     for a in desc["command"]:
         if a == "{args}":
-            cmd += [shlex.quote(x.decode("latin-1")) for x in (e.argv or ())[1:]]
+            cmd += [_sh_bytes(x) for x in (e.argv or ())[1:]]
             continue
         if a.startswith("{helper:"):
             cmd.append(f"/.execspec/{a[8:-1]}" if desc.get("chroot") else f"\"$r/.execspec/{a[8:-1]}\"")
             continue
         q = shlex.quote(a)
-        for k, v in {"{root}": "'\"$r\"'", "{cwd}": shlex.quote((e.cwd or b"/").decode("latin-1")),
-                     "{launcher}": LAUNCHER, "{path}": shlex.quote((e.path or b"").decode("latin-1")),
-                     "{argv0}": shlex.quote(((e.argv or (b"",))[0]).decode("latin-1"))}.items():
+        for k, v in {"{root}": "'\"$r\"'", "{cwd}": _sh_bytes(e.cwd or b"/"),
+                     "{launcher}": LAUNCHER, "{path}": _sh_bytes(e.path or b""),
+                     "{argv0}": _sh_bytes((e.argv or (b"",))[0])}.items():
             q = q.replace(k, v)
         cmd.append(q)
     lines += _helpers(desc)
@@ -89,6 +89,15 @@ def reproducer(case: Case, target, profile, expected: dict, observed: dict, host
               f"echo 'Linux: {json.dumps(outcome_to_json(expected), ensure_ascii=True)[:800]}'",
               ""]
     return "\n".join(x for x in lines if x is not None)
+
+
+def _sh_bytes(b: bytes) -> str:
+    """A shell word for exactly these bytes: quoted as is when printable
+    ASCII, else bash's $'...' with \\xNN (a latin-1 decode written out as
+    UTF-8 gave other bytes: a cwd with \\xff was not found)."""
+    if all(0x20 <= x < 0x7f for x in b):
+        return shlex.quote(b.decode())
+    return "$'" + "".join(chr(x) if 0x20 <= x < 0x7f and x not in b"'\\" else f"\\x{x:02x}" for x in b) + "'"
 
 
 def _helpers(desc: dict) -> list[str]:

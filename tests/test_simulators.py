@@ -450,3 +450,14 @@ def test_no_cause_when_only_linux_changes(identity):
     exp, obs = model.predict(case, rep.profile), t.run(case)
     assert exp == {"outcome": "error", "errno": "ENOENT"} and obs["outcome"] == "exit"
     assert _cause(rep, t, case, exp, obs) is None
+
+
+def test_reproducer_words_keep_their_bytes():
+    """The reproducer's command line gives the simulator the case's exact
+    bytes (a cwd with \\xff was once written as UTF-8 'ÿ' and not found)."""
+    import subprocess
+
+    from harness.simrepro import _sh_bytes
+    for b in (b"/a b", b"/\xffy/.", b"it's\\", b"\x01\n", b""):
+        out = subprocess.run(["bash", "-c", "printf %s " + _sh_bytes(b)], capture_output=True).stdout
+        assert out == b, (b, _sh_bytes(b))
