@@ -69,9 +69,10 @@ def reproducer(case: Case, target, profile, expected: dict, observed: dict, host
             cmd.append(f"/.execspec/{a[8:-1]}" if desc.get("chroot") else f"\"$r/.execspec/{a[8:-1]}\"")
             continue
         q = shlex.quote(a)
-        for k, v in {"{root}": "'\"$r\"'", "{cwd}": _sh_bytes(e.cwd or b"/"),
-                     "{launcher}": LAUNCHER, "{path}": _sh_bytes(e.path or b""),
-                     "{argv0}": _sh_bytes((e.argv or (b"",))[0])}.items():
+        # q is single-quoted: a value closes the quote, stands as its own word part, reopens it
+        for k, v in {"{root}": "'\"$r\"'", "{cwd}": f"'{_sh_bytes(e.cwd or b'/')}'",
+                     "{launcher}": LAUNCHER, "{path}": f"'{_sh_bytes(e.path or b'')}'",
+                     "{argv0}": f"'{_sh_bytes((e.argv or (b'',))[0])}'"}.items():
             q = q.replace(k, v)
         cmd.append(q)
     lines += _helpers(desc)

@@ -461,3 +461,19 @@ def test_reproducer_words_keep_their_bytes():
     for b in (b"/a b", b"/\xffy/.", b"it's\\", b"\x01\n", b""):
         out = subprocess.run(["bash", "-c", "printf %s " + _sh_bytes(b)], capture_output=True).stdout
         assert out == b, (b, _sh_bytes(b))
+
+
+def test_reproducer_command_line_bytes(identity):
+    """The words of the simulator's command built from the case (cwd, path,
+    argv0) reach it byte for byte: the template quotes them, so a value
+    closes the quote first (an \\xff in the cwd once became '$xff')."""
+    import subprocess
+
+    from harness.simrepro import reproducer
+    case = Case(files=(probe(b"/\xffy", "P"),), exec=Exec(path=b"/\xffy", argv=(b"a\xff",), envp=(), cwd=b"/"))
+    identity.desc = {**identity.desc, "command": ["printf", "%s|", "{path}", "{argv0}", "{cwd}"], "chroot": False}
+    exp = model.predict(case, identity.kernel)
+    text = reproducer(case, identity, model.profile(identity.kernel), exp, exp, exp, "k")
+    line = next(x for x in text.split("\n") if x.endswith("& pid=$!"))  # the simulator's command
+    out = subprocess.run(["bash", "-c", line.split(" 10<")[0]], capture_output=True).stdout
+    assert out == b"/\xffy|a\xff|/|", (line, out)

@@ -128,7 +128,7 @@ cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 : > "$w/spec"
 printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\006\000\000\000\057\171\120\143\057\056\041\000\000\000\057\142\151\156\057\154\157\156\147\055\156\141\155\145\055\157\166\145\162\055\146\151\146\164\145\145\156\055\142\171\164\145\163\377\377\377\377\001\000\000\000\001\000\000\000\170\000\000\000\000' >> "$w/spec"
 cd "$r"
-proot -r ''"$r"'' -w '/bin/long-name-over-fifteen-bytes' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
+proot -r ''"$r"'' -w ''/bin/long-name-over-fifteen-bytes'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
 st=0; wait $pid || st=$?; kill $k 2>/dev/null || :
 echo "exit status: $st"

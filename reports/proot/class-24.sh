@@ -123,7 +123,7 @@ cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 : > "$w/spec"
 printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\012\000\000\000\057\142\151\156\057\160\162\157\142\145\001\000\000\000\057\377\377\377\377\377\377\377\377\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
 cd "$r"
-proot -r ''"$r"'' -w '/' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
+proot -r ''"$r"'' -w ''/'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
 st=0; wait $pid || st=$?; kill $k 2>/dev/null || :
 echo "exit status: $st"

@@ -128,7 +128,7 @@ printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000
 h=$(command -v qemu-x86_64-static) || { echo 'needs qemu-x86_64-static (Debian package qemu-user-static)' >&2; exit 2; }
 cp "$h" "$r/.execspec/qemu" || exit 2
 cd "$r"
-r="$r" unshare --map-root-user --mount --pid --fork --kill-child --mount-proc sh -c 'exec chroot "$r" /.execspec/qemu -0 '\''e'\'' '\''/e'\'' 1' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
+r="$r" unshare --map-root-user --mount --pid --fork --kill-child --mount-proc sh -c 'exec chroot "$r" /.execspec/qemu -0 '\'''\''e'\'''\'' '\'''\''/e'\'''\'' 1' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
 st=0; wait $pid || st=$?; kill $k 2>/dev/null || :
 echo "exit status: $st"
