@@ -46,7 +46,9 @@ def reproducer(case: Case, target, profile, expected: dict, observed: dict, host
              "# Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.",
              "# The launcher makes the exec call; if the call returns, its errno is printed; a probe",
              "# (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.",
-             ROOT_GUARD]
+             ROOT_GUARD,
+             # run with env -i, gcc finds neither itself nor cc1 without a PATH
+             'export PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:/usr/sbin:/sbin"']
     lines += _files_part(case, profile)  # the case's files, as the kernel reproducer writes them
     launcher = "launch_libc" if desc.get("launcher") == "libc" else "launch"
     flags = "-O2" if launcher == "launch_libc" else "-static -O2"
@@ -61,20 +63,22 @@ def reproducer(case: Case, target, profile, expected: dict, observed: dict, host
     e = case.exec
     for a in desc["command"]:
         if a == "{args}":
-            cmd += [shlex.quote(x.decode("latin-1")) for x in (e.argv or ())[1:]]
+            cmd += [_sh_bytes(x) for x in (e.argv or ())[1:]]
             continue
         if a.startswith("{helper:"):
-            cmd.append(f"\"$r/.execspec/{a[8:-1]}\"  # copy {desc['helpers'][a[8:-1]]} there first")
+            cmd.append(f"/.execspec/{a[8:-1]}" if desc.get("chroot") else f"\"$r/.execspec/{a[8:-1]}\"")
             continue
         q = shlex.quote(a)
-        for k, v in {"{root}": "'\"$r\"'", "{cwd}": shlex.quote((e.cwd or b"/").decode("latin-1")),
-                     "{launcher}": LAUNCHER, "{path}": shlex.quote((e.path or b"").decode("latin-1")),
-                     "{argv0}": shlex.quote(((e.argv or (b"",))[0]).decode("latin-1"))}.items():
+        # q is single-quoted: a value closes the quote, stands as its own word part, reopens it
+        for k, v in {"{root}": "'\"$r\"'", "{cwd}": f"'{_sh_bytes(e.cwd or b'/')}'",
+                     "{launcher}": LAUNCHER, "{path}": f"'{_sh_bytes(e.path or b'')}'",
+                     "{argv0}": f"'{_sh_bytes((e.argv or (b'',))[0])}'"}.items():
             q = q.replace(k, v)
         cmd.append(q)
+    lines += _helpers(desc)
     run = " ".join(cmd)
     if desc.get("chroot"):
-        run = f"chroot \"$r\" {run}  # (as root; or your simulator's own way into the root)"
+        run = _chrooted(desc, run)
     lines += ["cd \"$r\"",
               f"{run} 10<\"$w/spec\" 11>\"$w/status\" > \"$w/out\" 2>\"$w/err\" & pid=$!",
               f"( sleep {int(target.timeout)}; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!",
@@ -86,6 +90,53 @@ def reproducer(case: Case, target, profile, expected: dict, observed: dict, host
               f"echo 'Linux: {json.dumps(outcome_to_json(expected), ensure_ascii=True)[:800]}'",
               ""]
     return "\n".join(x for x in lines if x is not None)
+
+
+def _sh_bytes(b: bytes) -> str:
+    """A shell word for exactly these bytes: quoted as is when printable
+    ASCII, else bash's $'...' with \\xNN (a latin-1 decode written out as
+    UTF-8 gave other bytes: a cwd with \\xff was not found)."""
+    if all(0x20 <= x < 0x7f for x in b):
+        return shlex.quote(b.decode())
+    return "$'" + "".join(chr(x) if 0x20 <= x < 0x7f and x not in b"'\\" else f"\\x{x:02x}" for x in b) + "'"
+
+
+def _helpers(desc: dict) -> list[str]:
+    """The description's helpers, put at /.execspec/NAME in the root: ours
+    (native:NAME) built from their source, embedded; a Debian package's
+    file (deb:SUITE:PACKAGE:PATH) taken from the host, where that package is
+    installed."""
+    out = []
+    for name, spec in desc.get("helpers", {}).items():
+        kind, _, rest = spec.partition(":")
+        if kind == "native":
+            src, flags = build.PROGRAMS[rest]
+            text = build.inline_headers((NATIVE / src).read_text().rstrip("\n"), frozenset())
+            out += [f"cat > \"$w/{name}.c\" <<'EXECSPEC_EOF'", text, "EXECSPEC_EOF",
+                    f"cc {' '.join(flags)} -o \"$r/.execspec/{name}\" \"$w/{name}.c\" || exit 2"]
+        else:  # deb:SUITE:PACKAGE:PATH
+            _suite, pkg, path = rest.split(":", 2)
+            prog = path.rsplit("/", 1)[-1]
+            out += [f"h=$(command -v {shlex.quote(prog)}) || {{ echo 'needs {prog} (Debian package {pkg})' >&2; "
+                    "exit 2; }",
+                    f"cp \"$h\" \"$r/.execspec/{name}\" || exit 2"]
+    return out
+
+
+def _chrooted(desc: dict, run: str) -> str:
+    """The command chrooted in the case's root, as an unprivileged user: a
+    user namespace (root there is not root on the host) with its own mount
+    and PID namespaces for the description's root_binds (read-only binds of
+    host paths) and root_mounts (a procfs, a tmpfs); the child dies with it."""
+    mounts = []
+    for at, host in desc.get("root_binds", {}).items():
+        mounts += [f"mkdir -p \"$r{at}\"", f"mount --bind {shlex.quote(host)} \"$r{at}\"",
+                   f"mount -o remount,bind,ro \"$r{at}\""]
+    for at, fs in desc.get("root_mounts", {}).items():
+        mounts += [f"mkdir -p \"$r{at}\"", f"mount -t {fs} {fs} \"$r{at}\""]
+    inner = "; ".join([*mounts, f"exec chroot \"$r\" {run}"]).replace("'", "'\\''")
+    return (f"r=\"$r\" unshare --map-root-user --mount --pid --fork --kill-child --mount-proc "
+            f"sh -c '{inner}'")
 
 
 def _launch_c(libc: bool) -> str:

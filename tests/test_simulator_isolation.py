@@ -175,3 +175,46 @@ def test_nothing_outlives_the_case(sim, hostile):
 def test_output_is_capped(sim, hostile):
     out = _run(sim, hostile, "flood")
     assert out == {"outcome": "output-limit", "bytes": build.limit("MAX_OUTPUT")}, out
+
+
+def _simjails() -> set[int]:
+    out = set()
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if b"simjail" in (p / "cmdline").read_bytes().split(b"\0", 1)[0]:
+                    out.add(int(p.name))
+            except OSError:
+                pass
+    return out
+
+
+@pytest.mark.skipif(shutil.which("proot") is None, reason="proot not installed")
+def test_killed_harness_leaves_no_jail():
+    """The harness killed (SIGKILL) while a simulator hangs on a case (PRoot
+    on a FIFO) takes the jail with it: an orphaned simjail once ran on."""
+    import subprocess
+    import sys
+    before = _simjails()
+    code = ("from contract.case import Case, Exec, File; from harness.targets import get_target; "
+            "t = get_target('sim:proot'); print('ready', flush=True); "
+            "t.run(Case(files=(File(path=b'/f', type='fifo', mode=0o755),), "
+            "exec=Exec(path=b'/f', argv=(b'f',), envp=())))")
+    p = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        deadline = time.monotonic() + 5
+        while not _simjails() - before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = _simjails() - before
+        assert started, "no jail started"
+    finally:
+        p.kill()
+        p.wait()
+    deadline = time.monotonic() + 5
+    while (left := {x for x in _simjails() - before
+                    if Path(f"/proc/{x}/stat").exists()
+                    and Path(f"/proc/{x}/stat").read_text().split(")")[-1].split()[0] != "Z"}) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"jail processes outlived the harness: {left}"

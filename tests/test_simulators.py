@@ -261,6 +261,36 @@ def test_simulator_reproducer(identity, tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.userns
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("runuser") is None or shutil.which("cc") is None,
+                    reason="needs root to become nobody (runuser) and a C compiler")
+def test_chroot_reproducer_runs_as_nobody(identity, tmp_path):
+    """A chroot description's reproducer (valgrind, qemu-user) runs as an
+    unprivileged user with an empty environment from an empty directory:
+    the chroot, binds and mounts in a user namespace of its own."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from harness.simrepro import reproducer
+    exp = model.predict(SCRIPT_CASE, identity.kernel)
+    top = Path(tempfile.mkdtemp(prefix="execspec-repro-test-"))  # pytest's tmp_path is root's alone (0700)
+    try:
+        p = top / "r.sh"
+        p.write_text(reproducer(SCRIPT_CASE, identity, model.profile(identity.kernel), exp, exp, exp, "k"))
+        empty = top / "empty"
+        empty.mkdir()
+        for d in (top, empty):
+            d.chmod(0o777)
+        p.chmod(0o755)
+        r = subprocess.run(["runuser", "-u", "nobody", "--", "env", "-i", "/bin/bash", str(p)], cwd=empty,
+                           capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+    assert "exit status: 0" in r.stdout and "the program ran" in r.stdout, r.stdout + r.stderr
+    assert "the call returned" not in r.stdout  # the exec went through: no errno
+
+
 def test_background_only_class_has_no_cause(identity):
     """A class whose only difference is a field the simulator gets wrong on
     every exec (qemu-user's comm) is that background, not a cause some edit
@@ -330,17 +360,18 @@ def test_merged_class_split_by_cause(identity):
 
 
 def test_long_shebang_edit():
-    """The #! line-length edit cuts every #! line to 127 bytes (what every
-    parser keeps), so a buffer-size cause (PRoot's 128) is one class."""
+    """The #! line-length edit cuts every #! line of 127 bytes or more to 126
+    (what every parser keeps with its newline: a 127-byte line fills PRoot's
+    128-byte buffer without it), so a buffer-size cause is one class."""
     from harness.report import EDITS
-    name = next(n for n, _ in EDITS if n.startswith("a #! line over 127 bytes"))
+    name = next(n for n, _ in EDITS if n.startswith("a #! line of 127 bytes or more"))
     assert EDITS[-1][0] == name  # tried last: it may cut away what another edit names
     edit = dict(EDITS)[name]
     long = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe " + b"a" * 300 + b"\nbody\n")),
                 exec=Exec(path=b"/s", argv=(b"s",), envp=()))
     e = edit(long)
     line, _, rest = e.files[1].data.partition(b"\n")
-    assert len(line) == 127 and rest == b"body\n" and e.files[0] == long.files[0]
+    assert len(line) == 126 and rest == b"body\n" and e.files[0] == long.files[0]
     assert edit(SCRIPT_CASE) is None
 
 
@@ -356,7 +387,8 @@ def test_execveat_as_execve_edit():
     e = edit(Case(files=(), exec=replace_exec(at, path=b"", flags=("AT_EMPTY_PATH",)))).exec
     assert e.path == b"/d/"
     assert edit(Case(files=(), exec=replace_exec(at, path=b"/abs"))).exec.path == b"/abs"
-    assert edit(Case(files=(), exec=replace_exec(at, dirfd=99))) is None
+    e = edit(Case(files=(), exec=replace_exec(at, dirfd=99))).exec  # a raw descriptor: the name from the cwd
+    assert (e.syscall, e.path, e.dirfd) == ("execve", b"probe", None)
     assert edit(PROBE_CASE) is None
 
 
@@ -418,3 +450,30 @@ def test_no_cause_when_only_linux_changes(identity):
     exp, obs = model.predict(case, rep.profile), t.run(case)
     assert exp == {"outcome": "error", "errno": "ENOENT"} and obs["outcome"] == "exit"
     assert _cause(rep, t, case, exp, obs) is None
+
+
+def test_reproducer_words_keep_their_bytes():
+    """The reproducer's command line gives the simulator the case's exact
+    bytes (a cwd with \\xff was once written as UTF-8 'ÿ' and not found)."""
+    import subprocess
+
+    from harness.simrepro import _sh_bytes
+    for b in (b"/a b", b"/\xffy/.", b"it's\\", b"\x01\n", b""):
+        out = subprocess.run(["bash", "-c", "printf %s " + _sh_bytes(b)], capture_output=True).stdout
+        assert out == b, (b, _sh_bytes(b))
+
+
+def test_reproducer_command_line_bytes(identity):
+    """The words of the simulator's command built from the case (cwd, path,
+    argv0) reach it byte for byte: the template quotes them, so a value
+    closes the quote first (an \\xff in the cwd once became '$xff')."""
+    import subprocess
+
+    from harness.simrepro import reproducer
+    case = Case(files=(probe(b"/\xffy", "P"),), exec=Exec(path=b"/\xffy", argv=(b"a\xff",), envp=(), cwd=b"/"))
+    identity.desc = {**identity.desc, "command": ["printf", "%s|", "{path}", "{argv0}", "{cwd}"], "chroot": False}
+    exp = model.predict(case, identity.kernel)
+    text = reproducer(case, identity, model.profile(identity.kernel), exp, exp, exp, "k")
+    line = next(x for x in text.split("\n") if x.endswith("& pid=$!"))  # the simulator's command
+    out = subprocess.run(["bash", "-c", line.split(" 10<")[0]], capture_output=True).stdout
+    assert out == b"/\xffy|a\xff|/|", (line, out)

@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -263,13 +264,20 @@ int main(int argc, char **argv)
 	if (fcntl(RES_FD, F_SETFD, FD_CLOEXEC) || fcntl(REC_FD, F_SETFD, FD_CLOEXEC))
 		_exit(126);  /* nowhere to say why */
 
-	int sy[2];
-	if (pipe2(sy, O_CLOEXEC)) fail("pipe: %s", strerror(errno));
+	/* die with the harness, even killed (its jail's PID 1 dies with us): an
+	 * orphaned jail was seen running on after a report was killed */
+	pid_t harness = getppid();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != harness) _exit(126);
+
+	int sy[2], alive[2];  /* alive: held open by the outside, its EOF says it died */
+	if (pipe2(sy, O_CLOEXEC) || pipe2(alive, O_CLOEXEC)) fail("pipe: %s", strerror(errno));
 	pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS, NULL, NULL, NULL, NULL);
 	if (pid < 0) fail("clone (user, PID and mount namespaces): %s", strerror(errno));
 	if (pid > 0) {
 		/* outside: the id maps, then wait; our exit status is the jail's */
 		close(sy[0]);
+		close(alive[0]);  /* alive[1] stays open as long as we live */
 		close(RES_FD);
 		close(REC_FD);
 		int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -289,11 +297,18 @@ int main(int argc, char **argv)
 	 * died before the maps were written). */
 	char go;
 	close(sy[1]);
+	close(alive[1]);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read(sy[0], &go, 1) != 1) fail("the id maps were not written (as root: is %u.. free?)", (unsigned)ID_BASE);
 	close(sy[0]);
 	if (setgroups(0, NULL) && errno != EPERM) fail("setgroups: %s", strerror(errno));
 	if (setresgid(0, 0, 0) || setresuid(0, 0, 0)) fail("setresuid: %s", strerror(errno));
+	/* a credential change clears the parent-death signal (commit_creds):
+	 * set it again, then make sure the outside did not die in between */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct pollfd pf = { .fd = alive[0], .events = POLLIN };
+	if (poll(&pf, 1, 0) != 0) _exit(126);  /* EOF (or data, never sent): it is gone */
+	close(alive[0]);
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) fail("make / private: %s", strerror(errno));
 	struct mount_attr_ ma = { .attr_set = MOUNT_ATTR_RDONLY_ | MOUNT_ATTR_NOSUID_ };

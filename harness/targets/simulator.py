@@ -39,7 +39,14 @@ ours changes for a new one.  Fields:
   matching environment entries the simulator adds; {"argv0": "path"} says
   argv[0] is replaced by the program's path (valgrind) -- compared as such,
   the rest of argv still compared.  They neither multiply classes nor hide
-  other argv/envp differences.
+  other argv/envp differences.  {"load_failure_exit": [STATUS, ...]}: the
+  simulator loads the program itself and reports a load failure as its own
+  exit with one of these statuses, never as execve()'s errno (qemu-user);
+  the report then counts such an exit where Linux fails as no difference.
+  {"signal_exit": {"stderr": REGEX}} or {"signal_exit": {"status_base": N}}:
+  a program killed by a signal is reported as an exit (PRoot: status 255
+  and "terminated with signal N" -- REGEX's group 1 is N; a shell wrapper:
+  status N + the signal); such an exit is given back as the signal.
 - "requires": host programs that must exist (else the target SKIPs).
 - "unsupported": {"binfmt_misc"|"execveat"|"argv_null"|"argc0"|"envp_null"|
   "path_null"|"env_without_equals": reason} -- cases the simulator cannot
@@ -298,6 +305,8 @@ class SimulatorTarget(Target):
     def normalise(self, case: Case, o: dict) -> dict:
         """The description's declared always-present differences ("always")."""
         always = self.desc.get("always", {})
+        if o.get("outcome") == "exit" and always.get("signal_exit"):
+            return self._signal_exit(always["signal_exit"], o)
         if o.get("outcome") != "exec" or not always:
             return o
         o = dict(o)
@@ -309,6 +318,22 @@ class SimulatorTarget(Target):
                 and o["argv"][0] == e.path and e.argv[0] != e.path):
             o["argv"] = [e.argv[0], *o["argv"][1:]]
         return o
+
+    @staticmethod
+    def _signal_exit(how: dict, o: dict) -> dict:
+        """A program killed by a signal that the simulator (or the wrapper
+        it runs in) reports as an exit: given back as the signal."""
+        n = None
+        if "stderr" in how:
+            m = re.search(how["stderr"], str(o.get("stderr", "")))
+            n = int(m.group(1)) if m else None
+        elif "status_base" in how and isinstance(o.get("status"), int):
+            n = o["status"] - how["status_base"] if how["status_base"] < o["status"] < how["status_base"] + 65 \
+                else None
+        try:
+            return {"outcome": "signal", "signal": signal_mod.Signals(n).name} if n else o
+        except ValueError:
+            return o
 
     def run_command(self, argv: list[str]) -> tuple[bytes, bytes]:
         """stdout and stderr of a host command (the simulator's --version),

@@ -1,11 +1,12 @@
 #!/bin/bash
-# execspec: fakechroot diverges from Linux: load failure: simulator error EACCES where Linux fails with another errno
+# execspec: fakechroot diverges from Linux: cause: a program path ending in '/' or '/.' (a file named as a directory)
 # Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOTDIR"}
 # fakechroot: {"outcome": "error", "errno": "EACCES"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
 if [ "$(id -u)" = 0 ]; then echo "run this as an unprivileged user: the case runs unjailed" >&2; exit 2; fi
+export PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:/usr/sbin:/sbin"
 set -eu
 echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
@@ -19,15 +20,13 @@ OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3
 +5zm6Hd68+rT4xpLf9lhjsccd7a/1+PA/+Q7a42rHaybjsus58G8sQUx3QKzsmgROwAVXgZ7q+BzejaVoh2N6jjhkM3HuQ7aZc4dLrA13s+5ZE6o5Fi10FbNsWPjX1P7Ovjsu55KPU0xoA9TTAcnyByLRNiiffoe6Hda+oM2hXOF7dXcOhvmXNWGIeV+Fz7TYNdF332VnPAOtTtsr+Tc0YJKbt0hh8yVHXTK3MbwohouzqAFWZAFWZAFWZAFuXth1K1qVX2dWrW+bsvmSnW9X665pz+mNVVVT7nXKcGWl5s73NIGzwZP2Xqp/NHWYIu0ISSVWlsIebp2dWmdWnML8mjBbg15Ove0NmvNyBPctbOts3l3EHnMdUtXF/K8tGf37mCHdg/iK8y8i8i490ha6yuOO98nLLbwNmutW/8PdcuhK+dpsjn45Tl4xHqzDE+iO+PXWHg7yr1HQVn3KLfDl1p7aXwgff9i4d1CdgLuHLzH4i/L2U/j
 1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
 EOF
-# the case's files (parents 0755, directory modes set last)
+# the case's files (parents 0755, directory modes set last, the last listed first)
 mkdir -p "$r"'/bin'
 mkdir -p "$r"'/bin/long\055name\055over\055fifteen\055bytes'
-mkdir -p "$r"'/bin/long\055name\055over\055fifteen\055bytes' && printf '\043\041/bin/probe\012' > "$r"'/bin/long\055name\055over\055fifteen\055bytes/probe'
-chmod 755 "$r"'/bin/long\055name\055over\055fifteen\055bytes/probe'
+mkdir -p "$r"'/bin/long\055name\055over\055fifteen\055bytes' && printf '\043\041/bin/probe\012' > "$r"'/bin/long\055name\055over\055fifteen\055bytes/probe' && chmod 755 "$r"'/bin/long\055name\055over\055fifteen\055bytes/probe'
 cp "$w/probe-static" "$r"'/yPc' && printf 'N3' | dd of="$r"'/yPc' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 644 "$r"'/yPc'
 mkdir -p "$r"'/bin/long\055name\055over\055fifteen\055bytes' && mkfifo -m 755 "$r"'/bin/long\055name\055over\055fifteen\055bytes/\377\376'
-chmod 700 "$r"'/bin'
-chmod 0 "$r"'/bin/long\055name\055over\055fifteen\055bytes'
+chmod 0 "$r"'/bin/long\055name\055over\055fifteen\055bytes'; chmod 700 "$r"'/bin'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*

@@ -1,11 +1,12 @@
 #!/bin/bash
-# execspec: fakechroot diverges from Linux: load failure: simulator error ENOENT where Linux runs the program
-# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "P", "argv": ["/bin/probe", "A", "/a", "B", "/b"], "envp": ["K=V"], "execfd": false, "execfn": "/b", "comm": "b", "exe": "/bin/probe", "at_flags": 0}
+# execspec: fakechroot diverges from Linux: cause: a symlink loop on the program's path
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "END", "argv": ["l"], "envp": [], "execfd": false, "execfn": "/l39", "comm": "l39", "exe": "/p", "at_flags": 0, "alternatives": [{"outcome": "error", "errno": "ELOOP"}]}
 # fakechroot: {"outcome": "error", "errno": "ENOENT"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
 if [ "$(id -u)" = 0 ]; then echo "run this as an unprivileged user: the case runs unjailed" >&2; exit 2; fi
+export PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:/usr/sbin:/sbin"
 set -eu
 echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
@@ -19,12 +20,48 @@ OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3
 +5zm6Hd68+rT4xpLf9lhjsccd7a/1+PA/+Q7a42rHaybjsus58G8sQUx3QKzsmgROwAVXgZ7q+BzejaVoh2N6jjhkM3HuQ7aZc4dLrA13s+5ZE6o5Fi10FbNsWPjX1P7Ovjsu55KPU0xoA9TTAcnyByLRNiiffoe6Hda+oM2hXOF7dXcOhvmXNWGIeV+Fz7TYNdF332VnPAOtTtsr+Tc0YJKbt0hh8yVHXTK3MbwohouzqAFWZAFWZAFWZAFuXth1K1qVX2dWrW+bsvmSnW9X665pz+mNVVVT7nXKcGWl5s73NIGzwZP2Xqp/NHWYIu0ISSVWlsIebp2dWmdWnML8mjBbg15Ove0NmvNyBPctbOts3l3EHnMdUtXF/K8tGf37mCHdg/iK8y8i8i490ha6yuOO98nLLbwNmutW/8PdcuhK+dpsjn45Tl4xHqzDE+iO+PXWHg7yr1HQVn3KLfDl1p7aXwgff9i4d1CdgLuHLzH4i/L2U/j
 1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
 EOF
-# the case's files (parents 0755, directory modes set last)
-mkdir -p "$r"'/bin' && cp "$w/probe-static" "$r"'/bin/probe' && printf 'P' | dd of="$r"'/bin/probe' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/bin/probe'
-printf '\043\041/bin/probe A\012' > "$r"'/a'
-chmod 755 "$r"'/a'
-printf '\043\041/a B\012' > "$r"'/b'
-chmod 755 "$r"'/b'
+# the case's files (parents 0755, directory modes set last, the last listed first)
+cp "$w/probe-static" "$r"'/p' && printf 'END' | dd of="$r"'/p' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/p'
+ln -s "$(printf '/p')" "$r"'/l0'
+ln -s "$(printf 'l0')" "$r"'/l1'
+ln -s "$(printf '/l1')" "$r"'/l2'
+ln -s "$(printf 'l2')" "$r"'/l3'
+ln -s "$(printf '/l3')" "$r"'/l4'
+ln -s "$(printf '/l4')" "$r"'/l5'
+ln -s "$(printf 'l5')" "$r"'/l6'
+ln -s "$(printf 'l6')" "$r"'/l7'
+ln -s "$(printf 'l7')" "$r"'/l8'
+ln -s "$(printf 'l8')" "$r"'/l9'
+ln -s "$(printf 'l9')" "$r"'/l10'
+ln -s "$(printf 'l10')" "$r"'/l11'
+ln -s "$(printf '/l11')" "$r"'/l12'
+ln -s "$(printf 'l12')" "$r"'/l13'
+ln -s "$(printf '/l13')" "$r"'/l14'
+ln -s "$(printf '/l14')" "$r"'/l15'
+ln -s "$(printf 'l15')" "$r"'/l16'
+ln -s "$(printf '/l16')" "$r"'/l17'
+ln -s "$(printf '/l17')" "$r"'/l18'
+ln -s "$(printf '/l18')" "$r"'/l19'
+ln -s "$(printf 'l19')" "$r"'/l20'
+ln -s "$(printf '/l20')" "$r"'/l21'
+ln -s "$(printf '/l21')" "$r"'/l22'
+ln -s "$(printf 'l22')" "$r"'/l23'
+ln -s "$(printf '/l23')" "$r"'/l24'
+ln -s "$(printf '/l24')" "$r"'/l25'
+ln -s "$(printf 'l25')" "$r"'/l26'
+ln -s "$(printf '/l26')" "$r"'/l27'
+ln -s "$(printf '/l27')" "$r"'/l28'
+ln -s "$(printf '/l28')" "$r"'/l29'
+ln -s "$(printf '/l29')" "$r"'/l30'
+ln -s "$(printf 'l30')" "$r"'/l31'
+ln -s "$(printf 'l31')" "$r"'/l32'
+ln -s "$(printf 'l32')" "$r"'/l33'
+ln -s "$(printf '/l33')" "$r"'/l34'
+ln -s "$(printf '/l34')" "$r"'/l35'
+ln -s "$(printf '/l35')" "$r"'/l36'
+ln -s "$(printf '/l36')" "$r"'/l37'
+ln -s "$(printf '/l37')" "$r"'/l38'
+ln -s "$(printf 'l38')" "$r"'/l39'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -124,7 +161,7 @@ EXECSPEC_EOF
 cc -O2 -DLIBC_EXEC -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\142\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\004\000\000\000\057\154\063\071\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\154\000\000\000\000' >> "$w/spec"
 cd "$r"
 fakechroot chroot ''"$r"'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -133,4 +170,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exec", "tag": "P", "argv": ["/bin/probe", "A", "/a", "B", "/b"], "envp": ["K=V"], "execfd": false, "execfn": "/b", "comm": "b", "exe": "/bin/probe", "at_flags": 0}'
+echo 'Linux: {"outcome": "exec", "tag": "END", "argv": ["l"], "envp": [], "execfd": false, "execfn": "/l39", "comm": "l39", "exe": "/p", "at_flags": 0, "alternatives": [{"outcome": "error", "errno": "ELOOP"}]}'

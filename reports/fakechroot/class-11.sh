@@ -1,20 +1,22 @@
 #!/bin/bash
-# execspec: fakechroot diverges from Linux: outcome, signal, status | model signal SIGSEGV -> simulator exit
-# Linux (the execspec model, and the host kernel): {"outcome": "signal", "signal": "SIGSEGV"}
-# fakechroot: {"outcome": "exit", "status": 139, "stderr": "Segmentation fault"}
+# execspec: fakechroot diverges from Linux: cause: an ELF program with an interpreter (PT_INTERP; without it, it agrees)
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "EACCES"}
+# fakechroot: {"outcome": "error", "errno": "ENOENT"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
 if [ "$(id -u)" = 0 ]; then echo "run this as an unprivileged user: the case runs unjailed" >&2; exit 2; fi
+export PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:/usr/sbin:/sbin"
 set -eu
 echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
-# the case's files (parents 0755, directory modes set last)
-printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\200\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\001\000\100\000\000\000\000\000\001\000\000\000\004\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\216\000\000\000\000\000\000\000\216\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$r"'/e'
-printf '\277\052\000\000\000\270\347\000\000\000\017\005\017\013' >> "$r"'/e'
-chmod 755 "$r"'/e'
+# the case's files (parents 0755, directory modes set last, the last listed first)
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\260\000\000\000\000 \000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\004\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000 \000\000\000\000\000\000\000 \000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\003\000\000\000\004\000\000\000\276\000' > "$r"'/e'
+printf '\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
+mkdir -p "$r"'/lib/ld'
+chmod 755 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -123,4 +125,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "signal", "signal": "SIGSEGV"}'
+echo 'Linux: {"outcome": "error", "errno": "EACCES"}'

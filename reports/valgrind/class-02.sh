@@ -1,11 +1,12 @@
 #!/bin/bash
-# execspec: valgrind diverges from Linux: argv, comm, execfn | model exec -> simulator exec
-# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "P", "argv": ["/bin/probe", "A", "/a", "B", "/b"], "envp": ["K=V"], "execfd": false, "execfn": "/b", "comm": "b", "exe": "/bin/probe", "at_flags": 0}
-# valgrind: {"outcome": "exec", "tag": "P", "argv": ["/bin/probe", "A", "/a"], "envp": ["K=V"], "execfd": false, "at_flags": 0, "execfn": "/a", "comm": "none-amd64-linu"}
+# execspec: valgrind diverges from Linux: cause: \r in a #! line
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOENT"}
+# valgrind: {"outcome": "exec", "tag": "P", "argv": ["/bin/probe", "/s"], "envp": ["K=V"], "execfd": false, "at_flags": 0, "execfn": "/s", "comm": "none-amd64-linu"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
 if [ "$(id -u)" = 0 ]; then echo "run this as an unprivileged user: the case runs unjailed" >&2; exit 2; fi
+export PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:/usr/sbin:/sbin"
 set -eu
 echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
@@ -19,12 +20,9 @@ OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3
 +5zm6Hd68+rT4xpLf9lhjsccd7a/1+PA/+Q7a42rHaybjsus58G8sQUx3QKzsmgROwAVXgZ7q+BzejaVoh2N6jjhkM3HuQ7aZc4dLrA13s+5ZE6o5Fi10FbNsWPjX1P7Ovjsu55KPU0xoA9TTAcnyByLRNiiffoe6Hda+oM2hXOF7dXcOhvmXNWGIeV+Fz7TYNdF332VnPAOtTtsr+Tc0YJKbt0hh8yVHXTK3MbwohouzqAFWZAFWZAFWZAFuXth1K1qVX2dWrW+bsvmSnW9X665pz+mNVVVT7nXKcGWl5s73NIGzwZP2Xqp/NHWYIu0ISSVWlsIebp2dWmdWnML8mjBbg15Ove0NmvNyBPctbOts3l3EHnMdUtXF/K8tGf37mCHdg/iK8y8i8i490ha6yuOO98nLLbwNmutW/8PdcuhK+dpsjn45Tl4xHqzDE+iO+PXWHg7yr1HQVn3KLfDl1p7aXwgff9i4d1CdgLuHLzH4i/L2U/j
 1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
 EOF
-# the case's files (parents 0755, directory modes set last)
+# the case's files (parents 0755, directory modes set last, the last listed first)
 mkdir -p "$r"'/bin' && cp "$w/probe-static" "$r"'/bin/probe' && printf 'P' | dd of="$r"'/bin/probe' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/bin/probe'
-printf '\043\041/bin/probe A\012' > "$r"'/a'
-chmod 755 "$r"'/a'
-printf '\043\041/a B\012' > "$r"'/b'
-chmod 755 "$r"'/b'
+printf '\043\041/bin/probe\015\012' > "$r"'/s' && chmod 755 "$r"'/s'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -124,13 +122,61 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\142\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+cat > "$w/vglaunch.c" <<'EXECSPEC_EOF'
+/*
+ * A stand-in for valgrind's launcher (valgrind.bin), static so that it runs
+ * in a case's root, where no libc is: it picks the tool binary for the
+ * client as valgrind's launcher-linux.c does (amd64, or x86 for a 32-bit
+ * i386 ELF), sets VALGRIND_LAUNCHER (itself: with --trace-children=yes the
+ * tool re-runs it for every execve the client makes) and VALGRIND_LIB, and
+ * execs $VALGRIND_LIB/TOOL-PLATFORM with its own argv.  The tool (default
+ * memcheck; --tool=NAME) and its loader are valgrind's own, unchanged.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	const char *lib = getenv("VALGRIND_LIB"), *tool = "memcheck", *client = NULL;
+	if (!lib) lib = "/.execspec/valgrind";
+	for (int i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "--tool=", 7)) tool = argv[i] + 7;
+		else if (argv[i][0] != '-') { client = argv[i]; break; }
+	}
+	const char *platform = "amd64-linux";
+	if (client) {
+		int fd = open(client, O_RDONLY);
+		unsigned char h[20];
+		if (fd >= 0 && read(fd, h, sizeof h) == sizeof h && !memcmp(h, ELFMAG, SELFMAG)
+		    && h[EI_CLASS] == ELFCLASS32 && h[18] == EM_386)
+			platform = "x86-linux";
+		if (fd >= 0) close(fd);
+	}
+	char self[4096], path[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0) { perror("vglaunch: /proc/self/exe"); return 1; }
+	self[n] = 0;
+	setenv("VALGRIND_LAUNCHER", self, 1);
+	setenv("VALGRIND_LIB", lib, 1);
+	snprintf(path, sizeof path, "%s/%s-%s", lib, tool, platform);
+	execv(path, argv);
+	perror(path);
+	return 1;
+}
+EXECSPEC_EOF
+cc -static -O2 -Wall -o "$r/.execspec/vglaunch" "$w/vglaunch.c" || exit 2
 cd "$r"
-chroot "$r" "$r/.execspec/vglaunch"  # copy native:vglaunch there first --tool=none --trace-children=yes -q '/.execspec/launch'  # (as root; or your simulator's own way into the root) 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
+r="$r" unshare --map-root-user --mount --pid --fork --kill-child --mount-proc sh -c 'mkdir -p "$r/.execspec/valgrind"; mount --bind /usr/libexec/valgrind "$r/.execspec/valgrind"; mount -o remount,bind,ro "$r/.execspec/valgrind"; mkdir -p "$r/proc"; mount -t proc proc "$r/proc"; mkdir -p "$r/tmp"; mount -t tmpfs tmpfs "$r/tmp"; exec chroot "$r" /.execspec/vglaunch --tool=none --trace-children=yes -q '\''/.execspec/launch'\''' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 20; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
 st=0; wait $pid || st=$?; kill $k 2>/dev/null || :
 echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exec", "tag": "P", "argv": ["/bin/probe", "A", "/a", "B", "/b"], "envp": ["K=V"], "execfd": false, "execfn": "/b", "comm": "b", "exe": "/bin/probe", "at_flags": 0}'
+echo 'Linux: {"outcome": "error", "errno": "ENOENT"}'

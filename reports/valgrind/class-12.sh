@@ -1,26 +1,30 @@
 #!/bin/bash
-# execspec: valgrind diverges from Linux: load failure: simulator error EACCES where Linux runs the program
-# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "T0", "argv": ["x"], "envp": [], "execfd": false, "execfn": "/a", "comm": "a", "exe": "/a", "at_flags": 0}
-# valgrind: {"outcome": "error", "errno": "EACCES"}
+# execspec: valgrind diverges from Linux: cause: an ELF with more than one PT_INTERP (Linux uses the first)
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0, "at_base": true}
+# valgrind: {"outcome": "exit", "status": 1, "stderr": "valgrind: m_ume.c: can't open interpreter"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
 if [ "$(id -u)" = 0 ]; then echo "run this as an unprivileged user: the case runs unjailed" >&2; exit 2; fi
+export PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:/usr/sbin:/sbin"
 set -eu
 echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
-# the probe (static; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
-base64 -d <<'EOF' | gzip -d > "$w/probe-static"
-H4sIAAAAAAACA+1Yb2wTZRh/r13L6ebd8Wem/NFVuAQWpe5wicxE09vutnexyGSdAhuhm+uCcQzcrroYxJFuuDelOL75QU1M/GiM+GEuM65lgw0Tjcsc+sGoBEWu8mcVEAfC6vPeXWfbFEIiH/ck7fvneX7P73nufZ5r876l+qptDIPSYkPPILpKIq+x9lr7cWHeBPY2Ijt8s2iRYetAmeLNGk+yKGtElh+Kc2askeDNGgPWdo/AZOGeP6u1OtHdi5CzxtJFTM7h8G9J/VXwfDVSvL0Eob5rfO8QaGV/Lbkhkz9jlLSh/gsaZxtfoiB04Aada3Xkp9JTSsU3Ml+TkMkFmUz6yOTm6KrVaumkYccPlsnRIoTDccbbf7TH7UW1FWOhBPPHJuYMKb70MHCUJkJHG3fITWN8iRepUtzAKWRcKR3FZBYfGKco3oHDszc1FvfF93MyE48Uf0axFZOdp76kkcgVCZmvTkhTiVAqlRqDIHuN/Oox
-uTJCo8fhC6y3f59YgKPwRZaJ+mIwhNxHCkCrF8AiUi5i8ot+fQ72w8fZRggINWDyV730I6AFftDZG9ceNPOPVjGYjGFG5wdRbzyUpK4LTSLwX0iaxCL9U+oIVkUmxYemX4H8jMlM447EEVgPyC9KU/ILcoPsb6jHBy70UwcRnh909D8AM7JPZDEpEnG06VsByJcMRCuBd5Qf7CmGwgDimRE6ifkN4nYxoBdCIj7IZJgWGCaXYh0w+qKtotdHNNCfB9ZNfdf271Wla8a2mQ+OKCKrSqnnIu1JVuYHVXCuLW0bkKM1TC2Z8KUTnTFy9JFz44roba4NjzMKBBnQj99KpYw0ITf9c1goZM4H049h6qsoF0Mf+CJPAK/WYvIBhVOVLtIHaq6jKvCc8DHJPDxBHB5jFULTa8rk2Uydk78VcklX6NRgCH2EI1WsL/oKrRWtnC/pMeo8PFvy+oqUeGLWCSUYCbGxrfRMHoKnYfDXRlShNnxCAEzo
-OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3LyajI1QZ81FEyy1aHZqoUCI89JqZLu8Y6raKyEe1dVTr5x3DLkP/exs/E481UPxqwPOlihiQpuCYccRRYTdxAp5QxL1G0kQRhaE30wHwvdMMjdmMf6Vh8L0Z2nKzXIDQFdtmIV167GYqJU2NJCGX2HbK+QlsRIo3ArRvSvNCr6rSV8a7Yb7faqNGk5u9azVtEW3aJSq8BjaRk5Hi6yvMxp2GSM4BZMLx6wrrZUR+MCI6P/efv4jKpkuZnk+s3oouoD8CwYAa0cz6VsFBJpQ5YycbsG0ekPwnA3AeHl9iaT5A9TwglgkYpoAzt/IAKucBhzMBhAKO5gPgecCOTMBWCujJB1DmAY9lAtZSAG0CaN72iF8MmAf4LLU+dtqN75u0vNDDvHwDjFNgbDzXrmB72+PB7mD6d2DW7s0a
-+5zm6Hd68+rT4xpLf9lhjsccd7a/1+PA/+Q7a42rHaybjsus58G8sQUx3QKzsmgROwAVXgZ7q+BzejaVoh2N6jjhkM3HuQ7aZc4dLrA13s+5ZE6o5Fi10FbNsWPjX1P7Ovjsu55KPU0xoA9TTAcnyByLRNiiffoe6Hda+oM2hXOF7dXcOhvmXNWGIeV+Fz7TYNdF332VnPAOtTtsr+Tc0YJKbt0hh8yVHXTK3MbwohouzqAFWZAFWZAFWZAFuXth1K1qVX2dWrW+bsvmSnW9X665pz+mNVVVT7nXKcGWl5s73NIGzwZP2Xqp/NHWYIu0ISSVWlsIebp2dWmdWnML8mjBbg15Ove0NmvNyBPctbOts3l3EHnMdUtXF/K8tGf37mCHdg/iK8y8i8i490ha6yuOO98nLLbwNmutW/8PdcuhK+dpsjn45Tl4xHqzDE+iO+PXWHg7yr1HQVn3KLfDl1p7aXwgff9i4d1CdgLuHLzH4i/L2U/j
-1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
+# the probe (pie; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
+base64 -d <<'EOF' | gzip -d > "$w/probe-pie"
+H4sIAAAAAAACA+1YX2wURRifveuVhdbdQ6metqYXs2pP4Oxhm1BF021322lYsdIWUUq4ll4tkRZs97QS/Jdrkcmxgi+CDz6Y8OCDDxhN0zTina0UMKgFCWhMlDQiRyjQiKAg9Pxmb7bcbUqKf586yd638833+/7M983M7byqalUOjkNWc6LHEO2NMFY544+7J0WAtxhlw+8tKNeUdaEbt22zMylieiguG55iMdUvLrRRZr92LpeBc0yDG0GZlGe09qTekgV0K2PY6QKUSbMYfRJw2ejmmzVNy5m9m/WTS6NcWv+vNhw4i8kpHPlpPPE86Pg1mrfJj1DvJbFnL4zKDTL5RTNcW4An1zfspXbqMPkjRs2JhQpCr1+hPL1WJmOy76hadlQVq0dVclImhzH5dplRMF/2fScWIrGvWDZyORyJc/LWEr6mbCg8pnCjGneG5PGgXfWNhj9atVpulFcPiYXlSA0cNPUr5CvF9wUmv2vcsOjCkd+v
+6jzujb8iyNxn0byvFoJfZYc7v5M/oW6oZaOqWDUaOHJ6UzKZNPWAtxc+pd7iyBhfvnWzlIUN+CHzpMRckIHYP6XTnsiCTrREwuTHxOUJ4Ec+51eBAtSAycW6wPeAdot92T1x/fZW0y+jksNkCHMJsQ/1xMPjVHVOyhDozyGNUm5iD1UEvdyUifdSet3kB0zOr1p9+i3o75CfChzBRulAAQSyAqa7vqEOvz62leqJimKf6z0YwGSzxGOSK2Gj8Ws3+HBXq18s7DHzZ1SAH4OYG2d+xOpNF9ZLQc1okcoTV00fSkvBg9gK6sV8CFSDSAdoIWNyLtYBVCO6FEyMgOzjvZdeCauBSyYa4sdRReLVQHJZdP04L4t9KljR86/bl41qrobs16yJOG/OgUZODStSeVNNZJhTwPtgYve1ZNKcBog9sRM6CpnQ4HUbvGplJVL4bS36EBjXm1PzC6ay1cBZOuGpvqGCnX2aFWiGnRCODPEKgaATS9Lt
+PEiVk98Uci4h0VfTQng3jlbymvEcrSN9CTbuLnLSYk7FAxVW+OJdeG1WBHPfJk/URMN8bCWdtwugAOajJqq6ayL73IANf4MNXfJio14KYDKe8nuYqohzuGww/Gv/uwCM0RUeOCK6YpVUzQegRh6gy74/ByKAtTUnnyasdCfsVLH9ZkyDUOi98W6RDGpkOKZRWOk1mkZdUqg13P9CKnbR1d/NKk6jo7V0tF50DXjM8Z9bxfPxWAPFX7wK3vsUKQjVRs7hqOtjRwrnxvsVaaMZOVEkd//LdGG7oNAkD/gg9nzBUe9TkeSbUsdS3t3BCuiH2NMM7ElsBytmOR8EVOwZangzsKJ59z0Ae8oR/RE1EIeFbe4empFXDNylRskcxTcIC5yt7ly6um9VjVz0ODkQzRvz0RU+0nkcnDgFsP2uYz62c5HjpjNnJug6h7zwVknT/MTqmFfBxOU/kkkYRjSe3gKo8dPKhMnJBDw9CTiQDjgDM3/6tqkA
+VZOAnemAAQoYvTYFoGIS0JoOIBTw4VQAPAkoTQespIDXpgIok4CsdMD9FPAE/MBiXh+tl4I0bUup7GcnvHj2CNNBU3joCojmQLjsfNi4LoS6QutbHwx1h0wGaKGPAdtIYzL1bj10a7kC0IMTmfybfXZNgzsPtXSPi/ea516+85EF7NxdeRkWB9Ai8J3unG1A3wd6AKh1Xs6zzstNyxHX7ebyc2fxO6AOlwCvgJ77oOOQefALbsOhCZ5tTlnwbsmqEooiLseqOYJXFjwVgrtC4NUcR6XADw0f+pJhG+HZBfhHzQ1RcEcovkNwywKPJGBthqcfxtew8S0ORfBEnKDagQVPlSlYDEO76f8mkHuHBgW2tjuWCp43nRWC18iqEIq2uWSheEu2LCyOzKoW4n/3xJ9pM22mzbSZ9n+0ixPJDZTuYNu19e17gPWtb8U9rD/H9n2Xw6iH0TybfjjmN9g+Xf/Txqkr1cq6WrVyYe3yJyrUhfVy9b96
+EFVXVj7sLVJCzeuaOryBRf5F/uKFgZL5LaHmwKJwwMdYCPm72rr0Tr2pGfmf7Qj725q62pC/5aWOrpfaU1TvRH491K0jf+eGlia9CflDbWtaO5vaQ2vaWjqv90zppvZ1a+HFFGvu6kL+tRva20Md+j+Ph+bvEuTIwfpWHVi0AF2/p5gqiXlMh8NWJxb1TN7DpGqGt9XL3WzMYas7i9qTZ+/fm3b3gtLueSx6Z/bU9xlWm8/wlv3xWZl0l03eHv9DNvyN7mGQ7R7GarIN389n0qPT2F/KYnci272MmHkf47ThrXmoZ/atceTNFAhOY/8ZxrPwQYYPMrzXnZkxrw2/htkvtvEt/P03yH86dU5R128wfNs09fMn/Gd3gjAUAAA=
 EOF
-# the case's files (parents 0755, directory modes set last)
-cp "$w/probe-static" "$r"'/a' && printf 'T0' | dd of="$r"'/a' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 1 "$r"'/a'
+# the case's files (parents 0755, directory modes set last, the last listed first)
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\003\000\076\000\001\000\000\000 \001\000\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\004\000\100\000\000\000\000\000\001\000\000\000\004\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000.\001\000\000\000\000\000\000.\001\000\000\000\000\000\000\0000\000\000\000\000\000\000\001\000\000\000\006\000\000\000\000\000\000' > "$r"'/e'
+printf '\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\001\000\000\000\000\000.\001\000\000\000\000\000\000n\001\000\000\000\000\000\000\0000\000\000\000\000\000\000\003\000\000\000\004\000\000\000.\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\003\000\000\000\004\000\000\0006\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >> "$r"'/e'
+printf '\000\000\000\000\000\003\000\000\000\000\000\000\000\003\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000bad' >> "$r"'/e' && chmod 755 "$r"'/e'
+mkdir -p "$r"'/lib' && cp "$w/probe-pie" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -120,13 +124,61 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\141\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\000\000\000\000' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\145\001\000\000\000\057\377\377\377\377\002\000\000\000\001\000\000\000\145\001\000\000\000\061\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+cat > "$w/vglaunch.c" <<'EXECSPEC_EOF'
+/*
+ * A stand-in for valgrind's launcher (valgrind.bin), static so that it runs
+ * in a case's root, where no libc is: it picks the tool binary for the
+ * client as valgrind's launcher-linux.c does (amd64, or x86 for a 32-bit
+ * i386 ELF), sets VALGRIND_LAUNCHER (itself: with --trace-children=yes the
+ * tool re-runs it for every execve the client makes) and VALGRIND_LIB, and
+ * execs $VALGRIND_LIB/TOOL-PLATFORM with its own argv.  The tool (default
+ * memcheck; --tool=NAME) and its loader are valgrind's own, unchanged.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	const char *lib = getenv("VALGRIND_LIB"), *tool = "memcheck", *client = NULL;
+	if (!lib) lib = "/.execspec/valgrind";
+	for (int i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "--tool=", 7)) tool = argv[i] + 7;
+		else if (argv[i][0] != '-') { client = argv[i]; break; }
+	}
+	const char *platform = "amd64-linux";
+	if (client) {
+		int fd = open(client, O_RDONLY);
+		unsigned char h[20];
+		if (fd >= 0 && read(fd, h, sizeof h) == sizeof h && !memcmp(h, ELFMAG, SELFMAG)
+		    && h[EI_CLASS] == ELFCLASS32 && h[18] == EM_386)
+			platform = "x86-linux";
+		if (fd >= 0) close(fd);
+	}
+	char self[4096], path[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0) { perror("vglaunch: /proc/self/exe"); return 1; }
+	self[n] = 0;
+	setenv("VALGRIND_LAUNCHER", self, 1);
+	setenv("VALGRIND_LIB", lib, 1);
+	snprintf(path, sizeof path, "%s/%s-%s", lib, tool, platform);
+	execv(path, argv);
+	perror(path);
+	return 1;
+}
+EXECSPEC_EOF
+cc -static -O2 -Wall -o "$r/.execspec/vglaunch" "$w/vglaunch.c" || exit 2
 cd "$r"
-chroot "$r" "$r/.execspec/vglaunch"  # copy native:vglaunch there first --tool=none --trace-children=yes -q '/.execspec/launch'  # (as root; or your simulator's own way into the root) 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
+r="$r" unshare --map-root-user --mount --pid --fork --kill-child --mount-proc sh -c 'mkdir -p "$r/.execspec/valgrind"; mount --bind /usr/libexec/valgrind "$r/.execspec/valgrind"; mount -o remount,bind,ro "$r/.execspec/valgrind"; mkdir -p "$r/proc"; mount -t proc proc "$r/proc"; mkdir -p "$r/tmp"; mount -t tmpfs tmpfs "$r/tmp"; exec chroot "$r" /.execspec/vglaunch --tool=none --trace-children=yes -q '\''/.execspec/launch'\''' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 20; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
 st=0; wait $pid || st=$?; kill $k 2>/dev/null || :
 echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exec", "tag": "T0", "argv": ["x"], "envp": [], "execfd": false, "execfn": "/a", "comm": "a", "exe": "/a", "at_flags": 0}'
+echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0, "at_base": true}'

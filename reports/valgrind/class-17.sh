@@ -1,19 +1,23 @@
 #!/bin/bash
-# execspec: valgrind diverges from Linux: load failure: simulator error ENOEXEC where Linux fails with another errno
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "EACCES"}
-# valgrind: {"outcome": "error", "errno": "ENOEXEC"}
+# execspec: valgrind diverges from Linux: load failure: simulator signal SIGSEGV where Linux fails with another errno
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ETXTBSY"}
+# valgrind: {"outcome": "signal", "signal": "SIGSEGV"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
 if [ "$(id -u)" = 0 ]; then echo "run this as an unprivileged user: the case runs unjailed" >&2; exit 2; fi
+export PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:/usr/sbin:/sbin"
 set -eu
 echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
-# the case's files (parents 0755, directory modes set last)
-printf '\043\041' > "$r"'/s'
-chmod 755 "$r"'/s'
+# the case's files (parents 0755, directory modes set last, the last listed first)
+printf '\043\041/c1\011\055b c\012' > "$r"'/c0' && chmod 755 "$r"'/c0'
+printf '\043\041/c2 \055a\012' > "$r"'/c1' && chmod 755 "$r"'/c1'
+printf '\043\041/c3\011\055b c\012' > "$r"'/c2' && chmod 755 "$r"'/c2'
+printf '\043\041/c4\011\055b c\012' > "$r"'/c3' && chmod 755 "$r"'/c3'
+printf '\043\041/c4\012' > "$r"'/c4' && chmod 755 "$r"'/c4'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -113,13 +117,61 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\163\000\000\000\000' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\003\000\000\000\057\143\060\001\000\000\000\057\377\377\377\377\001\000\000\000\012\000\000\000\254\156\361\377\105\161\077\332\106\364\000\000\000\000' >> "$w/spec"
+cat > "$w/vglaunch.c" <<'EXECSPEC_EOF'
+/*
+ * A stand-in for valgrind's launcher (valgrind.bin), static so that it runs
+ * in a case's root, where no libc is: it picks the tool binary for the
+ * client as valgrind's launcher-linux.c does (amd64, or x86 for a 32-bit
+ * i386 ELF), sets VALGRIND_LAUNCHER (itself: with --trace-children=yes the
+ * tool re-runs it for every execve the client makes) and VALGRIND_LIB, and
+ * execs $VALGRIND_LIB/TOOL-PLATFORM with its own argv.  The tool (default
+ * memcheck; --tool=NAME) and its loader are valgrind's own, unchanged.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	const char *lib = getenv("VALGRIND_LIB"), *tool = "memcheck", *client = NULL;
+	if (!lib) lib = "/.execspec/valgrind";
+	for (int i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "--tool=", 7)) tool = argv[i] + 7;
+		else if (argv[i][0] != '-') { client = argv[i]; break; }
+	}
+	const char *platform = "amd64-linux";
+	if (client) {
+		int fd = open(client, O_RDONLY);
+		unsigned char h[20];
+		if (fd >= 0 && read(fd, h, sizeof h) == sizeof h && !memcmp(h, ELFMAG, SELFMAG)
+		    && h[EI_CLASS] == ELFCLASS32 && h[18] == EM_386)
+			platform = "x86-linux";
+		if (fd >= 0) close(fd);
+	}
+	char self[4096], path[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0) { perror("vglaunch: /proc/self/exe"); return 1; }
+	self[n] = 0;
+	setenv("VALGRIND_LAUNCHER", self, 1);
+	setenv("VALGRIND_LIB", lib, 1);
+	snprintf(path, sizeof path, "%s/%s-%s", lib, tool, platform);
+	execv(path, argv);
+	perror(path);
+	return 1;
+}
+EXECSPEC_EOF
+cc -static -O2 -Wall -o "$r/.execspec/vglaunch" "$w/vglaunch.c" || exit 2
 cd "$r"
-chroot "$r" "$r/.execspec/vglaunch"  # copy native:vglaunch there first --tool=none --trace-children=yes -q '/.execspec/launch'  # (as root; or your simulator's own way into the root) 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
+r="$r" unshare --map-root-user --mount --pid --fork --kill-child --mount-proc sh -c 'mkdir -p "$r/.execspec/valgrind"; mount --bind /usr/libexec/valgrind "$r/.execspec/valgrind"; mount -o remount,bind,ro "$r/.execspec/valgrind"; mkdir -p "$r/proc"; mount -t proc proc "$r/proc"; mkdir -p "$r/tmp"; mount -t tmpfs tmpfs "$r/tmp"; exec chroot "$r" /.execspec/vglaunch --tool=none --trace-children=yes -q '\''/.execspec/launch'\''' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 20; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
 st=0; wait $pid || st=$?; kill $k 2>/dev/null || :
 echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "EACCES"}'
+echo 'Linux: {"outcome": "error", "errno": "ETXTBSY"}'

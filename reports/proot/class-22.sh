@@ -1,11 +1,12 @@
 #!/bin/bash
-# execspec: valgrind diverges from Linux: missing check: simulator runs the program where Linux fails with EACCES
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "EACCES"}
-# valgrind: {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "at_flags": 0, "execfn": "/e", "comm": "none-amd64-linu"}
+# execspec: proot diverges from Linux: cause: the cwd without search permission
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "T0", "argv": ["x"], "envp": [], "execfd": false, "execfn": "/probe", "comm": "probe", "exe": "/probe", "at_flags": 0}
+# proot: {"outcome": "error", "errno": "EACCES"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
 if [ "$(id -u)" = 0 ]; then echo "run this as an unprivileged user: the case runs unjailed" >&2; exit 2; fi
+export PATH="${PATH:-/usr/local/bin:/usr/bin:/bin}:/usr/sbin:/sbin"
 set -eu
 echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
@@ -19,11 +20,17 @@ OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3
 +5zm6Hd68+rT4xpLf9lhjsccd7a/1+PA/+Q7a42rHaybjsus58G8sQUx3QKzsmgROwAVXgZ7q+BzejaVoh2N6jjhkM3HuQ7aZc4dLrA13s+5ZE6o5Fi10FbNsWPjX1P7Ovjsu55KPU0xoA9TTAcnyByLRNiiffoe6Hda+oM2hXOF7dXcOhvmXNWGIeV+Fz7TYNdF332VnPAOtTtsr+Tc0YJKbt0hh8yVHXTK3MbwohouzqAFWZAFWZAFWZAFuXth1K1qVX2dWrW+bsvmSnW9X665pz+mNVVVT7nXKcGWl5s73NIGzwZP2Xqp/NHWYIu0ISSVWlsIebp2dWmdWnML8mjBbg15Ove0NmvNyBPctbOts3l3EHnMdUtXF/K8tGf37mCHdg/iK8y8i8i490ha6yuOO98nLLbwNmutW/8PdcuhK+dpsjn45Tl4xHqzDE+iO+PXWHg7yr1HQVn3KLfDl1p7aXwgff9i4d1CdgLuHLzH4i/L2U/j
 1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
 EOF
-# the case's files (parents 0755, directory modes set last)
-printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\260\000\001\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\001\000\000\000\000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\003\000\000\000\004\000\000\000' > "$r"'/e'
-printf '\276\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e'
-chmod 755 "$r"'/e'
-mkdir -p "$r"'/lib' && cp "$w/probe-static" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 644 "$r"'/lib/ld'
+# the case's files (parents 0755, directory modes set last, the last listed first)
+cp "$w/probe-static" "$r"'/probe' && printf 'T0' | dd of="$r"'/probe' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 10 "$r"'/probe'
+cp "$w/probe-static" "$r"'/a9_\055.cb0' && printf 'N1' | dd of="$r"'/a9_\055.cb0' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 0 "$r"'/a9_\055.cb0'
+mkdir -p "$r"'/a'
+mkdir -p "$r"'/\377y\011'
+mkdir -p "$r"'/\377y\011/P\200\013_9'
+mkdir -p "$r"'/\377y\011' && printf '\043\041/bin/probe\012' > "$r"'/\377y\011/b\013\055z\013\011\3771' && chmod 755 "$r"'/\377y\011/b\013\055z\013\011\3771'
+mkdir -p "$r"'/\377y\011' && ln -s "$(printf '/nowhere')" "$r"'/\377y\011/long\055name\055over\055fifteen\055bytes'
+mkdir -p "$r"'/a' && cp "$w/probe-static" "$r"'/a/bin' && printf 'T7' | dd of="$r"'/a/bin' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 10 "$r"'/a/bin'
+mkdir -p "$r"'/a' && printf '\177EL' > "$r"'/a/b' && chmod 755 "$r"'/a/b'
+chmod 0 "$r"'/\377y\011/P\200\013_9'; chmod 0 "$r"'/\377y\011'; chmod 111 "$r"'/a'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -123,13 +130,13 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\145\001\000\000\000\057\377\377\377\377\002\000\000\000\001\000\000\000\145\001\000\000\000\061\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\006\000\000\000\057\160\162\157\142\145\012\000\000\000\057\377\171\011\057\120\200\013\137\071\377\377\377\377\001\000\000\000\001\000\000\000\170\000\000\000\000' >> "$w/spec"
 cd "$r"
-chroot "$r" "$r/.execspec/vglaunch"  # copy native:vglaunch there first --tool=none --trace-children=yes -q '/.execspec/launch'  # (as root; or your simulator's own way into the root) 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
-( sleep 20; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
+proot -r ''"$r"'' -w ''$'/\xffy\x09/P\x80\x0b_9''' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
+( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
 st=0; wait $pid || st=$?; kill $k 2>/dev/null || :
 echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "EACCES"}'
+echo 'Linux: {"outcome": "exec", "tag": "T0", "argv": ["x"], "envp": [], "execfd": false, "execfn": "/probe", "comm": "probe", "exe": "/probe", "at_flags": 0}'
