@@ -291,10 +291,11 @@ def _field_fixes(d: bytes) -> list[tuple[str, bytes]]:
         out.append(("ELF e_phoff past the end of the file", _set(d, pos, fmt, h["ehsize"])))
     pos, fmt = h["at"]["phnum"]
     fit = max(0, (len(d) - h["phoff"]) // size) if h["phoff"] < len(d) else 0
+    phnum_cause = "ELF e_phnum not the program headers the file has (0, or past its end)"  # one cause, 0 or too many
     if h["phnum"] == 0 and fit:
-        out.append(("ELF e_phnum not the program headers the file has (0, or past its end)", _set(d, pos, fmt, 1)))  # one cause, 0 or too many
+        out.append((phnum_cause, _set(d, pos, fmt, 1)))
     elif h["phnum"] > fit and fit:
-        out.append(("ELF e_phnum not the program headers the file has (0, or past its end)", _set(d, pos, fmt, fit)))
+        out.append((phnum_cause, _set(d, pos, fmt, fit)))
     interps = [i for i, t, _, _ in phdrs(d) if t == PT_INTERP]
     if len(interps) > 1:
         b = d
@@ -386,7 +387,8 @@ def ia32(case: Case) -> tuple[str, Case] | None:
     same program built for x86-64 (generators/elfbuild.py: it exits 42 as
     the ia32 one does; report._cause skips the edit when Linux's fate of
     the two differs)."""
-    from generators.elfbuild import encode, program as elf_program
+    from generators.elfbuild import encode
+    from generators.elfbuild import program as elf_program
     f = program(case)
     if f is None or f.type != "file" or (h := _ehdr(f.data)) is None or h["layout"] != 1 or _field_fixes(f.data):
         return None
