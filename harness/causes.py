@@ -202,7 +202,7 @@ def shebang_interpreter(case: Case) -> tuple[str, Case] | None:
             "a probe", "a static ET_EXEC program (not position-independent)") and not interp.open_for_write:
         return None  # an ordinary interpreter: nothing to repair
     what = describe(interp)
-    if what == "a #! script":
+    if what == "a #! script" and interp is not None:
         n, loop = shebang_chain(case, interp)
         if loop or n + 1 > SHEBANG_DEPTH:  # a loop is a chain without end: one cause
             what = f"a #! script, in a chain of more than {SHEBANG_DEPTH} #! rewrites or a loop (Linux: ELOOP)"
@@ -312,7 +312,9 @@ def _bad_interp(d: bytes) -> list[tuple[str, bytes]]:
     """The first PT_INTERP, when load_elf_binary() cannot read a name from
     it: the entry dropped (PT_NULL), so the program is static."""
     h = _ehdr(d)
-    for i, t, off, fsz in phdrs(d) if h else ():
+    if h is None:
+        return []
+    for i, t, off, fsz in phdrs(d):
         if t != PT_INTERP:
             continue
         if off + fsz > len(d):
@@ -350,7 +352,7 @@ def elf_interpreter(case: Case) -> tuple[str, Case] | None:
     if what in ("a #! script", "an empty file", "neither ELF nor #!") or what.startswith("a truncated ELF"):
         what = "not an ELF (no whole ELF header: a script, an empty or a truncated file)"
     elif what.startswith(("an ELF for another machine", "an ELF of e_type")) or (
-            what == "an ia32 (32-bit) ELF" and _ehdr(f.data) and _ehdr(f.data)["machine"] != EM_386):
+            what == "an ia32 (32-bit) ELF" and (fh := _ehdr(f.data)) is not None and fh["machine"] != EM_386):
         what = "an ELF Linux does not accept as interpreter (another machine than the program's, or type)"
     return (f"an ELF interpreter (PT_INTERP) that is {what}",
             _put(case, target, _probe_at(target, "pie")))
