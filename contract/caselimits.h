@@ -20,6 +20,7 @@
 #define MAX_TAG 63              /* a probe's tag slot holds 63 bytes plus NUL */
 #define CASE_NPROC 256          /* RLIMIT_NPROC of a case's program */
 #define MAX_CONCURRENT 16       /* exec.concurrent: processes making the call at once */
+#define MAX_PROBES 24           /* probe images an executor loads: contract.case.PROBE_VARIANTS (the guest init passes as many) */
 
 /* Descriptors the executor uses in a case's process; a case may not name
  * them as a raw dirfd (they are not the kernel's business). */

@@ -286,3 +286,13 @@ def test_from_thread_round_trips_and_misuse_names_the_field():
     assert out["pid"] == 2 and sorted(s["pid"] for s in out["concurrent"]) == [3, 4]
     assert model.predict(case_from_json({**base, "exec": {**base["exec"], "from_thread": True}}), "newest")["pid"] == 1
     assert "pid" not in model.predict(case_from_json(base), "newest")
+
+
+def test_every_probe_variant_fits_the_executor_and_the_guest_init():
+    # executor.c loads at most MAX_PROBES images and the guest init passes
+    # at most as many /probeN: a variant past it reached guests as "probe
+    # variant: EINVAL" (the init's own limit was 12 when there were 14)
+    from contract.case import LIMITS, PROBE_VARIANTS
+    assert len(PROBE_VARIANTS) <= LIMITS["MAX_PROBES"]
+    init = (Path(__file__).resolve().parent.parent / "harness" / "native" / "init.c").read_text()
+    assert "MAX_PROBES" in init and "MAX_GUEST_PROBES" not in init

@@ -110,7 +110,6 @@ static int hex_mode;
 static int no_pdeathsig;
 static const char *mode = "userns";
 static const char *scratch = "/tmp";
-#define MAX_PROBES 16
 /* Probe images (variant 0 is the default probe); each has a tag slot. */
 static struct { unsigned char *img; size_t len, tag_off; } probes[MAX_PROBES];
 static int nprobes;

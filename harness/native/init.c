@@ -20,6 +20,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "caselimits.h" /* MAX_PROBES */
+
 static void say(const char *m)
 {
 	int fd = open("/dev/ttyS0", O_WRONLY | O_NOCTTY);
@@ -58,11 +60,10 @@ int main(void)
 	/* --probe for as many /probeN as the initramfs carries: the two core
 	 * probes, and the userspace callers of "search" cases when the
 	 * harness packed them (contract.case.PROBE_VARIANTS order) */
-	enum { MAX_GUEST_PROBES = 12 };
-	static char paths[MAX_GUEST_PROBES][16];
-	char *argv[6 + 2 * MAX_GUEST_PROBES + 1] = { "/executor", "--mode", "plain", "--hex", "--scratch", "/tmp" };
+	static char paths[MAX_PROBES][16];
+	char *argv[6 + 2 * MAX_PROBES + 1] = { "/executor", "--mode", "plain", "--hex", "--scratch", "/tmp" };
 	int n = 6;
-	for (int i = 0; i < MAX_GUEST_PROBES; i++) {
+	for (int i = 0; i < MAX_PROBES; i++) {
 		snprintf(paths[i], sizeof paths[i], "/probe%d", i);
 		if (access(paths[i], R_OK))
 			break;
