@@ -179,8 +179,8 @@ MUTANTS = [
     # equivalent: the chardev's model mode (0644) has no x bit, so root's
     # may_open says EACCES all the same, and another caller's permission too
     # ---- binfmt_elf load addresses (ADDR_NO_RANDOMIZE)
-    M("addr-et-dyn-base", "model/binfmt_elf.py", "ELF_ET_DYN_BASE = ((1 << 47) - PAGE) // 3 * 2",
-      "ELF_ET_DYN_BASE = ((1 << 47) - PAGE) // 3 * 2 + PAGE", "ELF_ET_DYN_BASE"),
+    M("addr-et-dyn-base", "model/binfmt_elf.py", "ELF_ET_DYN_BASE = NATIVE.task_size // 3 * 2",
+      "ELF_ET_DYN_BASE = NATIVE.task_size // 3 * 2 + PAGE", "ELF_ET_DYN_BASE"),
     M("addr-align", "model/binfmt_elf.py", "want = dyn_base & ~(align - 1) if align else",
       "want = dyn_base if align else", "a PIE's base masked to maximum_alignment"),
     M("addr-align-pow2", "model/binfmt_elf.py", "if p.type == PT_LOAD and p.align and p.align & (p.align - 1) == 0:",
@@ -206,8 +206,9 @@ MUTANTS = [
       "the masked address is the first PT_LOAD's, less its p_vaddr"),
     M("addr-compat-dyn-base", "model/binfmt_elf.py", "dyn_base = COMPAT_ELF_ET_DYN_BASE if h.ia32 else",
       "dyn_base = 0x400000 if h.ia32 else", "an ia32 PIE at COMPAT_ELF_ET_DYN_BASE, not x86's ia32 ELF_ET_DYN_BASE"),
-    M("addr-compat-mmap-base", "model/binfmt_elf.py", "base = mmap_base(rlimit_stack, IA32_PAGE_OFFSET if h.ia32",
-      "base = mmap_base(rlimit_stack, 0xC0000000 if h.ia32", "mmap_compat_base from task_size_32bit()"),
+    M("addr-compat-mmap-base", "model/binfmt_elf.py", "base = mmap_base(rlimit_stack, h.task_size)",
+      "base = mmap_base(rlimit_stack, 0xC0000000 if h.ia32 else h.task_size)",
+      "mmap_compat_base from task_size_32bit()"),
     M("addr-per-clear-owner", "model/creds.py", "    if suid or sgid:\n        return True",
       "    if suid and node.uid != cred.uid or sgid:\n        return True",
       "per_clear for a set-uid file the caller owns too"),

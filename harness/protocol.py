@@ -10,7 +10,16 @@ import re
 import signal as signal_mod
 import struct
 
-from contract.case import PROBE_VARIANTS, SIBLING_OUTCOMES, Case, MiscUnlink, MiscWrite, canonical_outcome, uses_creds
+from contract.case import (
+    PERSONALITY_FLAGS,
+    PROBE_VARIANTS,
+    SIBLING_OUTCOMES,
+    Case,
+    MiscUnlink,
+    MiscWrite,
+    canonical_outcome,
+    uses_creds,
+)
 
 MOUNT_BITS = {"ro": 1, "nosuid": 2, "noexec": 4}  # executor.c: struct cmount
 KIND = {"probe": b"p", "file": b"f", "dir": b"d", "symlink": b"l", "fifo": b"i", "chardev": b"c", "blockdev": b"b",
@@ -134,7 +143,7 @@ def signal_name(n: int) -> str:
         return str(n)
 
 
-ADDR_NO_RANDOMIZE = 0x0040000  # include/uapi/linux/personality.h
+ADDR_NO_RANDOMIZE = PERSONALITY_FLAGS["ADDR_NO_RANDOMIZE"]
 
 
 def parse_report(data: bytes, creds: bool = False, addrs: bool = False, pid: bool = False) -> dict | None:

@@ -51,6 +51,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from contract.case import PERSONALITY_FLAGS
+
 from .binfmt_misc import NotModelled
 from .errors import Errno
 from .namei import open_exec
@@ -542,7 +544,8 @@ def _after_point_of_no_return(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr
 
 # ------------------------------------------------------------------ load addresses (ADDR_NO_RANDOMIZE)
 
-ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC = 0x0040000, 0x0400000
+ADDR_NO_RANDOMIZE = PERSONALITY_FLAGS["ADDR_NO_RANDOMIZE"]
+READ_IMPLIES_EXEC = 0x0400000  # include/uapi/linux/personality.h
 
 
 def personality_and_addresses(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr], ieh: Ehdr | None,
@@ -580,17 +583,16 @@ STACK_GUARD_GAP = 256 * PAGE  # mm/mmap.c stack_guard_gap (1 MiB; stack_guard_ga
 SIZE_128M = 128 << 20
 # x86-64 ELF_ET_DYN_BASE: DEFAULT_MAP_WINDOW / 3 * 2 (0x555555554aaa; its
 # page start, 0x555555554000, is where gdb shows PIE programs)
-ELF_ET_DYN_BASE = ((1 << 47) - PAGE) // 3 * 2
-# task_size_32bit(): IA32_PAGE_OFFSET without ADDR_LIMIT_3GB
-IA32_PAGE_OFFSET = 0xFFFFE000
+ELF_ET_DYN_BASE = NATIVE.task_size // 3 * 2
 # ... and for an ia32 program fs/compat_binfmt_elf.c replaces ELF_ET_DYN_BASE
 # (whose own ia32 value would be 0x400000) by x86's COMPAT_ELF_ET_DYN_BASE,
-# TASK_UNMAPPED_BASE + 16 MiB: PAGE_ALIGN(IA32_PAGE_OFFSET / 3) + 0x1000000
-# = 0x56555000, where gdb shows ia32 PIE programs on x86-64
-COMPAT_ELF_ET_DYN_BASE = ((IA32_PAGE_OFFSET // 3 + 4095) & ~4095) + 0x1000000
+# TASK_UNMAPPED_BASE + 16 MiB: PAGE_ALIGN(task_size_32bit() / 3) + 0x1000000
+# = 0x56555000, where gdb shows ia32 PIE programs on x86-64 (task_size_32bit():
+# IA32_PAGE_OFFSET without ADDR_LIMIT_3GB, the COMPAT handler's task size)
+COMPAT_ELF_ET_DYN_BASE = ((COMPAT.task_size // 3 + 4095) & ~4095) + 0x1000000
 
 
-def mmap_base(rlimit_stack: int, task: int = (1 << 47) - PAGE) -> int:
+def mmap_base(rlimit_stack: int, task: int) -> int:
     """arch/x86/mm/mmap.c mmap_base() without randomisation (no PF_RANDOMIZE:
     rnd 0, stack_maxrandom_size 0): the top-down mmap region starts below a
     gap of RLIMIT_STACK + stack_guard_gap, clamped to [128 MiB, 5/6 of the
@@ -655,7 +657,7 @@ def load_addresses(bprm: Bprm, h: Handler, eh: Ehdr, phdrs: list[Phdr], ieh: Ehd
     - AT_ENTRY: e_entry + bias; AT_BASE: the interpreter's bias if it is
       ET_DYN, else 0."""
     loads = [p for p in phdrs if p.type == PT_LOAD]
-    base = mmap_base(rlimit_stack, IA32_PAGE_OFFSET if h.ia32 else (1 << 47) - PAGE)
+    base = mmap_base(rlimit_stack, h.task_size)  # the compat task size for ia32
     top = base  # the free top of the mmap region
     bias = 0
     if eh.type == ET_DYN:

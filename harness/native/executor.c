@@ -119,8 +119,9 @@ static int nprobes;
  * device is only ever one the target already has, and the case's root is
  * never the host's root, so the node's own modes keep it out (0600 root
  * for loop0; tests/test_hostile_cases.py). */
-static struct { char kind; const char *path; } devs[2] = { { 'c', "/dev/null" }, { 'b', "/dev/loop0" } };
-#define NDEVS 2
+static struct { char kind; const char *type, *path; } devs[] = {
+	{ 'c', "chardev", "/dev/null" }, { 'b', "blockdev", "/dev/loop0" } };
+#define NDEVS (int)(sizeof devs / sizeof devs[0])
 static int spawn_devs; /* bit i: the init being spawned clones devs[i]'s mount (spawn_init) */
 
 
@@ -531,11 +532,11 @@ static void make_device(int rootfd, char *path, int d, int devfd, int dev_errno,
 		return;
 	}
 	if (devfd < 0) {
-		snprintf(why, sizeof why, "%s: no %s to bind here (open_tree)", d ? "blockdev" : "chardev", devs[d].path);
+		snprintf(why, sizeof why, "%s: no %s to bind here (open_tree)", devs[d].type, devs[d].path);
 		fail(sfd, 'k', 0, dev_errno, why);
 	}
 	if (syscall(SYS_move_mount, devfd, "", rootfd, rel, MOVE_MOUNT_F_EMPTY_PATH_)) {
-		snprintf(why, sizeof why, "%s: cannot attach the %s bind (move_mount)", d ? "blockdev" : "chardev", devs[d].path);
+		snprintf(why, sizeof why, "%s: cannot attach the %s bind (move_mount)", devs[d].type, devs[d].path);
 		fail(sfd, 'k', 0, errno, why);
 	}
 	*first = strdup(rel);
@@ -547,7 +548,7 @@ static void make_device(int rootfd, char *path, int d, int devfd, int dev_errno,
  * growth of the stack VMA is checked against the case's limit
  * (acct_stack_growth), so at a 4 KiB limit the init died with SIGSEGV
  * before its exec -- now and then, as the stack's random offset moved the
- * page edges (pin text-busy vs-e2big, 1 run in 8). */
+ * page edges (pin text-busy vs-e2big, 5 runs in 40). */
 static __attribute__((noinline)) void prefault_stack(void)
 {
 	volatile char pad[256 << 10];
