@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from contract.case import Case, CaseError, Exec, File, case_from_json
+from contract.case import DEVICE_NODES, Case, CaseError, Exec, File, case_from_json
 from harness import build
 from harness.executor import Executor, userns_available
 from tests import hostile as hostile_program
@@ -97,40 +97,26 @@ def test_crafted_program_cannot_escape(executor, hostile, canary):
         assert not (canary / name).exists()
 
 
-def test_chardev_bind_leaves_the_host_node_alone(executor, hostile):
-    # files[].type "chardev" binds the host's /dev/null into the case root:
-    # the case's root (an unmapped id on the host) must not change that inode.
-    def null() -> tuple:
-        st = os.stat("/dev/null")
-        return st.st_mode, st.st_uid, st.st_gid, st.st_rdev, st.st_mtime_ns, sorted(os.listxattr("/dev/null"))
-    before = null()
-    case = Case(files=(File(path=b"/h", type="file", mode=0o755, data=hostile),
-                       File(path=b"/dev/null", type="chardev", mode=0o666)),
-                exec=Exec(path=b"/h", argv=(b"h", b"chardev", b"/dev/null"), envp=()))
-    out = executor.run(case)
-    if out.get("outcome") == "skip":
-        pytest.skip(out.get("reason", "chardev not expressible here"))
-    assert out == {"outcome": "exit", "status": 0}, out
-    assert null() == before
-
-
-def test_blockdev_bind_cannot_be_read_or_changed(executor, hostile):
-    # files[].type "blockdev" binds the host's /dev/loop0 into the case
-    # root: the case's root must neither open it (its blocks are the host's)
-    # nor change the inode, nor make a block node of its own.
-    if not os.path.exists("/dev/loop0"):
-        pytest.skip("no /dev/loop0 on this host")
+@pytest.mark.parametrize("kind", list(DEVICE_NODES))
+def test_device_bind_leaves_the_host_node_alone(executor, hostile, kind):
+    # files[].type "chardev"/"blockdev" binds the host's /dev/null or
+    # /dev/loop0 into the case root: the case's root (an unmapped id on the
+    # host) must not change that inode, nor open a block device (its blocks
+    # are the host's), nor make a block node of its own (hostile.c).
+    dev = DEVICE_NODES[kind]
+    if not os.path.exists(dev):
+        pytest.skip(f"no {dev} on this host")
 
     def node() -> tuple:
-        st = os.stat("/dev/loop0")
-        return st.st_mode, st.st_uid, st.st_gid, st.st_rdev, st.st_mtime_ns, sorted(os.listxattr("/dev/loop0"))
+        st = os.stat(dev)
+        return st.st_mode, st.st_uid, st.st_gid, st.st_rdev, st.st_mtime_ns, sorted(os.listxattr(dev))
     before = node()
     case = Case(files=(File(path=b"/h", type="file", mode=0o755, data=hostile),
-                       File(path=b"/dev/loop0", type="blockdev", mode=0o644)),
-                exec=Exec(path=b"/h", argv=(b"h", b"blockdev", b"/dev/loop0"), envp=()))
+                       File(path=dev.encode(), type=kind, mode=0o644)),
+                exec=Exec(path=b"/h", argv=(b"h", kind.encode(), dev.encode()), envp=()))
     out = executor.run(case)
     if out.get("outcome") == "skip":
-        pytest.skip(out.get("reason", "blockdev not expressible here"))
+        pytest.skip(out.get("reason", f"{kind} not expressible here"))
     assert out == {"outcome": "exit", "status": 0}, out
     assert node() == before
 

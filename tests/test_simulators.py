@@ -38,6 +38,21 @@ def identity(tmp_path):
     t.close()
 
 
+class Altered:
+    """The identity simulator with another `run` (which may call
+    identity.run itself): its kernel, what it observes and what it skips
+    stay identity's."""
+
+    def __init__(self, identity, name: str, run, describe: str | None = None):
+        self.name, self.kernel, self.observable = name, identity.kernel, identity.observable
+        self._identity, self.run = identity, run
+        if describe is not None:
+            self.describe = lambda: describe
+
+    def skip_reason(self, case):
+        return self._identity.skip_reason(case)
+
+
 @pytest.mark.userns
 @pytest.mark.parametrize("case", [PROBE_CASE, SCRIPT_CASE, ENOENT_CASE], ids=["probe", "script", "enoent"])
 def test_template_mechanism_on_the_host_kernel(identity, case):
@@ -297,18 +312,10 @@ def test_background_only_class_has_no_cause(identity):
     "removes" (it was once labelled "NULL envp")."""
     from harness.report import Reporter, _cause
 
-    class Comm:  # the do-nothing simulator with qemu-user's comm
-        name = "sim:comm"
-        kernel = identity.kernel
-        observable = identity.observable
-
-        def skip_reason(self, case):
-            return identity.skip_reason(case)
-
-        def run(self, case):
-            o = identity.run(case)
-            return {**o, "comm": b"qemu"} if o.get("outcome") == "exec" else o
-    t = Comm()
+    def comm(case):  # the do-nothing simulator with qemu-user's comm
+        o = identity.run(case)
+        return {**o, "comm": b"qemu"} if o.get("outcome") == "exec" else o
+    t = Altered(identity, "sim:comm", comm)
     rep = Reporter(t, 1, 1)
     case = Case(files=PROBE_CASE.files, exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=None))
     exp = model.predict(case, rep.profile)
@@ -324,21 +331,10 @@ def test_merged_class_split_by_cause(identity):
 
     from harness.report import Reporter, _cause, split_by_cause
 
-    class Eacces:  # the do-nothing simulator, but every failure is EACCES
-        name = "sim:eacces"
-        kernel = identity.kernel
-        observable = identity.observable
-
-        def skip_reason(self, case):
-            return identity.skip_reason(case)
-
-        def run(self, case):
-            o = identity.run(case)
-            return {"outcome": "error", "errno": "EACCES"} if o.get("outcome") == "error" else o
-
-        def describe(self):
-            return "eacces"
-    t = Eacces()
+    def eacces(case):  # the do-nothing simulator, but every failure is EACCES
+        o = identity.run(case)
+        return {"outcome": "error", "errno": "EACCES"} if o.get("outcome") == "error" else o
+    t = Altered(identity, "sim:eacces", eacces, describe="eacces")
     rep = Reporter(t, 1, 1)
     busy = Case(files=(replace(probe(b"/bin/probe", "P"), open_for_write=True),),
                 exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=()))
@@ -403,20 +399,12 @@ def test_cause_when_the_class_changes(identity):
     also gets \r wrong has the NULL argv cause for its EFAULT class."""
     from harness.report import Reporter, _cause
 
-    class Both:  # EFAULT for NULL argv; runs a #! interpreter path with \r stripped
-        name = "sim:both"
-        kernel = identity.kernel
-        observable = identity.observable
-
-        def skip_reason(self, case):
-            return identity.skip_reason(case)
-
-        def run(self, case):
-            if case.exec.argv is None:
-                return {"outcome": "error", "errno": "EFAULT"}
-            o = identity.run(case)
-            return {"outcome": "error", "errno": "EACCES"} if o.get("outcome") == "error" else o
-    t = Both()
+    def both(case):  # EFAULT for NULL argv; runs a #! interpreter path with \r stripped
+        if case.exec.argv is None:
+            return {"outcome": "error", "errno": "EFAULT"}
+        o = identity.run(case)
+        return {"outcome": "error", "errno": "EACCES"} if o.get("outcome") == "error" else o
+    t = Altered(identity, "sim:both", both)
     rep = Reporter(t, 1, 1)
     case = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe\r\n")),
                 exec=Exec(path=b"/s", argv=None, envp=()))
@@ -431,19 +419,11 @@ def test_no_cause_when_only_linux_changes(identity):
     \\r from the line is not why)."""
     from harness.report import Reporter, _cause
 
-    class NoScripts:
-        name = "sim:noscripts"
-        kernel = identity.kernel
-        observable = identity.observable
-
-        def skip_reason(self, case):
-            return identity.skip_reason(case)
-
-        def run(self, case):
-            if any(f.path == case.exec.path and f.data[:2] == b"#!" for f in case.files):
-                return {"outcome": "exit", "status": 1}
-            return identity.run(case)
-    t = NoScripts()
+    def noscripts(case):
+        if any(f.path == case.exec.path and f.data[:2] == b"#!" for f in case.files):
+            return {"outcome": "exit", "status": 1}
+        return identity.run(case)
+    t = Altered(identity, "sim:noscripts", noscripts)
     rep = Reporter(t, 1, 1)
     case = Case(files=(probe(b"/bin/probe", "P"), script(b"/s", b"#!/bin/probe\r\n")),
                 exec=Exec(path=b"/s", argv=(b"s",), envp=()))
