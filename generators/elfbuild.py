@@ -7,6 +7,7 @@ holds the headers and a few bytes of code calling exit_group(EXIT_CODE).
 """
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass, field, replace
 
@@ -27,6 +28,22 @@ EHDR64 = struct.Struct("<16sHHIQQQIHHHHHH")  # 64 bytes
 PHDR64 = struct.Struct("<IIQQQQQQ")           # 56 bytes
 EHDR32 = struct.Struct("<16sHHIIIIIHHHHHH")  # 52 bytes
 PHDR32 = struct.Struct("<IIIIIIII")          # 32 bytes
+
+# The field names of those layouts, in order: with field_at() a reader
+# edits one field of a file in place (harness/causes.py) from the same
+# layout the writer packs.
+EHDR_FIELDS = ("ident", "type", "machine", "version", "entry", "phoff", "shoff", "flags", "ehsize", "phentsize",
+               "phnum", "shentsize", "shnum", "shstrndx")
+PHDR_FIELDS = {2: ("type", "flags", "offset", "vaddr", "paddr", "filesz", "memsz", "align"),
+               1: ("type", "offset", "vaddr", "paddr", "filesz", "memsz", "flags", "align")}
+LAYOUT = {2: (EHDR64, PHDR64), 1: (EHDR32, PHDR32)}  # by EI_CLASS-style layout: 1 = 32-bit, 2 = 64-bit
+
+
+def field_at(st: struct.Struct, names: tuple[str, ...], name: str) -> tuple[int, str]:
+    """(offset, struct format) of one field of a layout."""
+    codes = re.findall(r"\d*[a-zA-Z]", st.format.lstrip("<"))
+    i = names.index(name)
+    return struct.calcsize("<" + "".join(codes[:i])), "<" + codes[i]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from contract.case import Case, File
+from generators.elfbuild import EHDR_FIELDS, LAYOUT, PF_R, PF_W, PF_X, PHDR_FIELDS, PT_LOAD, field_at
 
 Edit = Callable[[Case], "tuple[str, Case] | None"]
 
@@ -118,7 +119,10 @@ def describe(f: File | None) -> str:
         return "an ELF for another machine"
     if etype not in (ET_EXEC, ET_DYN):
         return "an ELF of e_type neither ET_EXEC nor ET_DYN"
-    return "an ia32 (32-bit) ELF" if cls == 1 or machine == EM_386 else "a crafted ELF"
+    if cls == 1 or machine == EM_386:
+        return "an ia32 (32-bit) ELF"
+    odd = anomalies(d)
+    return f"a crafted ELF with {odd[0]}" if odd else "a crafted ELF"
 
 
 # ------------------------------------------------------------------ #! lines
@@ -217,39 +221,49 @@ def shebang_interpreter(case: Case) -> tuple[str, Case] | None:
 # ------------------------------------------------------------------ ELF headers
 
 def _ehdr(d: bytes) -> dict | None:
+    """The ELF header fields exec reads, with where each lies in the file
+    ("at": name -> (offset, format)), from generators/elfbuild.py's layouts."""
     if d[:4] != b"\x7fELF" or len(d) < 52:
         return None
     layout = 1 if struct.unpack_from("<H", d, 18)[0] == EM_386 else 2
-    if layout == 2 and len(d) < 64:
+    eh, ph = LAYOUT[layout]
+    if len(d) < eh.size:
         return None
-    if layout == 2:
-        etype, machine, _ver, entry, phoff, _sh, _fl, ehsize, phentsize, phnum = struct.unpack_from(
-            "<HHIQQQIHHH", d, 16)
-        at = {"phoff": (32, "<Q"), "phentsize": (54, "<H"), "phnum": (56, "<H")}
-    else:
-        etype, machine, _ver, entry, phoff, _sh, _fl, ehsize, phentsize, phnum = struct.unpack_from(
-            "<HHIIIIIHHH", d, 16)
-        at = {"phoff": (28, "<I"), "phentsize": (42, "<H"), "phnum": (44, "<H")}
-    return {"layout": layout, "type": etype, "machine": machine, "phoff": phoff, "phentsize": phentsize,
-            "phnum": phnum, "at": at, "ehsize": 64 if layout == 2 else 52}
+    h = dict(zip(EHDR_FIELDS, eh.unpack_from(d)))
+    at = {n: field_at(eh, EHDR_FIELDS, n) for n in ("type", "machine", "entry", "phoff", "phentsize", "phnum")}
+    return {**h, "layout": layout, "at": at, "ehsize": eh.size, "phsize": ph.size}
+
+
+def segments(d: bytes) -> list[dict]:
+    """The program headers that fit in the file, each with its index and
+    position ("pos"), when e_phentsize is the layout's own."""
+    h = _ehdr(d)
+    if h is None or h["phentsize"] != h["phsize"]:
+        return []
+    ph = LAYOUT[h["layout"]][1]
+    out = []
+    for i in range(min(h["phnum"], 512)):
+        o = h["phoff"] + i * ph.size
+        if o + ph.size > len(d):
+            break
+        out.append({**dict(zip(PHDR_FIELDS[h["layout"]], ph.unpack_from(d, o))), "index": i, "pos": o})
+    return out
 
 
 def phdrs(d: bytes) -> list[tuple[int, int, int, int]]:
     """(index, p_type, p_offset, p_filesz) of the program headers that fit in the file."""
+    return [(s["index"], s["type"], s["offset"], s["filesz"]) for s in segments(d)]
+
+
+def _set_at(d: bytes, at: tuple[int, str], v: int) -> bytes:
+    return _set(d, at[0], at[1], v)
+
+
+def _set_seg(d: bytes, s: dict, name: str, v: int) -> bytes:
     h = _ehdr(d)
-    if h is None or h["phentsize"] != (56 if h["layout"] == 2 else 32):
-        return []
-    out = []
-    for i in range(min(h["phnum"], 512)):
-        o = h["phoff"] + i * h["phentsize"]
-        if o + h["phentsize"] > len(d):
-            break
-        if h["layout"] == 2:
-            t, _f, off, _v, _p, fsz = struct.unpack_from("<IIQQQQ", d, o)
-        else:
-            t, off, _v, _p, fsz = struct.unpack_from("<IIIII", d, o)
-        out.append((i, t, off, fsz))
-    return out
+    assert h is not None
+    off, fmt = field_at(LAYOUT[h["layout"]][1], PHDR_FIELDS[h["layout"]], name)
+    return _set(d, s["pos"] + off, fmt, v)
 
 
 def pt_interp(d: bytes) -> bytes | None:
@@ -279,10 +293,10 @@ def _field_fixes(d: bytes) -> list[tuple[str, bytes]]:
             # named without the value: one cause whatever odd value the case has
             out.append((f"ELF header {name} not the usual one", _set(d, pos, "B", good)))
     if h["type"] not in (ET_EXEC, ET_DYN):
-        out.append(("ELF e_type neither ET_EXEC nor ET_DYN", _set(d, 16, "<H", ET_EXEC)))
+        out.append(("ELF e_type neither ET_EXEC nor ET_DYN", _set_at(d, h["at"]["type"], ET_EXEC)))
     if h["machine"] not in (EM_X86_64, EM_386):
-        out.append(("ELF e_machine another machine's", _set(d, 18, "<H", EM_X86_64)))
-    size = 56 if h["layout"] == 2 else 32
+        out.append(("ELF e_machine another machine's", _set_at(d, h["at"]["machine"], EM_X86_64)))
+    size = h["phsize"]
     pos, fmt = h["at"]["phentsize"]
     if h["phentsize"] != size:
         out.append(("ELF e_phentsize not the program header's size", _set(d, pos, fmt, size)))
@@ -329,11 +343,61 @@ def _bad_interp(d: bytes) -> list[tuple[str, bytes]]:
     return []
 
 
+def _segment_fixes(d: bytes) -> list[tuple[str, bytes]]:
+    """Each odd PT_LOAD layout of `d` (what the kernel's elf_load() and
+    padzero() and a simulator's own loader may treat differently), with
+    `d` where every PT_LOAD that has it is repaired: the bss dropped, the
+    file padded, PF_X added where the entry point lies."""
+    from model.binfmt_elf import COMPAT, NATIVE
+    h = _ehdr(d)
+    if h is None:
+        return []
+    loads = [s for s in segments(d) if s["type"] == PT_LOAD]
+    task = (NATIVE if h["layout"] == 2 else COMPAT).task_size
+    out: list[tuple[str, bytes]] = []
+
+    def fix(what: str, bad: list[dict], edit: Callable[[bytes, dict], bytes]) -> None:
+        if bad:
+            b = d
+            for s in bad:
+                b = edit(b, s)
+            out.append((what, b))
+
+    def no_bss(b: bytes, s: dict) -> bytes:
+        return _set_seg(b, s, "memsz", s["filesz"])
+    huge = [s for s in loads if s["filesz"] < s["memsz"] and s["vaddr"] + s["memsz"] > task]
+    fix("a PT_LOAD whose p_memsz reaches past the end of the address space", huge, no_bss)
+    fix("a PT_LOAD with a bss (p_memsz over p_filesz) but without PF_W",
+        [s for s in loads if s["filesz"] < s["memsz"] and not s["flags"] & PF_W and s not in huge], no_bss)
+    fix("a PT_LOAD whose file range runs past the end of the file",
+        [s for s in loads if len(d) < s["offset"] + s["filesz"] <= len(d) + (1 << 20)],
+        lambda b, s: b.ljust(s["offset"] + s["filesz"], b"\0"))
+    at = [s for s in loads if s["vaddr"] <= h["entry"] < s["vaddr"] + s["memsz"]]
+    fix("its entry point in a PT_LOAD without PF_X", at if not any(s["flags"] & PF_X for s in at) else [],
+        lambda b, s: _set_seg(b, s, "flags", s["flags"] | PF_R | PF_X))
+    return out
+
+
+def anomalies(d: bytes) -> list[str]:
+    """What is odd about an ELF's PT_LOADs, in words (no edit for the first two)."""
+    h = _ehdr(d)
+    if h is None:
+        return []
+    loads = [s for s in segments(d) if s["type"] == PT_LOAD]
+    if not loads:
+        return ["no PT_LOAD"]
+    out = [what for what, _ in _segment_fixes(d)]
+    if not any(s["vaddr"] <= h["entry"] < s["vaddr"] + s["memsz"] for s in loads):
+        out.append("its entry point outside every PT_LOAD")
+    return out
+
+
 def elf_fields(case: Case) -> list[tuple[str, Case]]:
     f = program(case)
     if f is None or f.type != "file":
         return []
-    return [(name, _put(case, f.path, replace(f, data=d))) for name, d in _field_fixes(f.data) + _bad_interp(f.data)]
+    return [(name, _put(case, f.path, replace(f, data=d))) for name, d in _field_fixes(f.data) + _bad_interp(f.data)
+            + [(f"an ELF program with {what}", d) for what, d in _segment_fixes(f.data)]]
 
 
 def elf_interpreter(case: Case) -> tuple[str, Case] | None:
@@ -441,17 +505,23 @@ def owner_x(case: Case) -> tuple[str, Case] | None:
             _put(case, f.path, replace(f, mode=f.mode | 0o100)))
 
 
+def _strip_ending(p: bytes) -> bytes:
+    while len(p) > 1 and (p.endswith(b"/") or p.endswith(b"/.")):
+        p = p[:-1] if p.endswith(b"/") else p[:-2]
+    return p
+
+
 def trailing_slash(case: Case) -> tuple[str, Case] | None:
-    """A program path ending in '/' or '/.': the ending dropped."""
-    p = case.exec.path
-    if not p or len(p) < 2 or not (p.endswith(b"/") or p.endswith(b"/.")):
-        return None
-    q = p
-    while len(q) > 1 and (q.endswith(b"/") or q.endswith(b"/.")):
-        q = q[:-1] if q.endswith(b"/") else q[:-2]
+    """A program path ending in '/' or '/.', or reached through a symlink
+    whose target does: the endings dropped (path and symlink targets)."""
+    p = case.exec.path or b""
+    links = [f for f in case.files if f.type == "symlink" and _strip_ending(f.data) != f.data]
+    if _strip_ending(p) == p and not links:
+        return None  # (a link the path does not take: the edit changes nothing, names nothing)
+    files = tuple(replace(f, data=_strip_ending(f.data)) if f in links else f for f in case.files)
     # one cause whichever ending: the file is named as a directory (Linux: ENOTDIR)
     return ("a program path ending in '/' or '/.' (a file named as a directory)",
-            replace(case, exec=replace(case.exec, path=q)))
+            replace(case, files=files, exec=replace(case.exec, path=_strip_ending(p))))
 
 
 def symlink_loop(case: Case) -> tuple[str, Case] | None:
@@ -465,11 +535,28 @@ def symlink_loop(case: Case) -> tuple[str, Case] | None:
     return "a symlink loop on the program's path", _put(replace(case, files=files), at, _probe_at(at))
 
 
+def absolute_links(case: Case) -> tuple[str, Case] | None:
+    """Symlinks with an absolute target: each made relative to its own
+    directory (same file for Linux).  A simulator that translates only the
+    paths it is given leaves the kernel to follow an absolute target from
+    the host's root (fakechroot)."""
+    links = [f for f in case.files if f.type == "symlink" and f.data[:1] == b"/"]
+    if not links:
+        return None
+
+    def relative(f: File) -> bytes:
+        up = _norm(f.path).count(b"/") - 1  # directories between the root and the link
+        return b"/".join([b".."] * up + [f.data.lstrip(b"/")]) if up else f.data.lstrip(b"/") or b"."
+    files = tuple(replace(f, data=relative(f)) if f in links else f for f in case.files)
+    return "an absolute symlink target", replace(case, files=files)
+
+
 FEATURE_EDITS: list[tuple[str, Callable[[Case], list[tuple[str, Case]]]]] = [
     ("a program path ending in '/'", lambda c: [x] if (x := trailing_slash(c)) else []),
     ("an empty program path", lambda c: [x] if (x := empty_path(c)) else []),
     ("a path of PATH_MAX bytes", lambda c: [x] if (x := long_path(c)) else []),
     ("a symlink loop", lambda c: [x] if (x := symlink_loop(c)) else []),
+    ("an absolute symlink target", lambda c: [x] if (x := absolute_links(c)) else []),
     ("a directory without search permission", lambda c: [x] if (x := unsearchable_dirs(c)) else []),
     ("a program without its owner's x bit", lambda c: [x] if (x := owner_x(c)) else []),
     ("an execute-only program", lambda c: [x] if (x := execute_only(c)) else []),

@@ -131,6 +131,19 @@ def _as_execve(c: Case) -> Case | None:
                                    dirfd_opath=False))
 
 
+def _no_cr(c: Case) -> Case | None:
+    """The \\r dropped from every #! line, and from the name of a file such
+    a line names (so an interpreter whose name has the \\r is still found,
+    and Linux still runs what it ran)."""
+    lines = [f.data.split(b"\n", 1)[0] for f in c.files if f.type != "symlink" and f.data[:2] == b"#!"]
+    if not any(b"\r" in line for line in lines):
+        return None
+    named = {line[2:].strip(b" \t").split(b" ", 1)[0].split(b"\t", 1)[0] for line in lines}
+    return _replace_files(c, lambda f: replace(
+        f, path=f.path.replace(b"\r", b"") if f.path in named else f.path,
+        data=f.data.replace(b"\r", b"") if f.type != "symlink" and f.data[:2] == b"#!" else f.data))
+
+
 # One-change edits of a shrunk case: when the simulator agrees with the model
 # after one of them, that edit names the class's cause, and classes with the
 # same cause are one.
@@ -144,9 +157,7 @@ EDITS: list[tuple[str, Callable[[Case], Case | None]]] = [
     ("argc 0 (empty argv)", lambda c: replace(c, exec=replace(c.exec, argv=(b"x",))) if c.exec.argv == () else None),
     ("a FIFO", lambda c: _replace_files(c, lambda f: replace(f, type="file", data=b"") if f.type == "fifo" else f)
      if any(f.type == "fifo" for f in c.files) else None),
-    ("\\r in a #! line", lambda c: _replace_files(
-        c, lambda f: replace(f, data=f.data.replace(b"\r", b"")) if f.type == "file" and f.data[:2] == b"#!" else f)
-     if any(f.type == "file" and f.data[:2] == b"#!" and b"\r" in f.data.split(b"\n")[0] for f in c.files) else None),
+    ("\\r in a #! line", _no_cr),
     ("a raised RLIMIT_STACK", lambda c: replace(c, exec=replace(c.exec, rlimit_stack=DEFAULT_RLIMIT_STACK))
      if c.exec.rlimit_stack != DEFAULT_RLIMIT_STACK else None),
     ("execveat() (as execve() it agrees)", _as_execve),
@@ -161,15 +172,18 @@ def edits(case: Case) -> Iterator[tuple[str, Case]]:
     """The one-change edits that apply to `case`, in the order they are
     tried: the fixed ones above (but the #! line cut), then the feature
     edits of harness/causes.py (named after the feature as the case has
-    it), then the #! line cut."""
+    it), the #! line cut, and last the broadest: the #! script run through
+    its interpreter directly (it changes everything a #! line does, so a
+    narrower edit that explains the class names it first)."""
     for name, edit in EDITS[:-1]:
         if (e := edit(case)) is not None:
             yield name, e
-    for _, feature in FEATURE_EDITS:
+    for _, feature in FEATURE_EDITS[:-1]:
         yield from feature(case)
     name, edit = EDITS[-1]
     if (e := edit(case)) is not None:
         yield name, e
+    yield from FEATURE_EDITS[-1][1](case)
 
 
 def corner_cases() -> list[tuple[str, Case]]:
@@ -240,8 +254,9 @@ class BrokenDescription(RuntimeError):
 
 
 class Reporter:
-    def __init__(self, target, examples: int, shrink_examples: int):
+    def __init__(self, target, examples: int, shrink_examples: int, host=None):
         self.target = target
+        self.host = host  # the host kernel: completes an exit status the model leaves open
         self.profile = model.profile(target.kernel)
         self.examples = examples
         self.shrink_examples = shrink_examples
@@ -249,7 +264,8 @@ class Reporter:
         self.cases_run = 0
         self.skipped = 0
         self.seen: list[tuple[str, str]] = []  # (model kind, simulator kind) of the first cases
-        self.background: frozenset[str] | None = None  # fields the simulator gets wrong for every case
+        # fields the simulator gets wrong on plain execs -> which plain exec shows it (background())
+        self.background: dict[str, str] | None = None
         self.last: tuple[str, str] = ("?", "?")  # (model kind, simulator kind) of the last case keyed
 
     def check_broken(self) -> None:
@@ -264,25 +280,56 @@ class Reporter:
                                     f"{sorted({e for e, _ in self.seen})}: the description is broken "
                                     f"(command, launcher, chroot, root_mounts?), these are not results")
 
-    def key(self, source: str, case: Case) -> str | None:
+    def complete(self, case: Case, expected: dict, observed: dict) -> dict:
+        """The model's prediction, with the exit status the host kernel gives
+        where the model says only that a crafted program exits (it does not
+        run the program's code): an "exit" of any status would otherwise
+        agree with a simulator's own exit 255 for an ELF it cannot load."""
+        if expected.get("outcome") != "exit" or "status" in expected or observed.get("outcome") != "exit" \
+                or self.host is None:
+            return expected
+        h = self.host.run(case)
+        return {**expected, "status": h["status"]} if h.get("outcome") == "exit" and "status" in h else expected
+
+    def class_keys(self, expected: dict, observed: dict) -> list[str]:
+        """The classes a divergence belongs to: one per background field when
+        those are all that differ (each field the simulator gets wrong on
+        every plain exec is its own cause), else classify()'s key."""
+        diff = diff_outcomes(expected, observed, self.target.observable)
+        fields = {line.split(":", 1)[0].strip() for line in diff}
+        if diff and self.background and fields <= self.background.keys() \
+                and expected.get("outcome") == observed.get("outcome") == "exec":
+            return [background_key(f, self.background[f]) for f in sorted(fields)]
+        k = classify("", expected, observed, self.target.observable)
+        return [k] if k else []
+
+    def keys(self, source: str, case: Case) -> list[str]:
         if self.target.skip_reason(case):
-            return None
+            return []
         expected = model.predict(case, self.profile)
         if expected["outcome"] == "unmodelled":
-            return None
+            return []
         observed = self.target.run(case)
         self.cases_run += 1
         if observed.get("outcome") == "skip":
-            return None
+            return []
+        expected = self.complete(case, expected, observed)
         self.last = (_kind(expected), _kind(observed))
         if len(self.seen) <= 200:
             self.seen.append((expected["outcome"], _kind(observed)))
             self.check_broken()
         if source == "text-busy" and "ETXTBSY" not in (expected.get("errno"), observed.get("errno")):
-            return None  # the writers changed nothing: the other generators' classes cover it
+            return []  # the writers changed nothing: the other generators' classes cover it
         if declared_load_failure(self.target, expected, observed):
-            return None
-        return classify(source, expected, observed, self.target.observable)
+            return []
+        return self.class_keys(expected, observed)
+
+    def is_background(self, key: str) -> bool:
+        return key in {background_key(f, scope) for f, scope in (self.background or {}).items()}
+
+    def key(self, source: str, case: Case) -> str | None:
+        """The case's first class, or None when the simulator agrees."""
+        return next(iter(self.keys(source, case)), None)
 
     def explore(self, source: str, strat) -> None:
         @settings(max_examples=self.examples, derandomize=True, database=None, deadline=None,
@@ -292,8 +339,7 @@ class Reporter:
             if self.target.skip_reason(case):
                 self.skipped += 1
                 return
-            k = self.key(source, case)
-            if k is not None:
+            for k in self.keys(source, case):
                 self.note(k, source, case, source)
         run()
 
@@ -311,7 +357,7 @@ class Reporter:
 
     def shrink(self, key: str, strat) -> Case:
         try:
-            return find(strat, lambda c: self.key(self.classes[key]["source"], c) == key,
+            return find(strat, lambda c: key in self.keys(self.classes[key]["source"], c),
                         settings=settings(max_examples=self.shrink_examples, database=None, deadline=None,
                                           suppress_health_check=list(HealthCheck)))
         except (NoSuchExample, Exception):
@@ -328,9 +374,16 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, h
     groups: dict[str, list[tuple[str, dict]]] = {}
     for key, c in sorted(rep.classes.items()):
         groups.setdefault(c.get("cause") and f"cause: {c['cause']}" or c.get("gkey") or key, []).append((key, c))
+    # a cause of two edits whose every part is a class of its own is those
+    # causes met in one case, not a third: its cases join the first part's class
+    for g in [g for g in groups if TOGETHER in g]:
+        parts = [f"cause: {p}" for p in g.removeprefix("cause: ").split(TOGETHER)]
+        if all(p in groups for p in parts):
+            for kc in groups.pop(g):
+                groups[parts[0]].append((kc[0], {**kc[1], "together": g.removeprefix("cause: ")}))
     rows = []
     for i, (gkey, members) in enumerate(sorted(groups.items()), 1):
-        members.sort(key=lambda kc: len(json.dumps(case_to_json(kc[1]["case"]))))
+        members.sort(key=lambda kc: (bool(kc[1].get("together")), len(json.dumps(case_to_json(kc[1]["case"])))))
         key, c = members[0]
         case: Case = c["case"]
         path = out / f"class-{i:02d}.json"
@@ -345,6 +398,7 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, h
         rows.append({"class": i, "key": gkey, "cause": c.get("cause"), "shapes": [k for k, _ in members],
                      "generators": sorted({s for _, m in members for s in m.get("sources", [m["source"]])}),
                      "pairs": sorted({p for _, m in members for p in m.get("pairs", ())}),
+                     "together": sorted({m["together"] for _, m in members if m.get("together")}),
                      "case": rel(path), "reproducer": rel(sh) if sh.exists() else None,
                      "model": outcome_to_json(c["expected"]), "simulator": outcome_to_json(c["observed"]),
                      "host_kernel": outcome_to_json(c["host"]) if c["host"] is not None else None,
@@ -406,6 +460,9 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
             md.append(f"- found by: {', '.join(r['generators'])}")
         if len(r.get("pairs") or ()) > 1:
             md.append(f"- seen as (model -> simulator): {'; '.join(r['pairs'])}")
+        for t in r.get("together") or ():
+            md.append(f"- also met together with another class's cause in one case (each edit alone leaves a "
+                      f"divergence, both together none): {t.replace(TOGETHER, ' + ')}")
         md += [f"- model:     `{json.dumps(r['model'], ensure_ascii=False)}`",
                f"- simulator: `{json.dumps(r['simulator'], ensure_ascii=False)}`",
                f"- host kernel: `{json.dumps(r['host_kernel'], ensure_ascii=False)}`"
@@ -451,20 +508,45 @@ def _header(target, profile) -> dict:
             "host_kernel": f"{u.release} {u.version}", "execspec_commit": commit}
 
 
-def background(rep: Reporter, target) -> frozenset[str]:
-    """Fields the simulator gets wrong on every plain exec (PRoot's execfn,
-    qemu-user's comm): an edit that leaves only these has removed the cause."""
+FIELD_WORDS = {"execfn": "AT_EXECFN (execfn)", "comm": "comm (the task name)", "exe": "/proc/self/exe (exe)",
+               "argv": "argv", "envp": "envp"}
+BACKGROUND_KEY = "cause: {field} wrong on every exec of {scope}"
+
+
+def background_key(field: str, scope: str) -> str:
+    return BACKGROUND_KEY.format(field=FIELD_WORDS.get(field, field), scope=scope)
+
+
+def background(rep: Reporter, target) -> dict[str, str]:
+    """Fields the simulator gets wrong on plain execs (PRoot's execfn,
+    qemu-user's comm), each with the plainest exec that shows it: an edit
+    that leaves only these has removed the cause, and a divergence in these
+    alone is that field's own class."""
     from generators.common import probe, script
     P = probe(b"/bin/probe", "P")
-    plain = [Case(files=(P,), exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=())),
-             Case(files=(P, script(b"/s", b"#!/bin/probe\n")), exec=Exec(path=b"/s", argv=(b"s",), envp=()))]
-    out: set[str] = set()
-    for c in plain:
+    plain = [("a program", Case(files=(P,), exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=()))),
+             ("a #! script", Case(files=(P, script(b"/s", b"#!/bin/probe\n")),
+                                  exec=Exec(path=b"/s", argv=(b"s",), envp=())))]
+    out: dict[str, str] = {}
+    for scope, c in plain:
         o = target.run(c)
         if o.get("outcome") == "exec":
-            out |= {line.split(":", 1)[0].strip()
-                    for line in diff_outcomes(model.predict(c, rep.profile), o, target.observable)}
-    return frozenset(out)
+            for line in diff_outcomes(model.predict(c, rep.profile), o, target.observable):
+                out.setdefault(line.split(":", 1)[0].strip(), scope)
+    return out
+
+
+TOGETHER = " -- together with -- "  # a cause of two edits: "A -- together with -- B"
+
+
+def _background_fields(rep: Reporter, target) -> set[str]:
+    if rep.background is None:  # measured once, on first use
+        rep.background = background(rep, target)
+    return set(rep.background)
+
+
+def _fields(diff: list[str]) -> set[str]:
+    return {line.split(":", 1)[0].strip() for line in diff}
 
 
 def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) -> str | None:
@@ -472,38 +554,59 @@ def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) ->
     model (but for its background fields), or -- for an outcome-level class
     (a load failure, a missing check) -- after which the case is no longer
     of this class and the simulator acts differently: what remains is another
-    class's (a NULL argv EFAULT on a #! line with a \\r is the NULL argv cause).  A
+    class's (a NULL argv EFAULT on a #! line with a \\r is the NULL argv cause).
+    When no one edit does, two edits in sequence (a case with two features,
+    each enough alone: a \\r and a 127-byte #! line): the cause is both.  A
     class that differs only in background fields has no cause to find: any
     edit would "remove" it."""
-    if rep.background is None:
-        rep.background = background(rep, target)
-    if {line.split(":", 1)[0].strip() for line in diff_outcomes(expected, observed, target.observable)} \
-            <= rep.background:
+    if _fields(diff_outcomes(expected, observed, target.observable)) <= _background_fields(rep, target):
         return None
     key = classify("", expected, observed, target.observable)
     outcome_level = not expected.get("outcome") == observed.get("outcome") == "exec"
+    ran: list[tuple[str, Case]] = []
     for name, e in edits(case):
-        if target.skip_reason(e):
-            continue
-        try:
-            exp = model.predict(e, rep.profile)
-        except (model.InvalidCase, ValueError):
-            continue  # the edit broke the case (its cwd went with a file)
-        if exp["outcome"] == "unmodelled":
-            continue
-        if not _same_fate(expected, exp):
-            continue  # Linux ran the case: an edit must leave its fate alone (a crash stays a crash)
-        obs = target.run(e)
-        if obs.get("outcome") in ("skip", "target-error"):
-            continue
-        diff = diff_outcomes(exp, obs, target.observable)
-        if {line.split(":", 1)[0].strip() for line in diff} <= rep.background:
+        verdict = _explains(rep, target, e, expected, observed, key, outcome_level)
+        if verdict:
             return name
-        # the simulator must act differently too: an edit that only lets Linux run
-        # what the simulator still refuses alike (qemu-user and any #! script) names nothing
-        if outcome_level and _kind(obs) != _kind(observed) and classify("", exp, obs, target.observable) != key:
-            return name
+        if verdict is not None:
+            ran.append((name, e))
+    for name, e in ran:
+        for second, e2 in edits(e):
+            if second != name and _explains(rep, target, e2, expected, observed, key, outcome_level, True):
+                return TOGETHER.join(sorted((name, second)))
     return None
+
+
+def _explains(rep: Reporter, target, e: Case, expected: dict, observed: dict, key: str | None,
+              outcome_level: bool, agree_only: bool = False) -> bool | None:
+    """Whether the edited case `e` names the cause: True, False, or None
+    when it says nothing (skipped, not modelled, or an edit Linux's fate
+    forbids)."""
+    if target.skip_reason(e):
+        return None
+    try:
+        exp = model.predict(e, rep.profile)
+    except (model.InvalidCase, ValueError):
+        return None  # the edit broke the case (its cwd went with a file)
+    if exp["outcome"] == "unmodelled":
+        return None
+    fate = _same_fate(expected, exp)
+    # Linux ran the case: an edit must leave its fate alone (a crash stays a
+    # crash); a crash the edit repairs counts only where the simulator then
+    # agrees entirely (a bss past the address space: Linux SIGSEGV, qemu-user
+    # hangs; without it both run)
+    if not fate and not (expected.get("outcome") == "signal" and exp["outcome"] in ("exec", "exit")):
+        return None
+    obs = target.run(e)
+    if obs.get("outcome") in ("skip", "target-error"):
+        return None
+    exp = rep.complete(e, exp, obs)
+    if _fields(diff_outcomes(exp, obs, target.observable)) <= _background_fields(rep, target):
+        return True
+    # the simulator must act differently too: an edit that only lets Linux run
+    # what the simulator still refuses alike (qemu-user and any #! script) names nothing
+    return fate and not agree_only and outcome_level and _kind(obs) != _kind(observed) \
+        and classify("", exp, obs, target.observable) != key
 
 
 def _same_fate(before: dict, after: dict) -> bool:
@@ -526,15 +629,18 @@ def split_by_cause(rep: Reporter, target, host) -> None:
     explains joins that cause; those no edit explains stay under the merged
     key), so no class hides a second cause behind its representative's."""
     for key, c in list(rep.classes.items()):
+        if c.get("background"):
+            continue  # one field on every exec: its cause is the field's
         rep_pair = f"{_kind(c['expected'])} -> {_kind(c['observed'])}"
         parts: dict[str | None, list[dict]] = {c["cause"]: []}
         for sub in c.get("subs", {}).values():
             if sub["first"] == c["case"]:
                 parts[c["cause"]].append(sub)
                 continue
-            exp, obs = model.predict(sub["first"], rep.profile), target.run(sub["first"])
+            obs = target.run(sub["first"])
+            exp = rep.complete(sub["first"], model.predict(sub["first"], rep.profile), obs)
             sub.update(expected=exp, observed=obs)
-            same = classify(c["source"], exp, obs, target.observable) == key
+            same = key in rep.class_keys(exp, obs)
             parts.setdefault(_cause(rep, target, sub["first"], exp, obs) if same else c["cause"], []).append(sub)
         if len(parts) == 1:
             continue
@@ -569,16 +675,17 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 3
     t0 = time.monotonic()
-    rep = Reporter(target, args.examples, args.shrink)
+    rep = Reporter(target, args.examples, args.shrink, host)
     strats = strategies()
     out = Path(args.out) if args.out else ROOT / "reports" / target.name.replace("sim:", "").replace("/", "_")
     try:
         header = _header(target, rep.profile)
         print(f"# {target.name}: {header['version']}; #! line limit {header['shebang_buffer']}", file=sys.stderr)
+        rep.background = background(rep, target)
+        print(f"# wrong on plain execs: {rep.background or 'nothing'}", file=sys.stderr)
         try:
             for name, case in corner_cases():  # the fixed corner probes first
-                k = rep.key("corner", case)
-                if k is not None:
+                for k in rep.keys("corner", case):
                     rep.note(k, "corner", case, f"corner: {name}")
             print(f"# corner probes: {len(rep.classes)} classes", file=sys.stderr, flush=True)
             for source, strat in strats.items():
@@ -597,15 +704,17 @@ def cmd_report(args: argparse.Namespace) -> int:
             else:
                 case = rep.shrink(key, strats[c["source"]])
             c["case"] = case
-            c["expected"] = model.predict(case, rep.profile)
             c["observed"] = target.run(case)
-            if classify(c["source"], c["expected"], c["observed"], target.observable) != key:
+            c["expected"] = rep.complete(case, model.predict(case, rep.profile), c["observed"])
+            if key not in rep.class_keys(c["expected"], c["observed"]):
                 case = c["case"] = c["first"]  # the shrunk case changed class: kept as found
-                c["expected"] = model.predict(case, rep.profile)
                 c["observed"] = target.run(case)
+                c["expected"] = rep.complete(case, model.predict(case, rep.profile), c["observed"])
             c["host"] = host.run(case)
             c["host_ok"] = not diff_outcomes(c["expected"], c["host"], host.observable)
-            c["cause"] = _cause(rep, target, case, c["expected"], c["observed"])
+            c["background"] = rep.is_background(key)
+            c["cause"] = key.removeprefix("cause: ") if c["background"] else \
+                _cause(rep, target, case, c["expected"], c["observed"])
             print(f"# shrunk: {key}\n#   {dumps_outcome(c['observed'])}  cause: {c['cause']}", file=sys.stderr)
         split_by_cause(rep, target, host)
     finally:

@@ -130,13 +130,28 @@ def test_path_and_permission_edits():
     assert name == "an execute-only program (runnable, not readable)" and e.files[0].mode == 0o555
     slash = Case(files=(P,), exec=Exec(path=b"/bin/probe/.", argv=(b"x",), envp=()))
     [(name, e)] = _edits(slash)
-    assert name == "a program path ending in '/' or '/.' (a file named as a directory)" and e.exec.path == b"/bin/probe"
+    slash_cause = "a program path ending in '/' or '/.' (a file named as a directory)"
+    assert name == slash_cause and e.exec.path == b"/bin/probe"
     assert _edits(replace(slash, exec=replace(slash.exec, path=b"/bin/probe/")))[0][0] == name  # one cause
     loop = Case(files=(File(path=b"/l1", type="symlink", mode=0o777, data=b"/l2"),
                        File(path=b"/l2", type="symlink", mode=0o777, data=b"/l1")),
                 exec=Exec(path=b"/l1", argv=(b"x",), envp=()))
-    [(name, e)] = _edits(loop)
+    (name, e), (absolute, rel) = _edits(loop)
     assert name == "a symlink loop on the program's path" and [f.type for f in e.files] == ["probe"]
+    # fakechroot: the kernel follows an absolute target from the host's root
+    assert absolute == "an absolute symlink target" and [f.data for f in rel.files] == [b"l2", b"l1"]
+    deep = Case(files=(P, File(path=b"/d/e/l", type="symlink", mode=0o777, data=b"/bin/probe")),
+                exec=Exec(path=b"/d/e/l", argv=(b"x",), envp=()))
+    [(absolute, rel)] = _edits(deep)
+    assert rel.files[1].data == b"../../bin/probe"
+    assert model.predict(rel, model.profile("6.18"))["exe"] == model.predict(deep, model.profile("6.18"))["exe"]
+    # a file named as a directory by a symlink's target: the same cause as a path's own '/'
+    via = Case(files=(P, File(path=b"/l", type="symlink", mode=0o777, data=b"bin/probe/")),
+               exec=Exec(path=b"/l", argv=(b"x",), envp=()))
+    assert model.predict(via, model.profile("6.18")) == {"outcome": "error", "errno": "ENOTDIR"}
+    [(name, e)] = _edits(via)
+    assert name == slash_cause and e.files[1].data == b"bin/probe" and model.predict(
+        e, model.profile("6.18"))["outcome"] == "exec"
 
 
 def test_raw_descriptor_execveat_is_the_execveat_cause():

@@ -320,7 +320,9 @@ def test_background_only_class_has_no_cause(identity):
     case = Case(files=PROBE_CASE.files, exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=None))
     exp = model.predict(case, rep.profile)
     assert _cause(rep, t, case, exp, t.run(case)) is None
-    assert rep.background == frozenset({"comm"})
+    assert rep.background == {"comm": "a program"}  # a plain ELF exec shows it
+    # the class is the field's own, whatever else the case has
+    assert rep.class_keys(exp, t.run(case)) == ["cause: comm (the task name) wrong on every exec of a program"]
 
 
 def test_merged_class_split_by_cause(identity):
@@ -416,8 +418,9 @@ def test_cause_when_the_class_changes(identity):
 def test_no_cause_when_only_linux_changes(identity):
     """An edit that lets Linux run what the simulator still refuses the same
     way names no cause (qemu-user exits 1 on every #! script: stripping a
-    \\r from the line is not why)."""
-    from harness.report import Reporter, _cause
+    \\r from the line is not why); only with the script run directly too
+    does the simulator agree, so the cause is the two together."""
+    from harness.report import TOGETHER, Reporter, _cause, _explains, classify, edits
 
     def noscripts(case):
         if any(f.path == case.exec.path and f.data[:2] == b"#!" for f in case.files):
@@ -429,7 +432,11 @@ def test_no_cause_when_only_linux_changes(identity):
                 exec=Exec(path=b"/s", argv=(b"s",), envp=()))
     exp, obs = model.predict(case, rep.profile), t.run(case)
     assert exp == {"outcome": "error", "errno": "ENOENT"} and obs["outcome"] == "exit"
-    assert _cause(rep, t, case, exp, obs) is None
+    assert [n for n, e in edits(case) if _explains(rep, t, e, exp, obs, classify("", exp, obs, t.observable),
+                                                   True)] == []
+    # both edits together explain it, and name the script among them
+    assert _cause(rep, t, case, exp, obs) == TOGETHER.join(
+        ["\\r in a #! line", "a #! script as the program (run through its interpreter directly, it agrees)"])
 
 
 def test_reproducer_words_keep_their_bytes():
