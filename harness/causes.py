@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from contract.case import Case, File
-from generators.elfbuild import EHDR_FIELDS, LAYOUT, PF_R, PF_W, PF_X, PHDR_FIELDS, PT_LOAD, field_at
+from generators.elfbuild import EHDR_FIELDS, LAYOUT, PAGE, PF_R, PF_W, PF_X, PHDR_FIELDS, PT_LOAD, field_at
 
 Edit = Callable[[Case], "tuple[str, Case] | None"]
 
@@ -372,6 +372,11 @@ def _segment_fixes(d: bytes) -> list[tuple[str, bytes]]:
     fix("a PT_LOAD whose file range runs past the end of the file",
         [s for s in loads if len(d) < s["offset"] + s["filesz"] <= len(d) + (1 << 20)],
         lambda b, s: b.ljust(s["offset"] + s["filesz"], b"\0"))
+    fix("a PT_LOAD with p_filesz over p_memsz", [s for s in loads if s["filesz"] > s["memsz"]],
+        lambda b, s: _set_seg(b, s, "memsz", s["filesz"]))
+    fix("a PT_LOAD whose p_offset and p_vaddr differ modulo the page size (mmap refuses it)",
+        [s for s in loads if (s["offset"] - s["vaddr"]) % PAGE],
+        lambda b, s: _set_seg(b, s, "offset", s["offset"] - s["offset"] % PAGE + s["vaddr"] % PAGE))
     at = [s for s in loads if s["vaddr"] <= h["entry"] < s["vaddr"] + s["memsz"]]
     fix("its entry point in a PT_LOAD without PF_X", at if not any(s["flags"] & PF_X for s in at) else [],
         lambda b, s: _set_seg(b, s, "flags", s["flags"] | PF_R | PF_X))
@@ -448,6 +453,30 @@ def long_path(case: Case) -> tuple[str, Case] | None:
             replace(case, exec=replace(case.exec, path=b"/.execspec-edit-missing")))
 
 
+NEAR_PATH_MAX = PATH_MAX - 512  # a simulator's own root prefix is shorter than this margin
+
+
+def near_path_max(case: Case) -> tuple[str, Case] | None:
+    """A program path Linux takes (under PATH_MAX) that a simulator which
+    prepends its root's path makes too long (PRoot: ENAMETOOLONG): the same
+    path without its '.', '..' and doubled '/' (the same file, lexically)."""
+    p = case.exec.path
+    if not p or not NEAR_PATH_MAX <= len(p) < PATH_MAX or any(f.type == "symlink" for f in case.files) \
+            or (p[:1] != b"/" and b".." in p.split(b"/")):
+        return None  # (symlinks: '..' after one is not lexical; a relative '..' climbs from the cwd)
+    short = _norm(p) if p[:1] == b"/" else _norm(b"/" + p)[1:] or b"."
+    if len(short) >= NEAR_PATH_MAX:
+        return None
+    return (f"a program path of {NEAR_PATH_MAX} bytes or more, under PATH_MAX (the simulator's root makes it longer)",
+            replace(case, exec=replace(case.exec, path=short)))
+
+
+IA32 = "an ia32 (32-bit x86) ELF program"
+# Edits that replace a whole program repair whatever made Linux crash it
+# too, so they never name a crash's cause (report._explains).
+WHOLE_PROGRAM = frozenset({IA32})
+
+
 def ia32(case: Case) -> tuple[str, Case] | None:
     """The program is an ia32 ELF with a standard header: replaced by the
     same program built for x86-64 (generators/elfbuild.py: it exits 42 as
@@ -460,7 +489,7 @@ def ia32(case: Case) -> tuple[str, Case] | None:
         return None
     if pt_interp(f.data) is not None:
         return None
-    return "an ia32 (32-bit x86) ELF program", _put(case, f.path, replace(f, data=encode(elf_program())))
+    return IA32, _put(case, f.path, replace(f, data=encode(elf_program())))
 
 
 def empty_path(case: Case) -> tuple[str, Case] | None:
@@ -555,6 +584,7 @@ FEATURE_EDITS: list[tuple[str, Callable[[Case], list[tuple[str, Case]]]]] = [
     ("a program path ending in '/'", lambda c: [x] if (x := trailing_slash(c)) else []),
     ("an empty program path", lambda c: [x] if (x := empty_path(c)) else []),
     ("a path of PATH_MAX bytes", lambda c: [x] if (x := long_path(c)) else []),
+    ("a path near PATH_MAX", lambda c: [x] if (x := near_path_max(c)) else []),
     ("a symlink loop", lambda c: [x] if (x := symlink_loop(c)) else []),
     ("an absolute symlink target", lambda c: [x] if (x := absolute_links(c)) else []),
     ("a directory without search permission", lambda c: [x] if (x := unsearchable_dirs(c)) else []),

@@ -39,7 +39,7 @@ from contract.case import (
     outcome_to_json,
 )
 
-from .causes import FEATURE_EDITS
+from .causes import FEATURE_EDITS, WHOLE_PROGRAM
 from .targets import TargetBroken, TargetUnavailable, get_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -364,23 +364,29 @@ class Reporter:
             return self.classes[key]["first"]
 
 
+def group_classes(classes: dict[str, dict]) -> dict[str, list[tuple[str, dict]]]:
+    """The report's classes from the shapes found: one per cause (shapes
+    whose one-change edit is the same are one); a cause of two edits whose
+    every part is a class of its own is those causes met in one case, not a
+    third: its shapes join the first part's class, marked "together"."""
+    groups: dict[str, list[tuple[str, dict]]] = {}
+    for key, c in sorted(classes.items()):
+        groups.setdefault(c.get("cause") and f"cause: {c['cause']}" or c.get("gkey") or key, []).append((key, c))
+    for g in [g for g in groups if TOGETHER in g]:
+        parts = [f"cause: {p}" for p in g.removeprefix("cause: ").split(TOGETHER)]
+        if all(p in groups for p in parts):
+            for kc in groups.pop(g):
+                groups[parts[0]].append((kc[0], {**kc[1], "together": g.removeprefix("cause: ")}))
+    return groups
+
+
 def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, header: dict | None = None
           ) -> tuple[Path, Path]:
     from .simrepro import reproducer
     out.mkdir(parents=True, exist_ok=True)
     for old in [*out.glob("class-*.json"), *out.glob("class-*.sh")]:
         old.unlink()
-    # one class per cause: shapes whose one-change edit is the same are one
-    groups: dict[str, list[tuple[str, dict]]] = {}
-    for key, c in sorted(rep.classes.items()):
-        groups.setdefault(c.get("cause") and f"cause: {c['cause']}" or c.get("gkey") or key, []).append((key, c))
-    # a cause of two edits whose every part is a class of its own is those
-    # causes met in one case, not a third: its cases join the first part's class
-    for g in [g for g in groups if TOGETHER in g]:
-        parts = [f"cause: {p}" for p in g.removeprefix("cause: ").split(TOGETHER)]
-        if all(p in groups for p in parts):
-            for kc in groups.pop(g):
-                groups[parts[0]].append((kc[0], {**kc[1], "together": g.removeprefix("cause: ")}))
+    groups = group_classes(rep.classes)
     rows = []
     for i, (gkey, members) in enumerate(sorted(groups.items()), 1):
         members.sort(key=lambda kc: (bool(kc[1].get("together")), len(json.dumps(case_to_json(kc[1]["case"])))))
@@ -565,23 +571,24 @@ def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) ->
     outcome_level = not expected.get("outcome") == observed.get("outcome") == "exec"
     ran: list[tuple[str, Case]] = []
     for name, e in edits(case):
-        verdict = _explains(rep, target, e, expected, observed, key, outcome_level)
+        verdict = _explains(rep, target, e, expected, observed, key, outcome_level, whole=name in WHOLE_PROGRAM)
         if verdict:
             return name
         if verdict is not None:
             ran.append((name, e))
     for name, e in ran:
         for second, e2 in edits(e):
-            if second != name and _explains(rep, target, e2, expected, observed, key, outcome_level, True):
+            if second != name and _explains(rep, target, e2, expected, observed, key, outcome_level, True,
+                                            bool({name, second} & WHOLE_PROGRAM)):
                 return TOGETHER.join(sorted((name, second)))
     return None
 
 
 def _explains(rep: Reporter, target, e: Case, expected: dict, observed: dict, key: str | None,
-              outcome_level: bool, agree_only: bool = False) -> bool | None:
+              outcome_level: bool, agree_only: bool = False, whole: bool = False) -> bool | None:
     """Whether the edited case `e` names the cause: True, False, or None
     when it says nothing (skipped, not modelled, or an edit Linux's fate
-    forbids)."""
+    forbids).  `whole`: the edit replaced a whole program (causes.WHOLE_PROGRAM)."""
     if target.skip_reason(e):
         return None
     try:
@@ -595,7 +602,8 @@ def _explains(rep: Reporter, target, e: Case, expected: dict, observed: dict, ke
     # crash); a crash the edit repairs counts only where the simulator then
     # agrees entirely (a bss past the address space: Linux SIGSEGV, qemu-user
     # hangs; without it both run)
-    if not fate and not (expected.get("outcome") == "signal" and exp["outcome"] in ("exec", "exit")):
+    if not fate and not (expected.get("outcome") == "signal" and exp["outcome"] in ("exec", "exit")
+                         and not whole):
         return None
     obs = target.run(e)
     if obs.get("outcome") in ("skip", "target-error"):

@@ -340,3 +340,156 @@ def test_blank_shebang_names_no_interpreter():
     for line in (b"#!", b"#!" + b" " * 300):
         c = Case(files=(script(b"/s", line + b"\n"),), exec=Exec(path=b"/s", argv=(b"s",), envp=()))
         assert _names(c)[0] == "a #! line naming no interpreter", line
+
+
+def _load_variant(**seg) -> bytes:
+    e = program()
+    return encode(replace(e, segs=(replace(e.segs[0], **seg),)))
+
+
+def test_segment_edits():
+    """Each odd PT_LOAD layout is named after itself and repaired alone: a
+    bss without PF_W (qemu-user writes its zeros and faults; Linux runs
+    it), a bss past the address space (Linux SIGSEGV; qemu-user hangs,
+    PRoot SIGBUS), the entry point without PF_X (valgrind runs it)."""
+    from harness.causes import _segment_fixes, describe
+    good = _elf()
+    size = program().segs[0].filesz
+    p618 = model.profile("6.18")
+    for seg, name, linux in (
+            ({"memsz": size + 1}, "a PT_LOAD with a bss (p_memsz over p_filesz) but without PF_W", "exit"),
+            ({"memsz": 1 << 47}, "a PT_LOAD whose p_memsz reaches past the end of the address space", "signal"),
+            ({"flags": 4}, "its entry point in a PT_LOAD without PF_X", "signal")):
+        bad = _load_variant(**seg)
+        assert _segment_fixes(bad) == [(name, good)], seg
+        assert model.predict(_elf_case(bad), p618)["outcome"] == linux
+        assert _names(_elf_case(bad)) == [f"an ELF program with {name}"]
+        assert describe(File(path=b"/i", type="file", mode=0o755, data=bad)) == f"a crafted ELF with {name}"
+    past = _load_variant(filesz=size + 100, memsz=size + 100)
+    [(name, padded)] = _segment_fixes(past)
+    assert name == "a PT_LOAD whose file range runs past the end of the file" and len(padded) == size + 100
+    assert padded[:len(past)] == past
+    for seg, name in (({"memsz": size - 1}, "a PT_LOAD with p_filesz over p_memsz"),
+                      ({"offset": 0x800}, "a PT_LOAD whose p_offset and p_vaddr differ modulo the page size "
+                                          "(mmap refuses it)")):
+        bad = _load_variant(**seg)  # Linux: SIGSEGV after the point of no return; repaired, it runs
+        assert model.predict(_elf_case(bad), p618) == {"outcome": "signal", "signal": "SIGSEGV"}
+        fixes = dict(_segment_fixes(bad))  # (an offset past the page also runs past the file's end)
+        assert model.predict(_elf_case(fixes[name]), p618)["outcome"] == "exit"
+    none = _load_variant(type=4)  # PT_NOTE: nothing to load, nothing to repair
+    assert _segment_fixes(none) == [] and describe(File(path=b"/i", type="file", mode=0o755, data=none)) \
+        == "a crafted ELF with no PT_LOAD"
+
+
+def test_cr_edit_keeps_the_interpreter_found():
+    """\\r in a #! line that names a file whose name has the \\r (Linux runs
+    it): the edit drops the \\r from both, so Linux still runs it -- an edit
+    that made Linux fail would name nothing where Linux ran the case."""
+    from harness.report import _no_cr
+    case = Case(files=(probe(b"/p\r", "P"), script(b"/s", b"#!/p\r\n")), exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+    p618 = model.profile("6.18")
+    assert model.predict(case, p618)["outcome"] == "exec"
+    e = _no_cr(case)
+    assert e is not None and [f.path for f in e.files] == [b"/p", b"/s"] and e.files[1].data == b"#!/p\n"
+    assert model.predict(e, p618)["outcome"] == "exec"
+    plain = Case(files=(probe(b"/p", "P"), script(b"/s", b"#!/p\r\n")), exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+    assert model.predict(plain, p618)["errno"] == "ENOENT" and model.predict(_no_cr(plain), p618)["outcome"] == "exec"
+
+
+def test_two_edit_causes_fold_into_their_classes():
+    """A cause of two edits whose parts are each a class is no class of its
+    own: its shapes join the first part's class, marked; a part that is no
+    class keeps the pair a class."""
+    from harness.report import TOGETHER, group_classes
+    case = Case(files=(), exec=Exec(path=b"/x", argv=(b"x",), envp=()))
+    classes = {k: {"cause": c, "case": case} for k, c in (
+        ("k1", "A"), ("k2", "B"), ("k3", TOGETHER.join(["A", "B"])), ("k4", TOGETHER.join(["A", "C"])))}
+    groups = group_classes(classes)
+    assert sorted(groups) == ["cause: A", "cause: A -- together with -- C", "cause: B"]
+    assert [(k, c.get("together")) for k, c in groups["cause: A"]] == [("k1", None), ("k3", TOGETHER.join(["A", "B"]))]
+
+
+def _seg_case(**seg) -> Case:
+    return _elf_case(_load_variant(**seg))
+
+
+@pytest.mark.userns
+def test_qemu_segment_and_ia32_causes():
+    """Real qemu-user: a bss in a PT_LOAD without PF_W crashes it where
+    Linux runs the program; an ia32 program is its own exit 255 where Linux
+    exits 42 (seen only with the host's status) -- each named by its edit."""
+    try:
+        t = get_target("sim:qemu-user")
+        host = get_target("sandbox")
+    except TargetUnavailable as e:
+        pytest.skip(str(e))
+    try:
+        from harness.report import Reporter, _cause
+        rep = Reporter(t, 1, 1, host)
+        size = program().segs[0].filesz
+        for case, cause in ((_seg_case(memsz=size + 1),
+                             "an ELF program with a PT_LOAD with a bss (p_memsz over p_filesz) but without PF_W"),
+                            (_elf_case(_elf(cls=1)), "an ia32 (32-bit x86) ELF program")):
+            obs = t.run(case)
+            exp = rep.complete(case, model.predict(case, rep.profile), obs)
+            assert rep.class_keys(exp, obs), (exp, obs)
+            assert _cause(rep, t, case, exp, obs) == cause
+    finally:
+        t.close()
+        host.close()
+
+
+@pytest.mark.userns
+def test_fakechroot_absolute_symlink():
+    """Real fakechroot: the kernel follows an absolute symlink target from
+    the host's root (ENOENT where Linux runs the program)."""
+    t = _sim("fakechroot", "fakechroot")
+    try:
+        case = Case(files=(probe(b"/bin/probe", "P"), File(path=b"/l", type="symlink", mode=0o777, data=b"/bin/probe")),
+                    exec=Exec(path=b"/l", argv=(b"x",), envp=()))
+        assert t.run(case).get("errno") == "ENOENT"
+        assert _cause_on(t, case) == "an absolute symlink target"
+    finally:
+        t.close()
+
+
+def test_near_path_max_edit():
+    """A path Linux takes whole (4094 bytes of './') that PRoot, adding its
+    root's path, finds too long: the same path, lexically normalised."""
+    from harness.causes import near_path_max
+    p = b"./" * 2045 + b"a"
+    case = Case(files=(probe(b"/a", "T", mode=0o644),), exec=Exec(path=p, argv=(b"x",), envp=()))
+    name, e = near_path_max(case)
+    assert name.startswith("a program path of 3584 bytes or more") and e.exec.path == b"a"
+    p618 = model.profile("6.18")
+    assert model.predict(case, p618) == model.predict(e, p618) == {"outcome": "error", "errno": "EACCES"}
+    assert near_path_max(replace(case, exec=replace(case.exec, path=b"../" + p))) is None  # climbs from the cwd
+
+
+def test_whole_program_edit_names_no_crash():
+    """The ia32 edit puts a well-formed x86-64 program in place of the
+    ia32 one: where Linux crashes the ia32 program for another reason, the
+    edit repairs that too, so it may not name the crash's cause even where
+    the simulator then agrees."""
+    from harness.report import Reporter, _explains
+
+    class Runs:  # a simulator that runs every program to exit 42
+        name, observable = "sim:runs", None
+        kernel = "6.18"
+
+        def run(self, case):
+            return {"outcome": "exit", "status": 42}
+
+        def skip_reason(self, case):
+            return None
+    t = Runs()
+    e = program(cls=1)
+    crash = encode(replace(e, segs=(replace(e.segs[0], offset=0x800),)))  # Linux: SIGSEGV
+    case = _elf_case(crash)
+    rep = Reporter(t, 1, 1)
+    rep.background = {}
+    exp = model.predict(case, rep.profile)
+    assert exp["outcome"] == "signal"
+    x86 = dict(_edits(case))["an ia32 (32-bit x86) ELF program"]
+    assert _explains(rep, t, x86, exp, t.run(case), None, True, whole=True) is None
+    assert _explains(rep, t, x86, exp, t.run(case), None, True, whole=False) is True

@@ -464,3 +464,56 @@ def test_reproducer_command_line_bytes(identity):
     line = next(x for x in text.split("\n") if x.endswith("& pid=$!"))  # the simulator's command
     out = subprocess.run(["bash", "-c", line.split(" 10<")[0]], capture_output=True).stdout
     assert out == b"/\xffy|a\xff|/|", (line, out)
+
+
+def _elf_case(**seg) -> Case:
+    from dataclasses import replace
+
+    from contract.case import File
+    from generators.elfbuild import encode, program
+    e = program(cls=seg.pop("cls", 2))
+    d = encode(replace(e, segs=(replace(e.segs[0], **seg),)))
+    return Case(files=(File(path=b"/e", type="file", mode=0o755, data=d),),
+                exec=Exec(path=b"/e", argv=(b"e",), envp=()))
+
+
+@pytest.mark.userns
+def test_host_completes_the_exit_status(identity):
+    """The model says only that a crafted program exits; a simulator's own
+    exit 255 for an ELF it cannot load (qemu-x86_64 and an ia32 program)
+    agreed with that.  The report takes the status from the host kernel."""
+    from harness.report import Reporter
+
+    def exit255(case):
+        if any(f.data[:4] == b"\x7fELF" for f in case.files):
+            return {"outcome": "exit", "status": 255}
+        return identity.run(case)
+    t = Altered(identity, "sim:exit255", exit255)
+    case = _elf_case(cls=1)
+    assert model.predict(case, identity.kernel) == {"outcome": "exit"}
+    assert Reporter(t, 1, 1).key("g", case) is None  # without the host: a false agreement
+    assert Reporter(t, 1, 1, identity).key("g", case) == "status | model exit -> simulator exit"
+
+
+@pytest.mark.userns
+def test_crash_repairing_edit_needs_full_agreement(identity):
+    """Linux SIGSEGV for a bss past the address space: repairing it is the
+    cause where the simulator then agrees (it ran the repaired program),
+    never merely because the simulator then acts otherwise."""
+    from harness.report import Reporter, _cause
+    case = _elf_case(memsz=1 << 47)
+
+    def crash(fixed_outcome):
+        def run(c):
+            o = identity.run(c)
+            return {"outcome": "signal", "signal": "SIGBUS"} if o.get("outcome") == "signal" else fixed_outcome(o)
+        return run
+    huge = "an ELF program with a PT_LOAD whose p_memsz reaches past the end of the address space"
+    for name, fixed, cause in (
+            ("sim:bus", lambda o: o, huge),
+            ("sim:bus-exit1", lambda o: {"outcome": "exit", "status": 1}, None)):
+        t = Altered(identity, name, crash(fixed))
+        rep = Reporter(t, 1, 1, identity)
+        exp, obs = model.predict(case, rep.profile), t.run(case)
+        assert exp["signal"] == "SIGSEGV" and obs["signal"] == "SIGBUS"
+        assert _cause(rep, t, case, exp, obs) == cause, name

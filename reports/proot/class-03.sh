@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: proot diverges from Linux: cause: ELF e_type neither ET_EXEC nor ET_DYN
+# execspec: proot diverges from Linux: cause: ELF e_phentsize not the program header's size
 # Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOEXEC"}
-# proot: {"outcome": "error", "errno": "EINVAL"}
+# proot: {"outcome": "error", "errno": "ENOTSUP"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -13,8 +13,8 @@ w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
 # the case's files (parents 0755, directory modes set last, the last listed first)
-printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\000\000\076\000\001\000\000\000\200\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\001\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\216\000\000\000\000\000\000\000\216\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$r"'/e'
-printf '\277\052\000\000\000\270\347\000\000\000\017\005\017\013' >> "$r"'/e' && chmod 755 "$r"'/e'
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\200\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\001\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\216\000\000\000\000\000\000\000\216\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$r"'/e'
+printf '\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013' >> "$r"'/e' && chmod 755 "$r"'/e'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*

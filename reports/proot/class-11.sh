@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: proot diverges from Linux: cause: a FIFO
+# execspec: proot diverges from Linux: cause: a #! line naming no interpreter
 # Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "EACCES"}
-# proot: {"outcome": "timeout"}
+# proot: {"outcome": "error", "errno": "ENOEXEC"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -13,7 +13,7 @@ w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
 # the case's files (parents 0755, directory modes set last, the last listed first)
-mkfifo -m 755 "$r"'/f'
+printf '\043\041' > "$r"'/s' && chmod 755 "$r"'/s'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -113,7 +113,7 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\146\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\163\000\000\000\000' >> "$w/spec"
 cd "$r"
 proot -r ''"$r"'' -w ''/'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
