@@ -89,8 +89,11 @@ def _put(case: Case, path: bytes, new: File | None) -> Case:
     return replace(case, files=tuple(files + ([new] if new is not None else [])))
 
 
-def _probe_at(path: bytes, variant: str = "static") -> File:
-    return File(path=path, type="probe", mode=0o755, tag="EDIT", variant=variant)
+def _probe_at(path: bytes, variant: str = "static", writer: File | None = None) -> File:
+    """A probe at `path`; held open for writing where `writer` (the file it
+    replaces) was, so an ETXTBSY stays the writers' edit's to name."""
+    return File(path=path, type="probe", mode=0o755, tag="EDIT", variant=variant,
+                open_for_write=bool(writer and writer.open_for_write))
 
 
 # ------------------------------------------------------------------ what a file is
@@ -200,11 +203,9 @@ def shebang_interpreter(case: Case) -> tuple[str, Case] | None:
             or len(f.data.split(b"\n", 1)[0]) > 127:
         return None  # \r and long lines: their own edits (report.EDITS)
     interp = resolve(case, ip)
-    if interp is not None and interp.open_for_write:
-        return None  # the writers: their own edit (report.EDITS)
     if interp is not None and interp.type == "probe" and describe(interp) in (
-            "a probe", "a static ET_EXEC program (not position-independent)") and not interp.open_for_write:
-        return None  # an ordinary interpreter: nothing to repair
+            "a probe", "a static ET_EXEC program (not position-independent)"):
+        return None  # an ordinary interpreter: nothing to repair (a writer is the writers' edit)
     what = describe(interp)
     if what == "a #! script" and interp is not None:
         n, loop = shebang_chain(case, interp)
@@ -215,7 +216,7 @@ def shebang_interpreter(case: Case) -> tuple[str, Case] | None:
     target = _norm(_absolute(case, ip))
     if interp is not None:
         target = _norm(interp.path)
-    return f"a #! interpreter that is {what}", _put(case, target, _probe_at(target))
+    return f"a #! interpreter that is {what}", _put(case, target, _probe_at(target, writer=interp))
 
 
 # ------------------------------------------------------------------ ELF headers
@@ -412,8 +413,6 @@ def elf_interpreter(case: Case) -> tuple[str, Case] | None:
     if f is None or f.type != "file" or (ip := pt_interp(f.data)) is None or not ip:
         return None
     interp = resolve(case, ip)
-    if interp is not None and interp.open_for_write:
-        return None  # the writers: their own edit (report.EDITS)
     if interp is not None and interp.type == "probe" and interp.variant != "static" and interp.mode & 0o555 == 0o555:
         return None
     target = _norm(interp.path) if interp is not None else _norm(_absolute(case, ip))
@@ -424,7 +423,7 @@ def elf_interpreter(case: Case) -> tuple[str, Case] | None:
             what == "an ia32 (32-bit) ELF" and (fh := _ehdr(f.data)) is not None and fh["machine"] != EM_386):
         what = "an ELF Linux does not accept as interpreter (another machine than the program's, or type)"
     return (f"an ELF interpreter (PT_INTERP) that is {what}",
-            _put(case, target, _probe_at(target, "pie")))
+            _put(case, target, _probe_at(target, "pie", writer=interp)))
 
 
 def drop_interp(case: Case) -> tuple[str, Case] | None:

@@ -493,3 +493,19 @@ def test_whole_program_edit_names_no_crash():
     x86 = dict(_edits(case))["an ia32 (32-bit x86) ELF program"]
     assert _explains(rep, t, x86, exp, t.run(case), None, True, whole=True) is None
     assert _explains(rep, t, x86, exp, t.run(case), None, True, whole=False) is True
+
+
+def test_interpreter_edit_keeps_the_writer():
+    """A PT_INTERP that is a #! script held open for writing (Linux:
+    ETXTBSY; PRoot: ENOEXEC, it checks neither): the interpreter edit still
+    applies, and its probe stays held open, so what remains is the ETXTBSY
+    class's and the interpreter is this class's cause."""
+    ld = _interp_elf(b"/lib/ld")
+    case = _elf_case(ld, replace(script(b"/lib/ld", b"#!/lib/p\n"), open_for_write=True), probe(b"/lib/p", "S"))
+    p618 = model.profile("6.18")
+    assert model.predict(case, p618)["errno"] == "ETXTBSY"
+    edited = dict(_edits(case))
+    e = edited["an ELF interpreter (PT_INTERP) that is not an ELF (no whole ELF header: a script, an empty or a "
+               "truncated file)"]
+    [new] = [f for f in e.files if f.path == b"/lib/ld"]
+    assert new.type == "probe" and new.open_for_write and model.predict(e, p618)["errno"] == "ETXTBSY"
