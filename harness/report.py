@@ -382,6 +382,7 @@ def group_classes(classes: dict[str, dict]) -> dict[str, list[tuple[str, dict]]]
 
 def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, header: dict | None = None
           ) -> tuple[Path, Path]:
+    header = {**(header or {}), "background": rep.background or {}}
     from .simrepro import reproducer
     out.mkdir(parents=True, exist_ok=True)
     for old in [*out.glob("class-*.json"), *out.glob("class-*.sh")]:
@@ -444,8 +445,12 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
           f"also run on the host kernel (sandbox).",
           "- Classes are causes: keyed on what the simulator did (not on the generator; a load failure on the "
           "simulator's outcome alone, whatever errno Linux gives), shapes and outcome pairs merged when the "
-          "same one-change edit of their case makes the divergence vanish.  Fixed corner probes "
+          "same one-change edit of their case makes the divergence vanish (or two edits in sequence: a pair "
+          "whose parts are classes is listed under the first); a field the simulator gets wrong on a plain "
+          "exec is one class of its own.  Fixed corner probes "
           "(FIFO, NULL argv, argc 0, ETXTBSY, self-#!, \\r, nested #!, 4095/4096-byte paths) ran first.",
+          f"- Wrong on plain execs (measured first): "
+          f"{', '.join(f'{k} ({v})' for k, v in (h.get('background') or {}).items()) or 'nothing'}.",
           f"- {data['cases_run']} cases run, {data['skipped']} skipped as inexpressible, "
           f"{data.get('shapes', len(rows))} shapes, {len(rows)} classes "
           f"({sum(r['status'] == 'new' for r in rows)} new, {sum(r['status'] == 'known' for r in rows)} known, "
