@@ -579,6 +579,16 @@ def absolute_links(case: Case) -> tuple[str, Case] | None:
     return "an absolute symlink target", replace(case, files=files)
 
 
+def without_creds(case: Case) -> Case:
+    """The case without credentials: files owned by the case's root, no
+    set-id bits or file capabilities; the call made as that root, without
+    no_new_privs or securebits.  (Not an edit that names a cause: the
+    report falls back to it where the reproducer cannot write credentials.)"""
+    files = tuple(replace(f, uid=0, gid=0, mode=f.mode & ~0o6000, caps=None) for f in case.files)
+    return replace(case, files=files, exec=replace(case.exec, uid=None, gid=None, groups=None, no_new_privs=False,
+                                                    securebits=()))
+
+
 FEATURE_EDITS: list[tuple[str, Callable[[Case], list[tuple[str, Case]]]]] = [
     ("a program path ending in '/'", lambda c: [x] if (x := trailing_slash(c)) else []),
     ("an empty program path", lambda c: [x] if (x := empty_path(c)) else []),

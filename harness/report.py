@@ -31,6 +31,7 @@ import model
 from contract.case import (
     DEFAULT_RLIMIT_STACK,
     Case,
+    CaseError,
     Exec,
     File,
     case_to_json,
@@ -380,10 +381,45 @@ def group_classes(classes: dict[str, dict]) -> dict[str, list[tuple[str, dict]]]
     return groups
 
 
+def representative(members: list[tuple[str, dict]], gkey: str, target, rep: Reporter, host
+                   ) -> tuple[str, dict, str | None, str | None]:
+    """The class's case and its reproducer under the simulator: the first
+    member (smallest first) the reproducer can express; else the first with
+    its credentials dropped (set-id bits, owners, an identity: what the
+    reproducer does not write yet), when that is still a case of the class;
+    else the first, with why it has no reproducer -- one class never stops
+    the report."""
+    from .causes import without_creds
+    from .simrepro import reproducer
+    if not hasattr(target, "desc"):
+        key, c = members[0]
+        return key, c, None, None
+    why = None
+    for key, c in members:
+        try:
+            return key, c, reproducer(c["case"], target, rep.profile, c["expected"], c["observed"], c["host"],
+                                      gkey), None
+        except CaseError as e:
+            why = why or str(e)
+    key, c = members[0]
+    plain = without_creds(c["case"])
+    if plain != c["case"]:
+        obs = target.run(plain)
+        exp = rep.complete(plain, model.predict(plain, rep.profile), obs)
+        if key in rep.class_keys(exp, obs):
+            h = host.run(plain)
+            c2 = {**c, "case": plain, "expected": exp, "observed": obs, "host": h,
+                  "host_ok": not diff_outcomes(exp, h, host.observable)}
+            try:
+                return key, c2, reproducer(plain, target, rep.profile, exp, obs, h, gkey), None
+            except CaseError as e:
+                why = str(e)
+    return key, c, None, why
+
+
 def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, header: dict | None = None
           ) -> tuple[Path, Path]:
     header = {**(header or {}), "background": rep.background or {}}
-    from .simrepro import reproducer
     out.mkdir(parents=True, exist_ok=True)
     for old in [*out.glob("class-*.json"), *out.glob("class-*.sh")]:
         old.unlink()
@@ -391,13 +427,13 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, h
     rows = []
     for i, (gkey, members) in enumerate(sorted(groups.items()), 1):
         members.sort(key=lambda kc: (bool(kc[1].get("together")), len(json.dumps(case_to_json(kc[1]["case"])))))
-        key, c = members[0]
+        key, c, script, why = representative(members, gkey, target, rep, host)
         case: Case = c["case"]
         path = out / f"class-{i:02d}.json"
         path.write_text(json.dumps(case_to_json(case), ensure_ascii=False, indent=1) + "\n")
         sh = out / f"class-{i:02d}.sh"
-        if hasattr(target, "desc"):
-            sh.write_text(reproducer(case, target, rep.profile, c["expected"], c["observed"], c["host"], gkey))
+        if script is not None:
+            sh.write_text(script)
             sh.chmod(0o755)
 
         def rel(p: Path) -> str:
@@ -406,7 +442,7 @@ def write(out: Path, target, rep: Reporter, host, known: list, seconds: float, h
                      "generators": sorted({s for _, m in members for s in m.get("sources", [m["source"]])}),
                      "pairs": sorted({p for _, m in members for p in m.get("pairs", ())}),
                      "together": sorted({m["together"] for _, m in members if m.get("together")}),
-                     "case": rel(path), "reproducer": rel(sh) if sh.exists() else None,
+                     "case": rel(path), "reproducer": rel(sh) if sh.exists() else None, "no_reproducer": why,
                      "model": outcome_to_json(c["expected"]), "simulator": outcome_to_json(c["observed"]),
                      "host_kernel": outcome_to_json(c["host"]) if c["host"] is not None else None,
                      "host_agrees_with_model": c["host_ok"]})
@@ -480,7 +516,8 @@ def render(out: Path, data: dict) -> tuple[Path, Path]:
                + ("" if r["host_agrees_with_model"] else "  **(the host kernel disagrees with the model too: "
                                                           "a model bug, not the simulator's)**"),
                f"- case: `{r['case']}`"
-               + (f"; reproducer under the simulator: `{r['reproducer']}`" if r.get("reproducer") else ""),
+               + (f"; reproducer under the simulator: `{r['reproducer']}`" if r.get("reproducer") else
+                  f"; no reproducer: {r['no_reproducer']}" if r.get("no_reproducer") else ""),
                f"- replay: `python -m harness run {r['case']} --target {name}` "
                f"and `python -m harness run {r['case']} --target sandbox`", ""]
     m = out / "report.md"

@@ -517,3 +517,30 @@ def test_crash_repairing_edit_needs_full_agreement(identity):
         exp, obs = model.predict(case, rep.profile), t.run(case)
         assert exp["signal"] == "SIGSEGV" and obs["signal"] == "SIGBUS"
         assert _cause(rep, t, case, exp, obs) == cause, name
+
+
+@pytest.mark.userns
+def test_class_reproducer_drops_credentials(identity):
+    """A class whose case has a set-id bit, which the reproducer cannot
+    write yet: the report takes the case without credentials where it is
+    still of the class, and writes its reproducer (fakechroot's report
+    once stopped at the end with a CaseError and wrote nothing)."""
+    from dataclasses import replace
+
+    from harness.report import Reporter, representative
+
+    def comm(case):
+        o = identity.run(case)
+        return {**o, "comm": b"sim"} if o.get("outcome") == "exec" else o
+    t = Altered(identity, "sim:comm", comm)
+    t.desc, t.timeout = identity.desc, identity.timeout  # what the reproducer writes from
+    rep = Reporter(t, 1, 1, identity)
+    case = Case(files=(replace(probe(b"/bin/probe", "P"), mode=0o4755),),
+                exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=()))
+    obs = t.run(case)
+    exp = rep.complete(case, model.predict(case, rep.profile), obs)
+    [key] = rep.class_keys(exp, obs)
+    c = {"case": case, "expected": exp, "observed": obs, "host": identity.run(case), "host_ok": True}
+    got_key, chosen, script, why = representative([(key, c)], key, t, rep, identity)
+    assert why is None and script is not None and got_key == key
+    assert chosen["case"].files[0].mode == 0o755 and chosen["case"] != case
