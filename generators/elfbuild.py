@@ -30,7 +30,7 @@ EHDR32 = struct.Struct("<16sHHIIIIIHHHHHH")  # 52 bytes
 PHDR32 = struct.Struct("<IIIIIIII")          # 32 bytes
 
 # The field names of those layouts, in order: with field_at() a reader
-# edits one field of a file in place (harness/causes.py) from the same
+# edits one field of a file in place (harness/causes/elf.py) from the same
 # layout the writer packs.
 EHDR_FIELDS = ("ident", "type", "machine", "version", "entry", "phoff", "shoff", "flags", "ehsize", "phentsize",
                "phnum", "shentsize", "shnum", "shstrndx")

@@ -20,7 +20,6 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,7 +28,6 @@ from hypothesis.errors import NoSuchExample
 
 import model
 from contract.case import (
-    DEFAULT_RLIMIT_STACK,
     Case,
     CaseError,
     Exec,
@@ -40,7 +38,16 @@ from contract.case import (
     outcome_to_json,
 )
 
-from .causes import FEATURE_EDITS, WHOLE_PROGRAM
+from .causes.search import (
+    TOGETHER,
+    _cause,
+    _kind,
+    background,
+    background_key,
+    classify,
+    group_classes,
+    split_by_cause,
+)
 from .targets import TargetBroken, TargetUnavailable, get_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,131 +67,6 @@ def strategies() -> dict:
             "execveat": execveat.execveat_cases(), "elf-valid": elf.valid_programs(),
             "elf-interp": elf.interp_cases(), "elf-mutated": elf.mutated_programs(),
             "text-busy": with_writers(st.one_of(shebang.chain_cases(), paths.path_cases(), elf.interp_cases()))}
-
-
-def _kind(o: dict) -> str:
-    k = o.get("outcome", "?")
-    if k == "error":
-        return f"error {o.get('errno')}"
-    if k == "signal":
-        return f"signal {o.get('signal')}"
-    return k
-
-
-def classify(source: str, expected: dict, observed: dict, observable) -> str | None:
-    """A class key, or None when the simulator agrees with the model.  The
-    key is what the simulator did (differing fields, outcome kinds), not
-    which generator found it: one cause found by five generators is one
-    class.  (`source` is kept for callers; it no longer splits classes.)"""
-    diff = diff_outcomes(expected, observed, observable)
-    if not diff:
-        return None
-    m, s = expected.get("outcome"), observed.get("outcome")
-    # Outcome-level differences are keyed on what the simulator did, so one
-    # cause seen under several errnos (or generators) is one class.
-    if m == "error" and s in ("error", "exit", "signal", "timeout"):
-        return f"load failure: simulator {_kind(observed)} where Linux fails with another errno"
-    if m in ("exec", "signal") and s == "error":
-        return f"load failure: simulator {_kind(observed)} where Linux runs the program"
-    if m == "error" and s == "exec":  # keyed on the check Linux makes and the simulator lacks
-        return f"missing check: simulator runs the program where Linux fails with {expected.get('errno')}"
-    if m == "exec" and s in ("exit", "signal", "timeout"):
-        return f"simulator {_kind(observed)} where Linux runs the program"
-    fields = sorted(line.split(":", 1)[0].strip() for line in diff)
-    return f"{', '.join(fields)} | model {_kind(expected)} -> simulator {_kind(observed)}"
-
-
-def _replace_files(case: Case, fn) -> Case:
-    return replace(case, files=tuple(fn(f) for f in case.files))
-
-
-SHORT_SHEBANG = 127  # every #! parser we know keeps at least this much of the line (old BINPRM_BUF_SIZE 128)
-
-
-def _long_shebang(f: File) -> bool:
-    # a line of exactly 127 bytes fills such a buffer without its newline: PRoot
-    # then keeps a trailing blank Linux strips, so it counts as long too
-    return f.type == "file" and f.data[:2] == b"#!" and len(f.data.split(b"\n", 1)[0]) >= SHORT_SHEBANG
-
-
-def _cut_shebang(data: bytes) -> bytes:
-    line, nl, rest = data.partition(b"\n")
-    return line[:SHORT_SHEBANG - 1] + nl + rest
-
-
-def _as_execve(c: Case) -> Case | None:
-    """An execveat() as the execve() of the name it is given (flags
-    dropped): a dirfd given by path joined to the name; a raw descriptor
-    number or AT_FDCWD (with AT_EMPTY_PATH and an empty name: the cwd, ".")
-    dropped, the name taken from the cwd.  Agreeing then, or failing
-    otherwise, the simulator's execveat() (its own dirfd handling) is the
-    cause, whichever errno it gets wrong."""
-    e = c.exec
-    if e.syscall != "execveat" or e.memfd is not None or e.after_open:
-        return None
-    if not e.path:
-        path = e.dirfd if isinstance(e.dirfd, bytes) else b"."
-    elif e.path[:1] == b"/" or not isinstance(e.dirfd, bytes):
-        path = e.path
-    else:
-        path = e.dirfd.rstrip(b"/") + b"/" + e.path
-    return replace(c, exec=replace(e, syscall="execve", path=path, dirfd=None, flags=(), dirfd_cloexec=False,
-                                   dirfd_opath=False))
-
-
-def _no_cr(c: Case) -> Case | None:
-    """The \\r dropped from every #! line, and from the name of a file such
-    a line names (so an interpreter whose name has the \\r is still found,
-    and Linux still runs what it ran)."""
-    lines = [f.data.split(b"\n", 1)[0] for f in c.files if f.type != "symlink" and f.data[:2] == b"#!"]
-    if not any(b"\r" in line for line in lines):
-        return None
-    named = {line[2:].strip(b" \t").split(b" ", 1)[0].split(b"\t", 1)[0] for line in lines}
-    return _replace_files(c, lambda f: replace(
-        f, path=f.path.replace(b"\r", b"") if f.path in named else f.path,
-        data=f.data.replace(b"\r", b"") if f.type != "symlink" and f.data[:2] == b"#!" else f.data))
-
-
-# One-change edits of a shrunk case: when the simulator agrees with the model
-# after one of them, that edit names the class's cause, and classes with the
-# same cause are one.
-EDITS: list[tuple[str, Callable[[Case], Case | None]]] = [
-    ("files held open for writing (ETXTBSY)",
-     lambda c: _replace_files(c, lambda f: replace(f, open_for_write=False))
-     if any(f.open_for_write for f in c.files) else None),
-    # what Linux (5.18+) makes of a NULL argv: [""]
-    ("NULL argv", lambda c: replace(c, exec=replace(c.exec, argv=(b"",))) if c.exec.argv is None else None),
-    ("NULL envp", lambda c: replace(c, exec=replace(c.exec, envp=())) if c.exec.envp is None else None),
-    ("argc 0 (empty argv)", lambda c: replace(c, exec=replace(c.exec, argv=(b"x",))) if c.exec.argv == () else None),
-    ("a FIFO", lambda c: _replace_files(c, lambda f: replace(f, type="file", data=b"") if f.type == "fifo" else f)
-     if any(f.type == "fifo" for f in c.files) else None),
-    ("\\r in a #! line", _no_cr),
-    ("a raised RLIMIT_STACK", lambda c: replace(c, exec=replace(c.exec, rlimit_stack=DEFAULT_RLIMIT_STACK))
-     if c.exec.rlimit_stack != DEFAULT_RLIMIT_STACK else None),
-    ("execveat() (as execve() it agrees)", _as_execve),
-    # last: cutting a line may also cut away what an edit above names
-    (f"a #! line of {SHORT_SHEBANG} bytes or more (the simulator cuts #! lines elsewhere than Linux's 255)",
-     lambda c: _replace_files(c, lambda f: replace(f, data=_cut_shebang(f.data)) if _long_shebang(f) else f)
-     if any(_long_shebang(f) for f in c.files) else None),
-]
-
-
-def edits(case: Case) -> Iterator[tuple[str, Case]]:
-    """The one-change edits that apply to `case`, in the order they are
-    tried: the fixed ones above (but the #! line cut), then the feature
-    edits of harness/causes.py (named after the feature as the case has
-    it), the #! line cut, and last the broadest: the #! script run through
-    its interpreter directly (it changes everything a #! line does, so a
-    narrower edit that explains the class names it first)."""
-    for name, edit in EDITS[:-1]:
-        if (e := edit(case)) is not None:
-            yield name, e
-    for _, feature in FEATURE_EDITS[:-1]:
-        yield from feature(case)
-    name, edit = EDITS[-1]
-    if (e := edit(case)) is not None:
-        yield name, e
-    yield from FEATURE_EDITS[-1][1](case)
 
 
 def corner_cases() -> list[tuple[str, Case]]:
@@ -365,22 +247,6 @@ class Reporter:
             return self.classes[key]["first"]
 
 
-def group_classes(classes: dict[str, dict]) -> dict[str, list[tuple[str, dict]]]:
-    """The report's classes from the shapes found: one per cause (shapes
-    whose one-change edit is the same are one); a cause of two edits whose
-    every part is a class of its own is those causes met in one case, not a
-    third: its shapes join the first part's class, marked "together"."""
-    groups: dict[str, list[tuple[str, dict]]] = {}
-    for key, c in sorted(classes.items()):
-        groups.setdefault(c.get("cause") and f"cause: {c['cause']}" or c.get("gkey") or key, []).append((key, c))
-    for g in [g for g in groups if TOGETHER in g]:
-        parts = [f"cause: {p}" for p in g.removeprefix("cause: ").split(TOGETHER)]
-        if all(p in groups for p in parts):
-            for kc in groups.pop(g):
-                groups[parts[0]].append((kc[0], {**kc[1], "together": g.removeprefix("cause: ")}))
-    return groups
-
-
 def representative(members: list[tuple[str, dict]], gkey: str, target, rep: Reporter, host
                    ) -> tuple[str, dict, str | None, str | None]:
     """The class's case and its reproducer under the simulator: the first
@@ -555,158 +421,6 @@ def _header(target, profile) -> dict:
             "declared_why": (getattr(target, "desc", {}) or {}).get("always", {}).get("_why"),
             "host_kernel": f"{u.release} {u.version}", "execspec_commit": commit}
 
-
-FIELD_WORDS = {"execfn": "AT_EXECFN (execfn)", "comm": "comm (the task name)", "exe": "/proc/self/exe (exe)",
-               "argv": "argv", "envp": "envp"}
-BACKGROUND_KEY = "cause: {field} wrong on every exec of {scope}"
-
-
-def background_key(field: str, scope: str) -> str:
-    return BACKGROUND_KEY.format(field=FIELD_WORDS.get(field, field), scope=scope)
-
-
-def background(rep: Reporter, target) -> dict[str, str]:
-    """Fields the simulator gets wrong on plain execs (PRoot's execfn,
-    qemu-user's comm), each with the plainest exec that shows it: an edit
-    that leaves only these has removed the cause, and a divergence in these
-    alone is that field's own class."""
-    from generators.common import probe, script
-    P = probe(b"/bin/probe", "P")
-    plain = [("a program", Case(files=(P,), exec=Exec(path=b"/bin/probe", argv=(b"p",), envp=()))),
-             ("a #! script", Case(files=(P, script(b"/s", b"#!/bin/probe\n")),
-                                  exec=Exec(path=b"/s", argv=(b"s",), envp=())))]
-    out: dict[str, str] = {}
-    for scope, c in plain:
-        o = target.run(c)
-        if o.get("outcome") == "exec":
-            for line in diff_outcomes(model.predict(c, rep.profile), o, target.observable):
-                out.setdefault(line.split(":", 1)[0].strip(), scope)
-    return out
-
-
-TOGETHER = " -- together with -- "  # a cause of two edits: "A -- together with -- B"
-
-
-def _background_fields(rep: Reporter, target) -> set[str]:
-    if rep.background is None:  # measured once, on first use
-        rep.background = background(rep, target)
-    return set(rep.background)
-
-
-def _fields(diff: list[str]) -> set[str]:
-    return {line.split(":", 1)[0].strip() for line in diff}
-
-
-def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) -> str | None:
-    """The first one-change edit after which the simulator agrees with the
-    model (but for its background fields), or -- for an outcome-level class
-    (a load failure, a missing check) -- after which the case is no longer
-    of this class and the simulator acts differently: what remains is another
-    class's (a NULL argv EFAULT on a #! line with a \\r is the NULL argv cause).
-    When no one edit does, two edits in sequence (a case with two features,
-    each enough alone: a \\r and a 127-byte #! line): the cause is both.  A
-    class that differs only in background fields has no cause to find: any
-    edit would "remove" it."""
-    if _fields(diff_outcomes(expected, observed, target.observable)) <= _background_fields(rep, target):
-        return None
-    key = classify("", expected, observed, target.observable)
-    outcome_level = not expected.get("outcome") == observed.get("outcome") == "exec"
-    ran: list[tuple[str, Case]] = []
-    for name, e in edits(case):
-        verdict = _explains(rep, target, e, expected, observed, key, outcome_level, whole=name in WHOLE_PROGRAM)
-        if verdict:
-            return name
-        if verdict is not None:
-            ran.append((name, e))
-    for name, e in ran:
-        for second, e2 in edits(e):
-            if second != name and _explains(rep, target, e2, expected, observed, key, outcome_level, True,
-                                            bool({name, second} & WHOLE_PROGRAM)):
-                return TOGETHER.join(sorted((name, second)))
-    return None
-
-
-def _explains(rep: Reporter, target, e: Case, expected: dict, observed: dict, key: str | None,
-              outcome_level: bool, agree_only: bool = False, whole: bool = False) -> bool | None:
-    """Whether the edited case `e` names the cause: True, False, or None
-    when it says nothing (skipped, not modelled, or an edit Linux's fate
-    forbids).  `whole`: the edit replaced a whole program (causes.WHOLE_PROGRAM)."""
-    if target.skip_reason(e):
-        return None
-    try:
-        exp = model.predict(e, rep.profile)
-    except (model.InvalidCase, ValueError):
-        return None  # the edit broke the case (its cwd went with a file)
-    if exp["outcome"] == "unmodelled":
-        return None
-    fate = _same_fate(expected, exp)
-    # Linux ran the case: an edit must leave its fate alone (a crash stays a
-    # crash); a crash the edit repairs counts only where the simulator then
-    # agrees entirely (a bss past the address space: Linux SIGSEGV, qemu-user
-    # hangs; without it both run)
-    if not fate and not (expected.get("outcome") == "signal" and exp["outcome"] in ("exec", "exit")
-                         and not whole):
-        return None
-    obs = target.run(e)
-    if obs.get("outcome") in ("skip", "target-error"):
-        return None
-    exp = rep.complete(e, exp, obs)
-    if _fields(diff_outcomes(exp, obs, target.observable)) <= _background_fields(rep, target):
-        return True
-    # the simulator must act differently too: an edit that only lets Linux run
-    # what the simulator still refuses alike (qemu-user and any #! script) names nothing
-    return fate and not agree_only and outcome_level and _kind(obs) != _kind(observed) \
-        and classify("", exp, obs, target.observable) != key
-
-
-def _same_fate(before: dict, after: dict) -> bool:
-    """Where Linux runs a case, an edit may change what runs but not how it
-    ends: a crash stays the same crash, a program that runs (or exits)
-    still runs or exits."""
-    b, a = before.get("outcome"), after.get("outcome")
-    if b == "error":
-        return True
-    if b == "signal":
-        return a == "signal" and after.get("signal") == before.get("signal")
-    return a in ("exec", "exit")
-
-
-def split_by_cause(rep: Reporter, target, host) -> None:
-    """A class merges (model -> simulator) outcome pairs found by several
-    generators.  The first case of each (pair, generator) gets its own
-    one-change-edit cause; those whose cause differs from the
-    representative's become classes of their own (one another cause
-    explains joins that cause; those no edit explains stay under the merged
-    key), so no class hides a second cause behind its representative's."""
-    for key, c in list(rep.classes.items()):
-        if c.get("background"):
-            continue  # one field on every exec: its cause is the field's
-        rep_pair = f"{_kind(c['expected'])} -> {_kind(c['observed'])}"
-        parts: dict[str | None, list[dict]] = {c["cause"]: []}
-        for sub in c.get("subs", {}).values():
-            if sub["first"] == c["case"]:
-                parts[c["cause"]].append(sub)
-                continue
-            obs = target.run(sub["first"])
-            exp = rep.complete(sub["first"], model.predict(sub["first"], rep.profile), obs)
-            sub.update(expected=exp, observed=obs)
-            same = key in rep.class_keys(exp, obs)
-            parts.setdefault(_cause(rep, target, sub["first"], exp, obs) if same else c["cause"], []).append(sub)
-        if len(parts) == 1:
-            continue
-        for cause, subs in parts.items():
-            pairs, sources = sorted({x["pair"] for x in subs}), sorted({x["source"] for x in subs})
-            if cause == c["cause"]:
-                c["pairs"], c["sources"] = sorted({*pairs, rep_pair}), sources or c["sources"]
-                continue
-            first = subs[0]
-            h = host.run(first["first"])
-            rep.classes[f"{key} [{cause or 'no edit'}]"] = {
-                "source": c["source"], "first": first["first"], "case": first["first"],
-                "expected": first["expected"], "observed": first["observed"], "host": h,
-                "host_ok": not diff_outcomes(first["expected"], h, host.observable),
-                "sources": sources, "pairs": pairs, "cause": cause, "gkey": key}
-            print(f"# split: {key}: {'; '.join(pairs)} ({', '.join(sources)}) -> cause: {cause}", file=sys.stderr)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

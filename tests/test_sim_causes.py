@@ -1,4 +1,4 @@
-"""The report's feature edits (harness/causes.py): what in a case triggers
+"""The report's feature edits (harness/causes/): what in a case triggers
 a simulator's divergence, named after the case's feature -- checked on the
 edits themselves and with real simulator runs (PRoot, valgrind, qemu-user;
 SKIP when not installed)."""
@@ -31,7 +31,7 @@ ENDS = {"probe": probe(b"/bin/end", "END"), "not executable": probe(b"/bin/end",
 
 
 def _names(case: Case) -> list[str]:
-    from harness.report import edits
+    from harness.causes import edits
     return [n for n, _ in edits(case)]
 
 
@@ -112,7 +112,7 @@ def test_elf_feature_edits():
 
 
 def _edits(case: Case):
-    from harness.report import edits
+    from harness.causes import edits
     return list(edits(case))
 
 
@@ -158,7 +158,7 @@ def test_raw_descriptor_execveat_is_the_execveat_cause():
     """execveat() with a raw descriptor number (or AT_FDCWD and an empty
     name) has the same edit as one with a dirfd by path: the execve() of
     the name.  (The old edit gave up on them: five valgrind classes.)"""
-    from harness.report import EDITS
+    from harness.causes import EDITS
     edit = dict(EDITS)["execveat() (as execve() it agrees)"]
     for dirfd, path, want in ((99, b".", b"."), (1, b"badscript", b"badscript"), (None, b"", b"."),
                               (99, b"/abs", b"/abs")):
@@ -178,7 +178,8 @@ def _sim(name: str, program_name: str):
 
 
 def _cause_on(t, case: Case) -> str | None:
-    from harness.report import Reporter, _cause
+    from harness.causes.search import _cause
+    from harness.report import Reporter
     rep = Reporter(t, 1, 1)
     exp, obs = model.predict(case, rep.profile), t.run(case)
     assert exp != obs
@@ -321,7 +322,7 @@ def test_interp_and_long_path_edits():
     PATH_MAX bytes becomes a missing short one (ENOENT both ways on Linux's
     side: ENAMETOOLONG is Linux's, not the simulator's, to give)."""
     from harness.causes import pt_interp
-    from harness.report import _same_fate
+    from harness.causes.search import _same_fate
     ld = _interp_elf(b"/lib/ld")
     c = _elf_case(ld, File(path=b"/lib/ld", type="probe", mode=0o755, tag="I", variant="pie"))
     [(name, e)] = _edits(c)
@@ -385,7 +386,7 @@ def test_cr_edit_keeps_the_interpreter_found():
     """\\r in a #! line that names a file whose name has the \\r (Linux runs
     it): the edit drops the \\r from both, so Linux still runs it -- an edit
     that made Linux fail would name nothing where Linux ran the case."""
-    from harness.report import _no_cr
+    from harness.causes import _no_cr
     case = Case(files=(probe(b"/p\r", "P"), script(b"/s", b"#!/p\r\n")), exec=Exec(path=b"/s", argv=(b"s",), envp=()))
     p618 = model.profile("6.18")
     assert model.predict(case, p618)["outcome"] == "exec"
@@ -400,7 +401,7 @@ def test_two_edit_causes_fold_into_their_classes():
     """A cause of two edits whose parts are each a class is no class of its
     own: its shapes join the first part's class, marked; a part that is no
     class keeps the pair a class."""
-    from harness.report import TOGETHER, group_classes
+    from harness.causes.search import TOGETHER, group_classes
     case = Case(files=(), exec=Exec(path=b"/x", argv=(b"x",), envp=()))
     classes = {k: {"cause": c, "case": case} for k, c in (
         ("k1", "A"), ("k2", "B"), ("k3", TOGETHER.join(["A", "B"])), ("k4", TOGETHER.join(["A", "C"])))}
@@ -424,7 +425,8 @@ def test_qemu_segment_and_ia32_causes():
     except TargetUnavailable as e:
         pytest.skip(str(e))
     try:
-        from harness.report import Reporter, _cause
+        from harness.causes.search import _cause
+        from harness.report import Reporter
         rep = Reporter(t, 1, 1, host)
         size = program().segs[0].filesz
         for case, cause in ((_seg_case(memsz=size + 1),
@@ -471,7 +473,8 @@ def test_whole_program_edit_names_no_crash():
     ia32 one: where Linux crashes the ia32 program for another reason, the
     edit repairs that too, so it may not name the crash's cause even where
     the simulator then agrees."""
-    from harness.report import Reporter, _explains
+    from harness.causes.search import _explains
+    from harness.report import Reporter
 
     class Runs:  # a simulator that runs every program to exit 42
         name, observable = "sim:runs", None

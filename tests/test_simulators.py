@@ -14,7 +14,7 @@ import pytest
 import model
 from contract.case import Case, Exec, diff_outcomes
 from generators.common import probe, script
-from harness.report import classify
+from harness.causes.search import classify
 from harness.targets import TargetUnavailable, get_target
 
 PROBE_CASE = Case(files=(probe(b"/bin/probe", "P"),),
@@ -234,7 +234,8 @@ def test_long_root_plus_path_skips(identity):
 def test_cause_edits_and_corner_probes(identity):
     """The corner probes are valid cases the do-nothing simulator agrees on,
     and a cause edit that applies changes exactly its one thing."""
-    from harness.report import EDITS, corner_cases
+    from harness.causes import EDITS
+    from harness.report import corner_cases
     for name, case in corner_cases():
         exp = model.predict(case, identity.kernel)
         obs = identity.run(case)
@@ -310,7 +311,8 @@ def test_background_only_class_has_no_cause(identity):
     """A class whose only difference is a field the simulator gets wrong on
     every exec (qemu-user's comm) is that background, not a cause some edit
     "removes" (it was once labelled "NULL envp")."""
-    from harness.report import Reporter, _cause
+    from harness.causes.search import _cause
+    from harness.report import Reporter
 
     def comm(case):  # the do-nothing simulator with qemu-user's comm
         o = identity.run(case)
@@ -331,7 +333,8 @@ def test_merged_class_split_by_cause(identity):
     other stays under the merged key -- no class hides a second cause."""
     from dataclasses import replace
 
-    from harness.report import Reporter, _cause, split_by_cause
+    from harness.causes.search import _cause, split_by_cause
+    from harness.report import Reporter
 
     def eacces(case):  # the do-nothing simulator, but every failure is EACCES
         o = identity.run(case)
@@ -361,7 +364,7 @@ def test_long_shebang_edit():
     """The #! line-length edit cuts every #! line of 127 bytes or more to 126
     (what every parser keeps with its newline: a 127-byte line fills PRoot's
     128-byte buffer without it), so a buffer-size cause is one class."""
-    from harness.report import EDITS
+    from harness.causes import EDITS
     name = next(n for n, _ in EDITS if n.startswith("a #! line of 127 bytes or more"))
     assert EDITS[-1][0] == name  # tried last: it may cut away what another edit names
     edit = dict(EDITS)[name]
@@ -376,7 +379,7 @@ def test_long_shebang_edit():
 def test_execveat_as_execve_edit():
     """execveat(dirfd by path, name) becomes the execve() of the file it
     names, so a simulator's execveat handling is one cause."""
-    from harness.report import EDITS
+    from harness.causes import EDITS
     edit = dict(EDITS)["execveat() (as execve() it agrees)"]
     at = Exec(path=b"probe", argv=(b"x",), envp=(), syscall="execveat", dirfd=b"/d/", flags=("0x8000",),
               dirfd_cloexec=True)
@@ -399,7 +402,8 @@ def test_cause_when_the_class_changes(identity):
     """An outcome-level class whose edit leaves another class's divergence
     is that edit's cause: a simulator that fails NULL argv with EFAULT and
     also gets \r wrong has the NULL argv cause for its EFAULT class."""
-    from harness.report import Reporter, _cause
+    from harness.causes.search import _cause
+    from harness.report import Reporter
 
     def both(case):  # EFAULT for NULL argv; runs a #! interpreter path with \r stripped
         if case.exec.argv is None:
@@ -420,7 +424,9 @@ def test_no_cause_when_only_linux_changes(identity):
     way names no cause (qemu-user exits 1 on every #! script: stripping a
     \\r from the line is not why); only with the script run directly too
     does the simulator agree, so the cause is the two together."""
-    from harness.report import TOGETHER, Reporter, _cause, _explains, classify, edits
+    from harness.causes import edits
+    from harness.causes.search import TOGETHER, _cause, _explains, classify
+    from harness.report import Reporter
 
     def noscripts(case):
         if any(f.path == case.exec.path and f.data[:2] == b"#!" for f in case.files):
@@ -500,7 +506,8 @@ def test_crash_repairing_edit_needs_full_agreement(identity):
     """Linux SIGSEGV for a bss past the address space: repairing it is the
     cause where the simulator then agrees (it ran the repaired program),
     never merely because the simulator then acts otherwise."""
-    from harness.report import Reporter, _cause
+    from harness.causes.search import _cause
+    from harness.report import Reporter
     case = _elf_case(memsz=1 << 47)
 
     def crash(fixed_outcome):

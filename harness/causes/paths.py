@@ -1,0 +1,145 @@
+"""Edits of the call's path and the case's permissions: PATH_MAX and
+near it, an empty path, a trailing '/', symlink loops and absolute symlink
+targets, unsearchable directories, execute-only programs, an owner without
+the x bit, and an execveat() made as the execve() of its name."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from contract.case import Case, File
+
+from .tree import PATH_MAX, _absolute, _norm, _probe_at, _put, program, walk
+
+
+def long_path(case: Case) -> tuple[str, Case] | None:
+    """A program path of PATH_MAX bytes or more (Linux: ENAMETOOLONG): a
+    short path naming nothing instead (Linux: ENOENT)."""
+    p = case.exec.path
+    if not p or len(p) < PATH_MAX:
+        return None
+    return ("a program path of PATH_MAX (4096) bytes or more",
+            replace(case, exec=replace(case.exec, path=b"/.execspec-edit-missing")))
+
+
+NEAR_PATH_MAX = PATH_MAX - 512  # a simulator's own root prefix is shorter than this margin
+
+
+def near_path_max(case: Case) -> tuple[str, Case] | None:
+    """A program path Linux takes (under PATH_MAX) that a simulator which
+    prepends its root's path makes too long (PRoot: ENAMETOOLONG): the same
+    path without its '.', '..' and doubled '/' (the same file, lexically)."""
+    p = case.exec.path
+    if not p or not NEAR_PATH_MAX <= len(p) < PATH_MAX or any(f.type == "symlink" for f in case.files) \
+            or (p[:1] != b"/" and b".." in p.split(b"/")):
+        return None  # (symlinks: '..' after one is not lexical; a relative '..' climbs from the cwd)
+    short = _norm(p) if p[:1] == b"/" else _norm(b"/" + p)[1:] or b"."
+    if len(short) >= NEAR_PATH_MAX:
+        return None
+    return (f"a program path of {NEAR_PATH_MAX} bytes or more, under PATH_MAX (the simulator's root makes it longer)",
+            replace(case, exec=replace(case.exec, path=short)))
+
+
+def empty_path(case: Case) -> tuple[str, Case] | None:
+    """execve("") (Linux: ENOENT): the same call on a name that does not
+    exist, which Linux fails alike."""
+    if case.exec.path != b"" or case.exec.syscall not in ("execve", None):
+        return None
+    return "an empty program path", replace(case, exec=replace(case.exec, path=b"/.execspec-edit-missing"))
+
+
+def unsearchable_dirs(case: Case) -> tuple[str, Case] | None:
+    """Directories without search permission: made searchable (0755)."""
+    shut = [f for f in case.files if f.type == "dir" and not f.mode & 0o111]
+    if not shut:
+        return None
+    cwd = _norm(case.exec.cwd or b"/")
+    where = "the cwd" if any(_norm(f.path) == cwd for f in shut) else "a directory of the case"
+    files = tuple(replace(f, mode=0o755) if f in shut else f for f in case.files)
+    return f"{where} without search permission", replace(case, files=files)
+
+
+def execute_only(case: Case) -> tuple[str, Case] | None:
+    """An executable the caller may not read (mode 0111, 0001...): made readable."""
+    f = program(case)
+    if f is None or f.type not in ("file", "probe") or not f.mode & 0o111 or f.mode & 0o444:
+        return None
+    return ("an execute-only program (runnable, not readable)",
+            _put(case, f.path, replace(f, mode=f.mode | 0o444)))
+
+
+def owner_x(case: Case) -> tuple[str, Case] | None:
+    """A program with an x bit for group or others but not for its owner:
+    Linux lets the case's root (its owner) run it -- any x bit will do for
+    root (generic_permission) -- a simulator that checks the owner's bits
+    itself refuses it.  The owner's x bit added."""
+    f = program(case)
+    if f is None or f.type not in ("file", "probe") or not f.mode & 0o011 or f.mode & 0o100:
+        return None
+    return ("a program whose owner has no x bit (only group or others: Linux lets root run it)",
+            _put(case, f.path, replace(f, mode=f.mode | 0o100)))
+
+
+def _strip_ending(p: bytes) -> bytes:
+    while len(p) > 1 and (p.endswith(b"/") or p.endswith(b"/.")):
+        p = p[:-1] if p.endswith(b"/") else p[:-2]
+    return p
+
+
+def trailing_slash(case: Case) -> tuple[str, Case] | None:
+    """A program path ending in '/' or '/.', or reached through a symlink
+    whose target does: the endings dropped (path and symlink targets)."""
+    p = case.exec.path or b""
+    links = [f for f in case.files if f.type == "symlink" and _strip_ending(f.data) != f.data]
+    if _strip_ending(p) == p and not links:
+        return None  # (a link the path does not take: the edit changes nothing, names nothing)
+    files = tuple(replace(f, data=_strip_ending(f.data)) if f in links else f for f in case.files)
+    # one cause whichever ending: the file is named as a directory (Linux: ENOTDIR)
+    return ("a program path ending in '/' or '/.' (a file named as a directory)",
+            replace(case, files=files, exec=replace(case.exec, path=_strip_ending(p))))
+
+
+def symlink_loop(case: Case) -> tuple[str, Case] | None:
+    """A program path through symlinks that never end: the links dropped
+    and a probe put at the path."""
+    p = case.exec.path
+    if not p or walk(case, p)[0] != "loop":
+        return None
+    at = _norm(_absolute(case, p))
+    files = tuple(f for f in case.files if f.type != "symlink")
+    return "a symlink loop on the program's path", _put(replace(case, files=files), at, _probe_at(at))
+
+
+def absolute_links(case: Case) -> tuple[str, Case] | None:
+    """Symlinks with an absolute target: each made relative to its own
+    directory (same file for Linux).  A simulator that translates only the
+    paths it is given leaves the kernel to follow an absolute target from
+    the host's root (fakechroot)."""
+    links = [f for f in case.files if f.type == "symlink" and f.data[:1] == b"/"]
+    if not links:
+        return None
+
+    def relative(f: File) -> bytes:
+        up = _norm(f.path).count(b"/") - 1  # directories between the root and the link
+        return b"/".join([b".."] * up + [f.data.lstrip(b"/")]) if up else f.data.lstrip(b"/") or b"."
+    files = tuple(replace(f, data=relative(f)) if f in links else f for f in case.files)
+    return "an absolute symlink target", replace(case, files=files)
+
+
+def _as_execve(c: Case) -> Case | None:
+    """An execveat() as the execve() of the name it is given (flags
+    dropped): a dirfd given by path joined to the name; a raw descriptor
+    number or AT_FDCWD (with AT_EMPTY_PATH and an empty name: the cwd, ".")
+    dropped, the name taken from the cwd.  Agreeing then, or failing
+    otherwise, the simulator's execveat() (its own dirfd handling) is the
+    cause, whichever errno it gets wrong."""
+    e = c.exec
+    if e.syscall != "execveat" or e.memfd is not None or e.after_open:
+        return None
+    if not e.path:
+        path = e.dirfd if isinstance(e.dirfd, bytes) else b"."
+    elif e.path[:1] == b"/" or not isinstance(e.dirfd, bytes):
+        path = e.path
+    else:
+        path = e.dirfd.rstrip(b"/") + b"/" + e.path
+    return replace(c, exec=replace(e, syscall="execve", path=path, dirfd=None, flags=(), dirfd_cloexec=False,
+                                   dirfd_opath=False))
