@@ -512,3 +512,42 @@ def test_interpreter_edit_keeps_the_writer():
                "truncated file)"]
     [new] = [f for f in e.files if f.path == b"/lib/ld"]
     assert new.type == "probe" and new.open_for_write and model.predict(e, p618)["errno"] == "ETXTBSY"
+
+
+def test_blank_end_and_directory_edits():
+    """A #! line ending in a blank without a newline: Linux passes an empty
+    argument (the host kernel agrees with the model on it), and the edit
+    that drops the blank takes it away; a directory as the program is
+    EACCES for Linux before and after its edit (a file without x bit)."""
+    from harness.causes.paths import directory_program
+    from harness.causes.shebang import blank_end
+    p618 = model.profile("6.18")
+    P = probe(b"/bin/probe", "P")
+    case = Case(files=(P, script(b"/s", b"#!/bin/probe\t")), exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+    assert model.predict(case, p618)["argv"] == [b"/bin/probe", b"", b"/s"]
+    name, e = blank_end(case)
+    assert name.startswith("a #! line ending in a blank") and e.files[1].data == b"#!/bin/probe"
+    assert model.predict(e, p618)["argv"] == [b"/bin/probe", b"/s"]
+    assert blank_end(replace(case, files=(P, script(b"/s", b"#!/bin/probe\t\n")))) is None  # the newline: no ""
+    d = Case(files=(File(path=b"/d", type="dir", mode=0o755), probe(b"/d/p", "P")),
+             exec=Exec(path=b"/d", argv=(b"x",), envp=()))
+    name, e = directory_program(d)
+    assert [f.type for f in e.files] == ["file"]  # what was under it went with it
+    assert model.predict(d, p618) == model.predict(e, p618) == {"outcome": "error", "errno": "EACCES"}
+
+
+@pytest.mark.userns
+def test_fakechroot_blank_end_and_directory():
+    """Real fakechroot: it drops Linux's empty #! argument, and a directory
+    given as the program is ENOENT (Linux: EACCES) -- each named."""
+    t = _sim("fakechroot", "fakechroot")
+    try:
+        P = probe(b"/bin/probe", "P")
+        for case, cause in (
+                (Case(files=(P, script(b"/s", b"#!/bin/probe\t")), exec=Exec(path=b"/s", argv=(b"s",), envp=())),
+                 "a #! line ending in a blank, without a newline (Linux passes an empty argument)"),
+                (Case(files=(File(path=b"/d", type="dir", mode=0o755),), exec=Exec(path=b"/d", argv=(b"x",), envp=())),
+                 "a directory as the program (Linux: EACCES)")):
+            assert _cause_on(t, case) == cause
+    finally:
+        t.close()

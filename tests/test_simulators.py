@@ -551,3 +551,23 @@ def test_class_reproducer_drops_credentials(identity):
     got_key, chosen, script, why = representative([(key, c)], key, t, rep, identity)
     assert why is None and script is not None and got_key == key
     assert chosen["case"].files[0].mode == 0o755 and chosen["case"] != case
+
+
+def test_committed_reports_are_causes():
+    """Each committed report (reports/<simulator>/) is a list of distinct
+    causes: one class per cause, each described in simulators/known.json
+    (none left 'new' unreviewed), each with its case and a reproducer under
+    the simulator; a class no edit names says why in its description."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    reports = sorted((root / "reports").glob("*/report.json"))
+    assert {p.parent.name for p in reports} >= {"proot", "qemu-user", "valgrind", "fakechroot"}
+    for p in reports:
+        rows = json.loads(p.read_text())["classes"]
+        causes = [r["cause"] or r["key"] for r in rows]
+        assert len(set(causes)) == len(causes), (p, causes)
+        for r in rows:
+            assert r["status"] == "known" and r["description"], (p.parent.name, r["key"])
+            assert (root / r["case"]).exists() and r["reproducer"] and (root / r["reproducer"]).exists(), r["key"]
+            if not r["key"].startswith("cause: "):
+                assert "edit" in r["description"], (p.parent.name, r["key"])

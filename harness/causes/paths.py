@@ -143,3 +143,15 @@ def _as_execve(c: Case) -> Case | None:
         path = e.dirfd.rstrip(b"/") + b"/" + e.path
     return replace(c, exec=replace(e, syscall="execve", path=path, dirfd=None, flags=(), dirfd_cloexec=False,
                                    dirfd_opath=False))
+
+
+def directory_program(case: Case) -> tuple[str, Case] | None:
+    """The program is a directory (Linux: EACCES, do_open_execat() wants a
+    regular file): a regular file without an x bit in its place, which
+    Linux refuses with EACCES too (fakechroot: ENOENT for the directory,
+    EACCES for the file)."""
+    f = program(case)
+    if f is None or f.type != "dir":
+        return None
+    return ("a directory as the program (Linux: EACCES)",
+            _put(case, f.path, File(path=f.path, type="file", mode=0o644, data=b"")))
