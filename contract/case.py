@@ -958,6 +958,17 @@ def _diff_siblings(expected: list[dict[str, Any]] | None, observed: list[dict[st
     return []
 
 
+def diff_fields(lines: list[str]) -> list[str]:
+    """The outcome fields a diff_outcomes() result names, sorted, once each."""
+    return sorted({line.split(":", 1)[0].strip() for line in lines})
+
+
+def outcome_kind(o: dict[str, Any]) -> str:
+    """An outcome's kind in words: "exec", "exit", "error ENOENT", "signal SIGSEGV"."""
+    k = o.get("outcome", "?")
+    return f"{k} {o.get('errno') or o.get('signal') or ''}".strip() if k in ("error", "signal") else k
+
+
 def candidates(expected: dict[str, Any]) -> list[dict[str, Any]]:
     """The outcomes that agree with `expected`: itself, then its alternatives."""
     return [{k: v for k, v in expected.items() if k != "alternatives"}, *expected.get("alternatives", ())]

@@ -11,14 +11,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import model
-from contract.case import Case, CaseError, case_from_json, case_to_json, diff_outcomes
+from contract.case import Case, CaseError, case_from_json, case_to_json, diff_fields, diff_outcomes, outcome_kind
 
 Part = tuple[str, int]
-
-
-def _kind(o: dict) -> str:
-    k = o.get("outcome", "?")
-    return f"{k} {o.get('errno') or o.get('signal') or ''}".strip()
 
 
 def disagreement(case: Case, target, profile) -> str | None:
@@ -39,8 +34,7 @@ def disagreement(case: Case, target, profile) -> str | None:
     diff = diff_outcomes(expected, observed, target.observable)
     if not diff:
         return None
-    fields = sorted(line.split(":", 1)[0].strip() for line in diff)
-    return f"{', '.join(fields)} | model {_kind(expected)} -> target {_kind(observed)}"
+    return f"{', '.join(diff_fields(diff))} | model {outcome_kind(expected)} -> target {outcome_kind(observed)}"
 
 
 def parts(case: Case) -> list[Part]:

@@ -33,15 +33,16 @@ from contract.case import (
     Exec,
     File,
     case_to_json,
+    diff_fields,
     diff_outcomes,
     dumps_outcome,
+    outcome_kind,
     outcome_to_json,
 )
 
 from .causes.search import (
     TOGETHER,
     _cause,
-    _kind,
     background,
     background_key,
     classify,
@@ -109,7 +110,7 @@ def shebang_buffer(target, profile) -> str:
                     exec=Exec(path=b"/s", argv=(b"s",), envp=()))
         exp, obs = model.predict(case, profile), target.run(case)
         if exp.get("outcome") != "exec" or obs.get("outcome") != "exec" or len(obs.get("argv") or ()) < 2:
-            what = f"{_kind(obs)} with a {len(line) + 1}-byte #! line"
+            what = f"{outcome_kind(obs)} with a {len(line) + 1}-byte #! line"
             return f"no limit up to {whole} bytes, then {what}" if whole else f"not measurable ({what})"
         n_model, n_sim = len(exp["argv"][1]), len(obs["argv"][1])
         if n_sim < n:  # cut: the buffer is where the cut falls, as the model's 256 is
@@ -179,7 +180,7 @@ class Reporter:
         those are all that differ (each field the simulator gets wrong on
         every plain exec is its own cause), else classify()'s key."""
         diff = diff_outcomes(expected, observed, self.target.observable)
-        fields = {line.split(":", 1)[0].strip() for line in diff}
+        fields = set(diff_fields(diff))
         if diff and self.background and fields <= self.background.keys() \
                 and expected.get("outcome") == observed.get("outcome") == "exec":
             return [background_key(f, self.background[f]) for f in sorted(fields)]
@@ -197,9 +198,9 @@ class Reporter:
         if observed.get("outcome") == "skip":
             return []
         expected = self.complete(case, expected, observed)
-        self.last = (_kind(expected), _kind(observed))
+        self.last = (outcome_kind(expected), outcome_kind(observed))
         if len(self.seen) <= 200:
-            self.seen.append((expected["outcome"], _kind(observed)))
+            self.seen.append((expected["outcome"], outcome_kind(observed)))
             self.check_broken()
         if source == "text-busy" and "ETXTBSY" not in (expected.get("errno"), observed.get("errno")):
             return []  # the writers changed nothing: the other generators' classes cover it

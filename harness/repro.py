@@ -48,6 +48,7 @@ from contract.case import (
     MiscWrite,
     accepted_forms,
     canonical_outcome,
+    diff_fields,
     diff_outcomes,
     load_cases,
 )
@@ -502,7 +503,7 @@ def bug_report(case: Case, target, prof: Profile, source: str) -> tuple[str, int
     preds = predictions(case, prof)
     release = getattr(target, "release", None) or target.kernel
     version = os.uname().version if target.name in ("sandbox", "docker") else "(see the target)"
-    fields = ", ".join(sorted(line.split(":", 1)[0].strip() for line in diff))
+    fields = ", ".join(diff_fields(diff))
     commits = list(dict.fromkeys(c for cs, _ in preds[1:] for c in cs))
     subject = (f"exec: {describe_call(case)[:110]}: {fields} differ from the model on {release}"
                + (f" ({', '.join(commits[:2])})" if commits else ""))

@@ -8,22 +8,13 @@ import sys
 from typing import TYPE_CHECKING
 
 import model
-from contract.case import Case, Exec, diff_outcomes
+from contract.case import Case, Exec, diff_fields, diff_outcomes, outcome_kind
 
 from . import edits
 from .elf import WHOLE_PROGRAM
 
 if TYPE_CHECKING:
     from harness.report import Reporter
-
-
-def _kind(o: dict) -> str:
-    k = o.get("outcome", "?")
-    if k == "error":
-        return f"error {o.get('errno')}"
-    if k == "signal":
-        return f"signal {o.get('signal')}"
-    return k
 
 
 def classify(source: str, expected: dict, observed: dict, observable) -> str | None:
@@ -38,15 +29,14 @@ def classify(source: str, expected: dict, observed: dict, observable) -> str | N
     # Outcome-level differences are keyed on what the simulator did, so one
     # cause seen under several errnos (or generators) is one class.
     if m == "error" and s in ("error", "exit", "signal", "timeout"):
-        return f"load failure: simulator {_kind(observed)} where Linux fails with another errno"
+        return f"load failure: simulator {outcome_kind(observed)} where Linux fails with another errno"
     if m in ("exec", "signal") and s == "error":
-        return f"load failure: simulator {_kind(observed)} where Linux runs the program"
+        return f"load failure: simulator {outcome_kind(observed)} where Linux runs the program"
     if m == "error" and s == "exec":  # keyed on the check Linux makes and the simulator lacks
         return f"missing check: simulator runs the program where Linux fails with {expected.get('errno')}"
     if m == "exec" and s in ("exit", "signal", "timeout"):
-        return f"simulator {_kind(observed)} where Linux runs the program"
-    fields = sorted(line.split(":", 1)[0].strip() for line in diff)
-    return f"{', '.join(fields)} | model {_kind(expected)} -> simulator {_kind(observed)}"
+        return f"simulator {outcome_kind(observed)} where Linux runs the program"
+    return f"{', '.join(diff_fields(diff))} | model {outcome_kind(expected)} -> simulator {outcome_kind(observed)}"
 
 
 FIELD_WORDS = {"execfn": "AT_EXECFN (execfn)", "comm": "comm (the task name)", "exe": "/proc/self/exe (exe)",
@@ -74,8 +64,8 @@ def background(rep: Reporter, target) -> dict[str, str]:
     for scope, c in plain:
         o = target.run(c)
         if o.get("outcome") == "exec":
-            for line in diff_outcomes(model.predict(c, rep.profile), o, target.observable):
-                out.setdefault(line.split(":", 1)[0].strip(), scope)
+            for field in diff_fields(diff_outcomes(model.predict(c, rep.profile), o, target.observable)):
+                out.setdefault(field, scope)
     return out
 
 
@@ -89,7 +79,7 @@ def _background_fields(rep: Reporter, target) -> set[str]:
 
 
 def _fields(diff: list[str]) -> set[str]:
-    return {line.split(":", 1)[0].strip() for line in diff}
+    return set(diff_fields(diff))
 
 
 def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) -> str | None:
@@ -150,7 +140,7 @@ def _explains(rep: Reporter, target, e: Case, expected: dict, observed: dict, ke
         return True
     # the simulator must act differently too: an edit that only lets Linux run
     # what the simulator still refuses alike (qemu-user and any #! script) names nothing
-    return fate and not agree_only and outcome_level and _kind(obs) != _kind(observed) \
+    return fate and not agree_only and outcome_level and outcome_kind(obs) != outcome_kind(observed) \
         and classify("", exp, obs, target.observable) != key
 
 
@@ -176,7 +166,7 @@ def split_by_cause(rep: Reporter, target, host) -> None:
     for key, c in list(rep.classes.items()):
         if c.get("background"):
             continue  # one field on every exec: its cause is the field's
-        rep_pair = f"{_kind(c['expected'])} -> {_kind(c['observed'])}"
+        rep_pair = f"{outcome_kind(c['expected'])} -> {outcome_kind(c['observed'])}"
         parts: dict[str | None, list[dict]] = {c["cause"]: []}
         for sub in c.get("subs", {}).values():
             if sub["first"] == c["case"]:
