@@ -377,6 +377,10 @@ def test_segment_edits():
         assert model.predict(_elf_case(bad), p618) == {"outcome": "signal", "signal": "SIGSEGV"}
         fixes = dict(_segment_fixes(bad))  # (an offset past the page also runs past the file's end)
         assert model.predict(_elf_case(fixes[name]), p618)["outcome"] == "exit"
+    low = encode(program(base=0))  # the image at address 0: mmap refuses it, Linux kills it
+    assert model.predict(_elf_case(low), p618) == {"outcome": "signal", "signal": "SIGSEGV"}
+    [(name, moved)] = _segment_fixes(low)
+    assert name == "a PT_LOAD below mmap_min_addr" and model.predict(_elf_case(moved), p618)["outcome"] == "exit"
     none = _load_variant(type=4)  # PT_NOTE: nothing to load, nothing to repair
     assert _segment_fixes(none) == [] and describe(File(path=b"/i", type="file", mode=0o755, data=none)) \
         == "a crafted ELF with no PT_LOAD"

@@ -14,6 +14,11 @@ from generators.elfbuild import EHDR_FIELDS, LAYOUT, PAGE, PF_R, PF_W, PF_X, PHD
 from .tree import PATH_MAX, _absolute, _norm, _probe_at, _put, program, resolve
 
 PT_INTERP, PT_NULL = 3, 0
+IMAGE_SHIFT = 0x400000  # where an ET_EXEC image below mmap_min_addr is moved up by
+
+
+def _pagestart(v: int) -> int:
+    return v & ~(PAGE - 1)
 EM_X86_64, EM_386 = 62, 3
 ET_EXEC, ET_DYN = 2, 3
 
@@ -173,7 +178,7 @@ def _segment_fixes(d: bytes) -> list[tuple[str, bytes]]:
     padzero() and a simulator's own loader may treat differently), with
     `d` where every PT_LOAD that has it is repaired: the bss dropped, the
     file padded, PF_X added where the entry point lies."""
-    from model.binfmt_elf import COMPAT, NATIVE
+    from model.binfmt_elf import COMPAT, MMAP_MIN_ADDR, NATIVE
     h = _ehdr(d)
     if h is None:
         return []
@@ -202,6 +207,13 @@ def _segment_fixes(d: bytes) -> list[tuple[str, bytes]]:
     fix("a PT_LOAD whose p_offset and p_vaddr differ modulo the page size (mmap refuses it)",
         [s for s in loads if (s["offset"] - s["vaddr"]) % PAGE],
         lambda b, s: _set_seg(b, s, "offset", s["offset"] - s["offset"] % PAGE + s["vaddr"] % PAGE))
+    if h["type"] == ET_EXEC and any(_pagestart(s["vaddr"]) < MMAP_MIN_ADDR for s in loads):
+        # the whole image moved up (every PT_LOAD and the entry point): mmap
+        # refuses a page below mmap_min_addr, past the point of no return
+        b = _set_at(d, h["at"]["entry"], h["entry"] + IMAGE_SHIFT)
+        for s in loads:
+            b = _set_seg(b, s, "vaddr", s["vaddr"] + IMAGE_SHIFT)
+        out.append(("a PT_LOAD below mmap_min_addr", b))
     at = [s for s in loads if s["vaddr"] <= h["entry"] < s["vaddr"] + s["memsz"]]
     fix("its entry point in a PT_LOAD without PF_X", at if not any(s["flags"] & PF_X for s in at) else [],
         lambda b, s: _set_seg(b, s, "flags", s["flags"] | PF_R | PF_X))
