@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 
 from contract.case import Case, CaseError, dumps_outcome, load_cases_each
@@ -98,7 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    # SIGTERM/SIGHUP as an exit: every finally (a simulator's case root, a
+    # guest, a container) still runs; SIGKILL is left to the next run's sweep
+    raise SystemExit(128 + signum)
+
+
 if __name__ == "__main__":
+    for _sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(_sig, _terminate)
     try:
         sys.exit(main())
     except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted

@@ -218,3 +218,62 @@ def test_killed_harness_leaves_no_jail():
             and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not left, f"jail processes outlived the harness: {left}"
+
+
+def _case_dirs(pid: int) -> list[Path]:
+    import tempfile
+    return sorted(Path(tempfile.gettempdir()).glob(f"execspec-sim-{pid}-*"))
+
+
+@pytest.mark.skipif(shutil.which("proot") is None, reason="proot not installed")
+def test_terminated_harness_leaves_no_case_root(tmp_path):
+    """`harness run` sent SIGTERM while PRoot hangs on a FIFO: its finally
+    blocks run, so neither the case's root directory nor the jail is left
+    (a killed report once left /tmp/execspec-sim-* behind)."""
+    import signal
+    import subprocess
+    import sys
+    case = tmp_path / "fifo.json"
+    case.write_text(json.dumps({"files": [{"path": "/f", "type": "fifo", "mode": "0755"}],
+                                "exec": {"path": "/f", "argv": ["f"], "envp": []}}))
+    before = _simjails()
+    p = subprocess.Popen([sys.executable, "-m", "harness", "run", str(case), "--target", "sim:proot"], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not _simjails() - before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _simjails() - before and _case_dirs(p.pid), "the case never started"
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=30) == 128 + signal.SIGTERM
+    finally:
+        p.kill()
+        p.wait()
+    assert _case_dirs(p.pid) == []
+    deadline = time.monotonic() + 5
+    while _simjails() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _simjails() - before
+
+
+def test_stale_case_roots_are_swept(tmp_path):
+    """A harness killed outright (SIGKILL) cannot clean up: the next
+    simulator target removes the case directories of processes that no
+    longer exist, never those of a live one."""
+    import subprocess
+    import tempfile
+
+    from harness.targets.simulator import sweep_stale
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = Path(tempfile.mkdtemp(prefix=f"execspec-sim-{gone.pid}-"))
+    (dead / "root").mkdir()
+    alive = Path(tempfile.mkdtemp(prefix=f"execspec-sim-{os.getpid()}-"))
+    try:
+        if Path(f"/proc/{gone.pid}").exists():
+            pytest.skip("the pid was reused at once")
+        sweep_stale()
+        assert not dead.exists() and alive.exists()
+    finally:
+        shutil.rmtree(dead, ignore_errors=True)
+        shutil.rmtree(alive, ignore_errors=True)

@@ -204,6 +204,25 @@ def launch_spec(case: Case) -> bytes:
             + _v(e.argv) + _v(e.envp))
 
 
+
+CASE_DIR_PREFIX = "execspec-sim-"
+
+
+def case_dir() -> Path:
+    """A directory for one case's root, named after this process: a harness
+    killed outright (SIGKILL) cannot remove its own, so the next one sweeps
+    those whose process is gone (sweep_stale)."""
+    return Path(tempfile.mkdtemp(prefix=f"{CASE_DIR_PREFIX}{os.getpid()}-"))
+
+
+def sweep_stale() -> None:
+    """Remove the case directories of harness processes that no longer exist."""
+    for d in Path(tempfile.gettempdir()).glob(f"{CASE_DIR_PREFIX}*-*"):
+        m = re.fullmatch(rf"{CASE_DIR_PREFIX}(\d+)-.+", d.name)
+        if m and not Path(f"/proc/{m.group(1)}").exists():
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class SimulatorTarget(Target):
     kernel_note = ""
 
@@ -218,6 +237,7 @@ class SimulatorTarget(Target):
         self.launcher = for_the_jail(build.native({"static": "launch", "libc": "launch_libc"}[
             self.desc.get("launcher", "static")]))
         self.jail = build.native("simjail")
+        sweep_stale()
         self.kernel = kernel or os.uname().release  # what falls through runs on the host kernel
         self.observable = frozenset(self.desc.get("observable", ALL_FIELDS - {"exe"}))
         self.timeout = float(self.desc.get("timeout", 10))
@@ -291,7 +311,7 @@ class SimulatorTarget(Target):
         reason = self.skip_reason(case)
         if reason:
             return {"outcome": "skip", "reason": reason}
-        tmp = Path(tempfile.mkdtemp(prefix="execspec-sim-"))
+        tmp = case_dir()
         root = tmp / "root"
         try:
             if len(os.fsencode(root)) + max((len(f.path) for f in case.files), default=0) >= MAX_PATH:
@@ -340,7 +360,7 @@ class SimulatorTarget(Target):
         run in the jail like everything of the simulator's."""
         argv = [str(self.helpers[a[8:-1]]) if a.startswith("{helper:") else a for a in argv]
         desc, self.desc = self.desc, {"name": self.desc["name"], "command": argv, "mode": "launcher"}
-        tmp = Path(tempfile.mkdtemp(prefix="execspec-sim-"))
+        tmp = case_dir()
         try:
             self._launch(Case(files=(), exec=Exec(path=b"/x", argv=(b"x",), envp=())), tmp / "root", tmp)
             return self.last_output
