@@ -401,7 +401,9 @@ def main() -> int:
         return 0
     import queue
     from concurrent.futures import ThreadPoolExecutor
-    with tempfile.TemporaryDirectory(prefix="execspec-mutants-") as tmp:
+    from harness.targets.simulator import sweep_dead
+    sweep_dead("execspec-mutants-")  # the copies of a killed run (named as pid_dir() names them)
+    with tempfile.TemporaryDirectory(prefix="execspec-mutants-", suffix=f"-{os.getpid()}") as tmp:
         trees: queue.Queue[Path] = queue.Queue()
         for n in range(max(1, args.j)):
             tree = Path(tmp) / f"tree{n}"

@@ -222,7 +222,7 @@ def test_killed_harness_leaves_no_jail():
 
 def _case_dirs(pid: int) -> list[Path]:
     import tempfile
-    return sorted(Path(tempfile.gettempdir()).glob(f"execspec-sim-{pid}-*"))
+    return sorted(Path(tempfile.gettempdir()).glob(f"execspec-sim-*-{pid}"))
 
 
 @pytest.mark.skipif(shutil.which("proot") is None, reason="proot not installed")
@@ -263,16 +263,16 @@ def test_stale_case_roots_are_swept(tmp_path):
     import subprocess
     import tempfile
 
-    from harness.targets.simulator import sweep_stale
+    from harness.targets.simulator import CASE_DIR_PREFIX, sweep_dead
     gone = subprocess.Popen(["true"])
     gone.wait()
-    dead = Path(tempfile.mkdtemp(prefix=f"execspec-sim-{gone.pid}-"))
+    dead = Path(tempfile.mkdtemp(prefix=CASE_DIR_PREFIX, suffix=f"-{gone.pid}"))
     (dead / "root").mkdir()
-    alive = Path(tempfile.mkdtemp(prefix=f"execspec-sim-{os.getpid()}-"))
+    alive = Path(tempfile.mkdtemp(prefix=CASE_DIR_PREFIX, suffix=f"-{os.getpid()}"))
     try:
         if Path(f"/proc/{gone.pid}").exists():
             pytest.skip("the pid was reused at once")
-        sweep_stale()
+        sweep_dead(CASE_DIR_PREFIX)
         assert not dead.exists() and alive.exists()
     finally:
         shutil.rmtree(dead, ignore_errors=True)

@@ -138,11 +138,8 @@ def for_the_jail(p: Path) -> Path:
         return p
     if _staged is None:
         import atexit
-        for old in Path(tempfile.gettempdir()).glob("execspec-jail-*"):
-            pid = old.name.rsplit("-", 1)[-1]
-            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-                shutil.rmtree(old, ignore_errors=True)
-        _staged = Path(tempfile.mkdtemp(prefix="execspec-jail-", suffix=f"-{os.getpid()}"))
+        sweep_dead("execspec-jail-")
+        _staged = pid_dir("execspec-jail-")
         os.chmod(_staged, 0o755)
         atexit.register(shutil.rmtree, _staged, True)
     if p not in _copies:
@@ -208,18 +205,18 @@ def launch_spec(case: Case) -> bytes:
 CASE_DIR_PREFIX = "execspec-sim-"
 
 
-def case_dir() -> Path:
-    """A directory for one case's root, named after this process: a harness
-    killed outright (SIGKILL) cannot remove its own, so the next one sweeps
-    those whose process is gone (sweep_stale)."""
-    return Path(tempfile.mkdtemp(prefix=f"{CASE_DIR_PREFIX}{os.getpid()}-"))
+def pid_dir(prefix: str) -> Path:
+    """A temporary directory named after this process (PREFIXrandom-PID): a
+    harness killed outright (SIGKILL) cannot remove its own, so the next one
+    removes those whose process is gone (sweep_dead)."""
+    return Path(tempfile.mkdtemp(prefix=prefix, suffix=f"-{os.getpid()}"))
 
 
-def sweep_stale() -> None:
-    """Remove the case directories of harness processes that no longer exist."""
-    for d in Path(tempfile.gettempdir()).glob(f"{CASE_DIR_PREFIX}*-*"):
-        m = re.fullmatch(rf"{CASE_DIR_PREFIX}(\d+)-.+", d.name)
-        if m and not Path(f"/proc/{m.group(1)}").exists():
+def sweep_dead(prefix: str) -> None:
+    """Remove the pid_dir()s of `prefix` whose process no longer exists."""
+    for d in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+        pid = d.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             shutil.rmtree(d, ignore_errors=True)
 
 
@@ -237,7 +234,7 @@ class SimulatorTarget(Target):
         self.launcher = for_the_jail(build.native({"static": "launch", "libc": "launch_libc"}[
             self.desc.get("launcher", "static")]))
         self.jail = build.native("simjail")
-        sweep_stale()
+        sweep_dead(CASE_DIR_PREFIX)
         self.kernel = kernel or os.uname().release  # what falls through runs on the host kernel
         self.observable = frozenset(self.desc.get("observable", ALL_FIELDS - {"exe"}))
         self.timeout = float(self.desc.get("timeout", 10))
@@ -311,7 +308,7 @@ class SimulatorTarget(Target):
         reason = self.skip_reason(case)
         if reason:
             return {"outcome": "skip", "reason": reason}
-        tmp = case_dir()
+        tmp = pid_dir(CASE_DIR_PREFIX)
         root = tmp / "root"
         try:
             if len(os.fsencode(root)) + max((len(f.path) for f in case.files), default=0) >= MAX_PATH:
@@ -360,7 +357,7 @@ class SimulatorTarget(Target):
         run in the jail like everything of the simulator's."""
         argv = [str(self.helpers[a[8:-1]]) if a.startswith("{helper:") else a for a in argv]
         desc, self.desc = self.desc, {"name": self.desc["name"], "command": argv, "mode": "launcher"}
-        tmp = case_dir()
+        tmp = pid_dir(CASE_DIR_PREFIX)
         try:
             self._launch(Case(files=(), exec=Exec(path=b"/x", argv=(b"x",), envp=())), tmp / "root", tmp)
             return self.last_output
