@@ -401,6 +401,7 @@ def main() -> int:
         return 0
     import queue
     from concurrent.futures import ThreadPoolExecutor
+
     from harness.targets.simulator import sweep_dead
     sweep_dead("execspec-mutants-")  # the copies of a killed run (named as pid_dir() names them)
     with tempfile.TemporaryDirectory(prefix="execspec-mutants-", suffix=f"-{os.getpid()}") as tmp:
