@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # harness (sweep_dead), as the other bench scripts
 
 
 @dataclass(frozen=True)
