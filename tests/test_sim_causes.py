@@ -555,3 +555,20 @@ def test_fakechroot_blank_end_and_directory():
             assert _cause_on(t, case) == cause
     finally:
         t.close()
+
+
+@pytest.mark.userns
+def test_proot_name_max_component():
+    """Real PRoot refuses a path component of NAME_MAX (255) bytes that
+    Linux takes (proot-me/proot#391): ENAMETOOLONG where Linux runs the
+    program; the component renamed short, it agrees."""
+    t = _sim("proot", "proot")
+    try:
+        long = b"/d/" + b"n" * 255
+        case = Case(files=(File(path=b"/d", type="dir", mode=0o755), probe(long, "P")),
+                    exec=Exec(path=long, argv=(b"x",), envp=()))
+        assert model.predict(case, model.profile("6.18"))["outcome"] == "exec"
+        assert t.run(case).get("errno") == "ENAMETOOLONG"
+        assert _cause_on(t, case) == "a path component of NAME_MAX (255) bytes, which Linux takes"
+    finally:
+        t.close()

@@ -155,3 +155,21 @@ def directory_program(case: Case) -> tuple[str, Case] | None:
         return None
     return ("a directory as the program (Linux: EACCES)",
             _put(case, f.path, File(path=f.path, type="file", mode=0o644, data=b"")))
+
+
+NAME_MAX = 255  # a path component Linux takes whole; one byte more is ENAMETOOLONG
+
+
+def name_max(case: Case) -> tuple[str, Case] | None:
+    """A component of exactly NAME_MAX bytes in the program path, which
+    Linux takes (PRoot: ENAMETOOLONG, proot-me/proot#391): that component
+    renamed short, in the path and in the case's files alike."""
+    p = case.exec.path
+    if not p or all(len(c) != NAME_MAX for c in p.split(b"/")):
+        return None
+
+    def short(path: bytes) -> bytes:
+        return b"/".join(b"name-max" if len(c) == NAME_MAX else c for c in path.split(b"/"))
+    files = tuple(replace(f, path=short(f.path)) for f in case.files)
+    return ("a path component of NAME_MAX (255) bytes, which Linux takes",
+            replace(case, files=files, exec=replace(case.exec, path=short(p))))

@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: proot diverges from Linux: cause: \r in a #! line
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOENT"}
-# proot: {"outcome": "exec", "tag": "P", "argv": ["/bin/probe", "/s"], "envp": ["K=V"], "execfd": false, "at_flags": 0, "execfn": "/bin/probe", "comm": "/s"}
+# execspec: proot diverges from Linux: cause: a #! interpreter that is a #! script, in a chain of more than 5 #! rewrites or a loop (Linux: ELOOP)
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ELOOP"}
+# proot: {"outcome": "exec", "tag": "END", "argv": ["/bin/end", "/c5", "/c4", "/c3", "/c2", "/c1", "/c0", "x"], "envp": [], "execfd": false, "at_flags": 0, "execfn": "/bin/end", "comm": "/c0"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -21,8 +21,13 @@ XjBleKG7+A4gk++Dd21dewKdHfcFegOp35U5syuLnijU6cFCV159ivYYerdBS//B/lbTU5b/hj9t0OUW
 O8qN8JWGLIX3p95fDLxNyC7AloO3G/GrcuQp/Irc85aHmvPsywED/8AN8KnxN9YJl1LAEgAA
 EOF
 # the case's files (parents 0755, directory modes set last, the last listed first)
-mkdir -p "$r"'/bin' && cp "$w/probe-static" "$r"'/bin/probe' && printf 'P' | dd of="$r"'/bin/probe' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/bin/probe'
-printf '\043\041/bin/probe\015\012' > "$r"'/s' && chmod 755 "$r"'/s'
+printf '\043\041/c1\012' > "$r"'/c0' && chmod 755 "$r"'/c0'
+printf '\043\041/c2\012' > "$r"'/c1' && chmod 755 "$r"'/c1'
+printf '\043\041/c3\012' > "$r"'/c2' && chmod 755 "$r"'/c2'
+printf '\043\041/c4\012' > "$r"'/c3' && chmod 755 "$r"'/c3'
+printf '\043\041/c5\012' > "$r"'/c4' && chmod 755 "$r"'/c4'
+printf '\043\041/bin/end\012' > "$r"'/c5' && chmod 755 "$r"'/c5'
+mkdir -p "$r"'/bin' && cp "$w/probe-static" "$r"'/bin/end' && printf 'END' | dd of="$r"'/bin/end' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/bin/end'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -122,7 +127,7 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\003\000\000\000\057\143\060\001\000\000\000\057\377\377\377\377\002\000\000\000\002\000\000\000\143\060\001\000\000\000\170\000\000\000\000' >> "$w/spec"
 cd "$r"
 proot -r ''"$r"'' -w ''/'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -131,4 +136,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "ENOENT"}'
+echo 'Linux: {"outcome": "error", "errno": "ELOOP"}'
