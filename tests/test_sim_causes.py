@@ -498,8 +498,8 @@ def test_whole_program_edit_names_no_crash():
     exp = model.predict(case, rep.profile)
     assert exp["outcome"] == "signal"
     x86 = dict(_edits(case))["an ia32 (32-bit x86) ELF program"]
-    assert _explains(rep, t, x86, exp, t.run(case), None, True, whole=True) is None
-    assert _explains(rep, t, x86, exp, t.run(case), None, True, whole=False) is True
+    assert _explains(rep, t, x86, exp, t.run(case), None, True, whole=True)[0] is None
+    assert _explains(rep, t, x86, exp, t.run(case), None, True, whole=False)[0] is True
 
 
 def test_interpreter_edit_keeps_the_writer():

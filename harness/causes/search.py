@@ -89,41 +89,51 @@ def _cause(rep: Reporter, target, case: Case, expected: dict, observed: dict) ->
     of this class and the simulator acts differently: what remains is another
     class's (a NULL argv EFAULT on a #! line with a \\r is the NULL argv cause).
     When no one edit does, two edits in sequence (a case with two features,
-    each enough alone: a \\r and a 127-byte #! line): the cause is both.  A
-    class that differs only in background fields has no cause to find: any
-    edit would "remove" it."""
+    each enough alone: a \\r and a 127-byte #! line).  Where the first of
+    the two changed only what Linux does (the simulator's outcome stayed
+    the same), the second is the cause: the first only repaired what made
+    Linux fail or crash (qemu-x86_64 refuses an ia32 program whose entry
+    point lacks PF_X: Linux's SIGSEGV is the PF_X, qemu's exit 255 the
+    ia32).  Otherwise the cause is both.  A class that differs only in
+    background fields has no cause to find: any edit would "remove" it."""
     if _fields(diff_outcomes(expected, observed, target.observable)) <= _background_fields(rep, target):
         return None
     key = classify("", expected, observed, target.observable)
     outcome_level = not expected.get("outcome") == observed.get("outcome") == "exec"
-    ran: list[tuple[str, Case]] = []
+    ran: list[tuple[str, Case, dict, dict]] = []
     for name, e in edits(case):
-        verdict = _explains(rep, target, e, expected, observed, key, outcome_level, whole=name in WHOLE_PROGRAM)
+        verdict, exp, obs = _explains(rep, target, e, expected, observed, key, outcome_level,
+                                      whole=name in WHOLE_PROGRAM)
         if verdict:
             return name
         if verdict is not None:
-            ran.append((name, e))
-    for name, e in ran:
+            ran.append((name, e, exp, obs))
+    for name, e, exp, obs in ran:
+        only_linux = not diff_outcomes(observed, obs, target.observable)
         for second, e2 in edits(e):
+            # a whole-program edit may follow one that already repaired Linux's crash
+            whole = name in WHOLE_PROGRAM or (second in WHOLE_PROGRAM and exp.get("outcome") == "signal")
             if second != name and _explains(rep, target, e2, expected, observed, key, outcome_level, True,
-                                            bool({name, second} & WHOLE_PROGRAM)):
-                return TOGETHER.join(sorted((name, second)))
+                                            whole)[0]:
+                return second if only_linux else TOGETHER.join(sorted((name, second)))
     return None
 
 
 def _explains(rep: Reporter, target, e: Case, expected: dict, observed: dict, key: str | None,
-              outcome_level: bool, agree_only: bool = False, whole: bool = False) -> bool | None:
+              outcome_level: bool, agree_only: bool = False, whole: bool = False
+              ) -> tuple[bool | None, dict, dict]:
     """Whether the edited case `e` names the cause: True, False, or None
     when it says nothing (skipped, not modelled, or an edit Linux's fate
-    forbids).  `whole`: the edit replaced a whole program (causes.WHOLE_PROGRAM)."""
+    forbids); with the model's and the simulator's outcomes of `e` ({} when
+    not run).  `whole`: the edit replaced a whole program (causes.WHOLE_PROGRAM)."""
     if target.skip_reason(e):
-        return None
+        return None, {}, {}
     try:
         exp = model.predict(e, rep.profile)
     except (model.InvalidCase, ValueError):
-        return None  # the edit broke the case (its cwd went with a file)
+        return None, {}, {}  # the edit broke the case (its cwd went with a file)
     if exp["outcome"] == "unmodelled":
-        return None
+        return None, exp, {}
     fate = _same_fate(expected, exp)
     # Linux ran the case: an edit must leave its fate alone (a crash stays a
     # crash); a crash the edit repairs counts only where the simulator then
@@ -131,17 +141,17 @@ def _explains(rep: Reporter, target, e: Case, expected: dict, observed: dict, ke
     # hangs; without it both run)
     if not fate and not (expected.get("outcome") == "signal" and exp["outcome"] in ("exec", "exit")
                          and not whole):
-        return None
+        return None, exp, {}
     obs = target.run(e)
     if obs.get("outcome") in ("skip", "target-error"):
-        return None
+        return None, exp, obs
     exp = rep.complete(e, exp, obs)
     if _fields(diff_outcomes(exp, obs, target.observable)) <= _background_fields(rep, target):
-        return True
+        return True, exp, obs
     # the simulator must act differently too: an edit that only lets Linux run
     # what the simulator still refuses alike (qemu-user and any #! script) names nothing
-    return fate and not agree_only and outcome_level and outcome_kind(obs) != outcome_kind(observed) \
-        and classify("", exp, obs, target.observable) != key
+    return (fate and not agree_only and outcome_level and outcome_kind(obs) != outcome_kind(observed)
+            and classify("", exp, obs, target.observable) != key), exp, obs
 
 
 def _same_fate(before: dict, after: dict) -> bool:

@@ -1,6 +1,6 @@
 #!/bin/bash
-# execspec: qemu-user diverges from Linux: cause: an ELF interpreter (PT_INTERP) that is a static ET_EXEC program (not position-independent)
-# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0}
+# execspec: qemu-user diverges from Linux: cause: an ELF PT_INTERP entry with a name size under 2 or over PATH_MAX
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOEXEC"}
 # qemu-user: {"outcome": "signal", "signal": "SIGSEGV"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
@@ -12,18 +12,18 @@ echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
-# the probe (static; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
-base64 -d <<'EOF' | gzip -d > "$w/probe-static"
-H4sIAAAAAAACA+1Yb2wTZRh/r13L6ebd8Wem/NFVuAQWpe5wicxE09vutnexyGSdAhuhm+uCcQzcrroYxJFuuDelOL75QU1M/GiM+GEuM65lgw0Tjcsc+sGoBEWu8mcVEAfC6vPeXWfbFEIiH/ck7fvneX7P73nufZ5r876l+qptDIPSYkPPILpKIq+x9lr7cWHeBPY2Ijt8s2iRYetAmeLNGk+yKGtElh+Kc2askeDNGgPWdo/AZOGeP6u1OtHdi5CzxtJFTM7h8G9J/VXwfDVSvL0Eob5rfO8QaGV/Lbkhkz9jlLSh/gsaZxtfoiB04Aada3Xkp9JTSsU3Ml+TkMkFmUz6yOTm6KrVaumkYccPlsnRIoTDccbbf7TH7UW1FWOhBPPHJuYMKb70MHCUJkJHG3fITWN8iRepUtzAKWRcKR3FZBYfGKco3oHDszc1FvfF93MyE48Uf0axFZOdp76kkcgVCZmvTkhTiVAqlRqDIHuN/Oox
-uTJCo8fhC6y3f59YgKPwRZaJ+mIwhNxHCkCrF8AiUi5i8ot+fQ72w8fZRggINWDyV730I6AFftDZG9ceNPOPVjGYjGFG5wdRbzyUpK4LTSLwX0iaxCL9U+oIVkUmxYemX4H8jMlM447EEVgPyC9KU/ILcoPsb6jHBy70UwcRnh909D8AM7JPZDEpEnG06VsByJcMRCuBd5Qf7CmGwgDimRE6ifkN4nYxoBdCIj7IZJgWGCaXYh0w+qKtotdHNNCfB9ZNfdf271Wla8a2mQ+OKCKrSqnnIu1JVuYHVXCuLW0bkKM1TC2Z8KUTnTFy9JFz44roba4NjzMKBBnQj99KpYw0ITf9c1goZM4H049h6qsoF0Mf+CJPAK/WYvIBhVOVLtIHaq6jKvCc8DHJPDxBHB5jFULTa8rk2Uydk78VcklX6NRgCH2EI1WsL/oKrRWtnC/pMeo8PFvy+oqUeGLWCSUYCbGxrfRMHoKnYfDXRlShNnxCAEzo
-OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3LyajI1QZ81FEyy1aHZqoUCI89JqZLu8Y6raKyEe1dVTr5x3DLkP/exs/E481UPxqwPOlihiQpuCYccRRYTdxAp5QxL1G0kQRhaE30wHwvdMMjdmMf6Vh8L0Z2nKzXIDQFdtmIV167GYqJU2NJCGX2HbK+QlsRIo3ArRvSvNCr6rSV8a7Yb7faqNGk5u9azVtEW3aJSq8BjaRk5Hi6yvMxp2GSM4BZMLx6wrrZUR+MCI6P/efv4jKpkuZnk+s3oouoD8CwYAa0cz6VsFBJpQ5YycbsG0ekPwnA3AeHl9iaT5A9TwglgkYpoAzt/IAKucBhzMBhAKO5gPgecCOTMBWCujJB1DmAY9lAtZSAG0CaN72iF8MmAf4LLU+dtqN75u0vNDDvHwDjFNgbDzXrmB72+PB7mD6d2DW7s0a
-+5zm6Hd68+rT4xpLf9lhjsccd7a/1+PA/+Q7a42rHaybjsus58G8sQUx3QKzsmgROwAVXgZ7q+BzejaVoh2N6jjhkM3HuQ7aZc4dLrA13s+5ZE6o5Fi10FbNsWPjX1P7Ovjsu55KPU0xoA9TTAcnyByLRNiiffoe6Hda+oM2hXOF7dXcOhvmXNWGIeV+Fz7TYNdF332VnPAOtTtsr+Tc0YJKbt0hh8yVHXTK3MbwohouzqAFWZAFWZAFWZAFuXth1K1qVX2dWrW+bsvmSnW9X665pz+mNVVVT7nXKcGWl5s73NIGzwZP2Xqp/NHWYIu0ISSVWlsIebp2dWmdWnML8mjBbg15Ove0NmvNyBPctbOts3l3EHnMdUtXF/K8tGf37mCHdg/iK8y8i8i490ha6yuOO98nLLbwNmutW/8PdcuhK+dpsjn45Tl4xHqzDE+iO+PXWHg7yr1HQVn3KLfDl1p7aXwgff9i4d1CdgLuHLzH4i/L2U/j
-1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
+# the probe (pie; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
+base64 -d <<'EOF' | gzip -d > "$w/probe-pie"
+H4sIAAAAAAACA+1YXWwUVRS+s9stA11nVkN1YzHdmDGwAdYutolV1E47096GASttUaSEbenWEmnBdlYrQdRsi1yXUYxGefGBhAceeCAxaRr82bWFIkalIhGMUUmjso0V6g+ICF3Pnb2z7I4lxb+33mT2zD33fOfnnjNndu6zqlbt4DhkDSe6H9HZCGNVMP6EJyMCvLtRPvzegNymrAtde3w7O5cipofi8uEqEdPzkmIbZfbrbuRycI5pcCMol/KM1n2nt+YBPc0YdroI5dI8Rh8CXD66/mFt00pm73r95LIolzX/uwMHf8TkDI5+O5F8AnT8GivcEkCo74LY+y6syo0y+VkzXNuBJzc0vkvt1GPyR5yaE4sVhJ6/RHl6nUzGZf8JtfyEKtaMquQ7mXyKyakVxryFsv8LsRiJ/SWy4eZwNMHJO0r52vKhyLjCjWrcD6SQB+2qfzTy1pq1cpO8dkgsrkBq8KipXyGfKP4PMbmoccOiC0cv
+XtZ53JfYJsjc+7HCTxaDX+Wfdn0hv0PdUMtHVbF6NHh8bEsqlTL1gLe/vEe9xdFxvmLHVikPG/BD5krJG0EGYn+PbnsyDyaxUgmTb5K/TwI/eohfAwpQIybn64NfAtoj9uf3JvSb20y/jCoOkyHMJcV+1JuITFDVBWlDoL+ANEnu5AGqCGbutIk9ab0e8jUm59asHXsF5rvkh4PHsVF2cB4Esgq2u6GxHj8/voPqiYliv2sPLGCyVeIxcUvYaDrmAR9ubQuIxb1m/oxK8GMQcxPMj3iD6cJGKaQZrVJF8rLpQ5kBHsRXUS8WQqAaRHqQFjImZ+OdQDWiS6HkCMgu77uwLaIGL5hoiB/HFIlXg6kVsY0TvCz2q2BFL7pqXzZquFpyRLM24py5Bxo5M6xIFc210WFOAe9Dyb1XUilzGyD25BswUcikBrc74VYrL5Uir2uxu8C43pLeXzCVrwZ/pBuenhsq2DmsWYHm2Anj6BCvEAg6uTTb
+zp1UOflNIWeTEr01LUT24lgVrxmP0zrSl2LjtuectJjT8UCFFT91K16fF8XcqdTp2liEjz9C9+0XUAD7URtTPbXRwx7ARj7Dhi75sNEgBTGZSPs9TFUkOFw+GPl14E0AxukTHjwuuuJVVM1+UCMfpI/9QAFEAM/WnCKasLJz0KniR8yYBqHQ+xI9IhnUyHBco7CyKzSNuqRQa3jgyXTsomugh1WcRlfr6GqD6DroNde/bxPPJeKNFH/+MnjvV6QQVBs5i2MutzON8+AjirTZjJwokmfgGfpgu6DQJC/4IPbe7qDepyMpMqU+T3t3Cyugr+OrGdibfBmsgPALVDhlPl1/EX4oI9ySFp5vMk6aohmpuozUUlMq/qgZZtlR2LKkH1ixws/80KaO6xVqMAG9wmxImlH4lZ/1pWVG6RzFPwiNg3UNN+0aN6mGGy0nH8QKX/PTzjHSdRJcOAPYI65tftYRmTM/TNL+AfnmrUeF5j1ez1wLJff8
+kUrBMqL71HcIEjQ2fsXk5AJWZwCbswGvUsDbUwGqM4AHsgEtFPDiVIDKDEDIBgQpYPVUAJwBfHUpC4AoYMFUACUD2J8NOAaZGPuNpkORNsYapBDN3TIq+/5pH549wnTQPOqAG3sLdLP3zuYNYdQd3th2Z7gnTOf7QAu9DCibplT63rpoy7oEvenoZC7/eq/d0+DegOt2F+8z36dFznsXWe/z36GE6TsXKO3IHohhH/UdqPUenmu9h7esRFyPhytyz+J3QTEuBR60bnTgYir1kfmHQvAYDk3w7nTKgm97XrWwIOpyrJkj+GTBWyl4KgVeLXBUCfzQ8EcfM2wT/e8Etu8zG63giVJ8p+CRBR5JwNoKVwjW17H17Q5F8EadoNqBBW+1KVgCS3vh2g1yP9GgwNbLjmWC9yVnpeAz8iqFBTtdslCyPV8W7o7OqhES//SfxMyYGTNjZsyM7HF+MrWJ0l2srVrfvh+wufWteIDN59i+7woY9TJa
+aNMPL/xNtk/X/3Vw6iNqVX2dWrW4buWDleriBrnmP31h1FRV3eNboIRbNjR3+oJLAksCJYuDpQtbwy3BJZGgn7EQCnS3d+tdenMLCjzWGQm0N3e3o0Dr053dT3ekqd6FAnq4R0eBrk2tzXozCoTb17V1NXeE17W3dl2dmdLNHRvWw40p1tLdjQLrN3V0hDv1fx8Pzd8FyJGDza06sOg8dPWcYqokFjIdDludWNSbOYdJ1wxvq5fb2JrDVncWtSfPPr8j6+wFZZ3zWPSJ/KnPM6yxkOEt+5jPpbtt8vb477Lhr3UOg2znMNaQbXjP7Fx6Yhr7y1jsTmQ7lxFzz2OcNry1Dw3MvrWOfLkCoWnsP8p4Fj7E8CGG93lyM+az4dcx+yU2voWff438Z1PnFHX9AsO3T1M/fwIfxQeAMBQAAA==
 EOF
 # the case's files (parents 0755, directory modes set last, the last listed first)
 printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\260\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\003\000\000\000\004\000\000\000' > "$r"'/e'
-printf '\276\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
-mkdir -p "$r"'/lib' && cp "$w/probe-static" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/lib/ld'
+printf '\276\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
+mkdir -p "$r"'/lib' && cp "$w/probe-pie" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -134,4 +134,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0}'
+echo 'Linux: {"outcome": "error", "errno": "ENOEXEC"}'

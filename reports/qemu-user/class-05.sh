@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: qemu-user diverges from Linux: cause: an ELF interpreter (PT_INTERP) that is not executable (no x bit)
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "EACCES"}
-# qemu-user: {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "at_flags": 0, "execfn": "/e", "comm": "qemu"}
+# execspec: qemu-user diverges from Linux: cause: an ELF interpreter (PT_INTERP) that is a static ET_EXEC program (not position-independent)
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0}
+# qemu-user: {"outcome": "signal", "signal": "SIGSEGV"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -14,17 +14,16 @@ trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
 # the probe (static; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
 base64 -d <<'EOF' | gzip -d > "$w/probe-static"
-H4sIAAAAAAACA+1Yb2wTZRh/r13L6ebd8Wem/NFVuAQWpe5wicxE09vutnexyGSdAhuhm+uCcQzcrroYxJFuuDelOL75QU1M/GiM+GEuM65lgw0Tjcsc+sGoBEWu8mcVEAfC6vPeXWfbFEIiH/ck7fvneX7P73nufZ5r876l+qptDIPSYkPPILpKIq+x9lr7cWHeBPY2Ijt8s2iRYetAmeLNGk+yKGtElh+Kc2askeDNGgPWdo/AZOGeP6u1OtHdi5CzxtJFTM7h8G9J/VXwfDVSvL0Eob5rfO8QaGV/Lbkhkz9jlLSh/gsaZxtfoiB04Aada3Xkp9JTSsU3Ml+TkMkFmUz6yOTm6KrVaumkYccPlsnRIoTDccbbf7TH7UW1FWOhBPPHJuYMKb70MHCUJkJHG3fITWN8iRepUtzAKWRcKR3FZBYfGKco3oHDszc1FvfF93MyE48Uf0axFZOdp76kkcgVCZmvTkhTiVAqlRqDIHuN/Oox
-uTJCo8fhC6y3f59YgKPwRZaJ+mIwhNxHCkCrF8AiUi5i8ot+fQ72w8fZRggINWDyV730I6AFftDZG9ceNPOPVjGYjGFG5wdRbzyUpK4LTSLwX0iaxCL9U+oIVkUmxYemX4H8jMlM447EEVgPyC9KU/ILcoPsb6jHBy70UwcRnh909D8AM7JPZDEpEnG06VsByJcMRCuBd5Qf7CmGwgDimRE6ifkN4nYxoBdCIj7IZJgWGCaXYh0w+qKtotdHNNCfB9ZNfdf271Wla8a2mQ+OKCKrSqnnIu1JVuYHVXCuLW0bkKM1TC2Z8KUTnTFy9JFz44roba4NjzMKBBnQj99KpYw0ITf9c1goZM4H049h6qsoF0Mf+CJPAK/WYvIBhVOVLtIHaq6jKvCc8DHJPDxBHB5jFULTa8rk2Uydk78VcklX6NRgCH2EI1WsL/oKrRWtnC/pMeo8PFvy+oqUeGLWCSUYCbGxrfRMHoKnYfDXRlShNnxCAEzo
-OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3LyajI1QZ81FEyy1aHZqoUCI89JqZLu8Y6raKyEe1dVTr5x3DLkP/exs/E481UPxqwPOlihiQpuCYccRRYTdxAp5QxL1G0kQRhaE30wHwvdMMjdmMf6Vh8L0Z2nKzXIDQFdtmIV167GYqJU2NJCGX2HbK+QlsRIo3ArRvSvNCr6rSV8a7Yb7faqNGk5u9azVtEW3aJSq8BjaRk5Hi6yvMxp2GSM4BZMLx6wrrZUR+MCI6P/efv4jKpkuZnk+s3oouoD8CwYAa0cz6VsFBJpQ5YycbsG0ekPwnA3AeHl9iaT5A9TwglgkYpoAzt/IAKucBhzMBhAKO5gPgecCOTMBWCujJB1DmAY9lAtZSAG0CaN72iF8MmAf4LLU+dtqN75u0vNDDvHwDjFNgbDzXrmB72+PB7mD6d2DW7s0a
-+5zm6Hd68+rT4xpLf9lhjsccd7a/1+PA/+Q7a42rHaybjsus58G8sQUx3QKzsmgROwAVXgZ7q+BzejaVoh2N6jjhkM3HuQ7aZc4dLrA13s+5ZE6o5Fi10FbNsWPjX1P7Ovjsu55KPU0xoA9TTAcnyByLRNiiffoe6Hda+oM2hXOF7dXcOhvmXNWGIeV+Fz7TYNdF332VnPAOtTtsr+Tc0YJKbt0hh8yVHXTK3MbwohouzqAFWZAFWZAFWZAFuXth1K1qVX2dWrW+bsvmSnW9X665pz+mNVVVT7nXKcGWl5s73NIGzwZP2Xqp/NHWYIu0ISSVWlsIebp2dWmdWnML8mjBbg15Ove0NmvNyBPctbOts3l3EHnMdUtXF/K8tGf37mCHdg/iK8y8i8i490ha6yuOO98nLLbwNmutW/8PdcuhK+dpsjn45Tl4xHqzDE+iO+PXWHg7yr1HQVn3KLfDl1p7aXwgff9i4d1CdgLuHLzH4i/L2U/j
-1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
+H4sIAAAAAAACA+1YbWxTVRg+t123ixv33iEzZaBr8CawKHXFJVITSW97u53FIoNt8rERurkuqGPgdquLQRzpBjup1al/TIxGDX9MTBR/zGXGta6wYYJxTpAffqERaeVjMyIOBK7vufe2aZuCJvLL7CTte96P5/04H2/T87zXV2NiGJQaJrQWUW4WuTTeZchjQtoEZGuQGb5ZVKTZWlDmcGVR6wKURZHhh+IKM3gkuLKo3xD3CUwWbsNppb0Q/fsh5PDYcR6TMzj082ziKfB8MVy2tQKhgUt8/whopcY6ckUiv0Vp0KaGj2meHXyFjNC+K3Su1JPvKk/Izs8lvjYpkXMSmfKRqfWRZcu9lVOaHT9cJUVKEA7FGNfgoT6bC9U548Ek8+s65idSduEuiFGZDB5q3ia1xPkKF/I6YhpOJhNy5Tgmc3jfBEXxFhyau6qweCC2l5OYWLjsQ4p1TnWf+IRmIjmTEl+TdEwng6qqxiHJfq2+Bkx+
+H6PZ49A51jW4RyzAEfgii8VEKRhC7WMFoE0UABOuFjH5IXH5OshDh9lmSAg1YfJHg+MbQAv8cGF/TLlDrz/iYTCJYybBD6P+WHCWui7WA4H/YtIiliQ+oI6AK9FDvK37Fcj3mMw0b0u+DPyQtMkxLT0qNUmNTQ1437lB6iDM88OWwYUwI3tEFpMSEUdavhAg+KKhiBvijvPDfWVwMCDwzBidRBu1wJ2iP1EMhfigklGWisiFaBdQX6RddPmIAvqzEHXdwKW9u72OS5pYrweHZZH1OtRHwp2zrMQPe8G5cnvHkBSpZerIpC9V6IxWo4+cmZBFV2tdaIKRIUl/4vA1VdXKhNoSHwEjk+s+mL4HU5+zWgy+6QvfD3GVNj0ehCj0Os7TBdX5iBfiHPExs3niBHAozsqElteSGWc9dU7+lMmFhEynWoTgQRz2sL7Ik/SsKNV8RZ92zkNzFc+Uq+IRXARHMBxko5vpntwJq6HFrwt7hbrQEQEw
+wa9wRBFtONIoOjCZ1fOdQNoZxs7x4MWRNwAapTfJMc1boh7q6DjEl0bp9Rr1w4aMrYEwI8VQQ3QS1HB6B2K9pWR8jCqjPopou0ZPhyLKNBAeeVovl7eM9BqHyEe19VTbyFtGrZr+lw5+JhZtovjlgOcrZdHvmIZtxmELMes4AU/K4m6taCKLwshzqQT4ftFEc9bzX6oZfK2ntkQ/LhDQGt1iIK2J6FVVBfMD1FzVbkse8w1p8yHdfIUmOKkZZ9jVp+12aHZjLlii6FZayiYQhMt+LIfGM604oQV4HZ9pLadjqC6iNQ29FxhNoIQ2gUVeaCvryNFw2bvleiM4DrHPAGjS8mq50dyMLM5eT/cD2Gc2dTXofkcbjLT8iS//UlVQI7pSA8dgdZMXr2mSbMCWNOCtTMDrFBDPB6hJA3ZlAp6ggFfyAdxpwNpMgJMCWvMBcBqwMBPAUkBVPoCcBnx7JQNwEvYhqdLNkMXOcKPo13fuYWr96Skb
+XjBleKG7+A4gk++Dd21dewKdHfcFegOp35U5syuLnijU6cFCV159ivYYerdBS//B/lbTU5b/hj9t0OUW1kbpYmM9mGc3IqZXYJaWFLFDcLSrQLYMPkNzqko7BKrnhBdMPs663yxxtlCBqfk2zipxgptjvcWmGo6NTxyj9vQW3XtZVR+iGNCHKKaLEySORSKI6L33gX67od9vkjlryFzDrTRhzlqjGdLYr8GnH+zitJe6OeElavei2c3ZIgVubuULFomr2l8ocWtCRbVcjEHzY37Mj/kxP+bH/3kw3s1eT0O917OqfuN6t3dVo1R7S3/8aj2eB20r5UDb461dNsdq+2p71SpH9T3tgTbH6qCj0hAhZO/Z0aN0K61tyK4EehVk797V3qq0Intgx/aO7tadAWTX+baeHmR/bNfOnYEu5RbkV5z5FpHx7jFr8J7Cm78nlBp4k8HT/0E6Nd49claTzcEvycHXsy6D6vxRdHP83QbejHLfUVDW
+O8qN8JWGLIX3p95fDLxNyC7AloO3G/GrcuQp/Irc85aHmvPsywED/8AN8KnxN9YJl1LAEgAA
 EOF
 # the case's files (parents 0755, directory modes set last, the last listed first)
-printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\360\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\003\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\376\000\000\000\000\000\000\000\376\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\001\000\000\000\006\000\000\000' > "$r"'/e'
-printf '\000\000\000\000\000\000\000\000\000\000A\000\000\000\000\000\000\000A\000\000\000\000\000\376\000\000\000\000\000\000\000\076\001\000\000\000\000\000\000\000\020\000\000\000\000\000\000\003\000\000\000\004\000\000\000\376\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/l' >> "$r"'/e'
-printf 'ib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
-mkdir -p "$r"'/lib' && cp "$w/probe-static" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 644 "$r"'/lib/ld'
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\260\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\003\000\000\000\004\000\000\000' > "$r"'/e'
+printf '\276\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
+mkdir -p "$r"'/lib' && cp "$w/probe-static" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -135,4 +134,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "EACCES"}'
+echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0}'

@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: qemu-user diverges from Linux: cause: an ELF program with an interpreter (PT_INTERP; without it, it agrees)
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ETXTBSY"}
-# qemu-user: {"outcome": "signal", "signal": "SIGSEGV"}
+# execspec: qemu-user diverges from Linux: cause: an ELF interpreter (PT_INTERP) that is an ELF Linux does not accept as interpreter (another machine than the program's, or type)
+# Linux (the execspec model, and the host kernel): {"outcome": "signal", "signal": "SIGSEGV"}
+# qemu-user: {"outcome": "exit", "status": 255, "stderr": "qemu: /lib/ld: Invalid ELF image for this architecture"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -12,18 +12,12 @@ echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
-# the probe (static; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
-base64 -d <<'EOF' | gzip -d > "$w/probe-static"
-H4sIAAAAAAACA+1Yb2wTZRh/r13L6ebd8Wem/NFVuAQWpe5wicxE09vutnexyGSdAhuhm+uCcQzcrroYxJFuuDelOL75QU1M/GiM+GEuM65lgw0Tjcsc+sGoBEWu8mcVEAfC6vPeXWfbFEIiH/ck7fvneX7P73nufZ5r876l+qptDIPSYkPPILpKIq+x9lr7cWHeBPY2Ijt8s2iRYetAmeLNGk+yKGtElh+Kc2askeDNGgPWdo/AZOGeP6u1OtHdi5CzxtJFTM7h8G9J/VXwfDVSvL0Eob5rfO8QaGV/Lbkhkz9jlLSh/gsaZxtfoiB04Aada3Xkp9JTSsU3Ml+TkMkFmUz6yOTm6KrVaumkYccPlsnRIoTDccbbf7TH7UW1FWOhBPPHJuYMKb70MHCUJkJHG3fITWN8iRepUtzAKWRcKR3FZBYfGKco3oHDszc1FvfF93MyE48Uf0axFZOdp76kkcgVCZmvTkhTiVAqlRqDIHuN/Oox
-uTJCo8fhC6y3f59YgKPwRZaJ+mIwhNxHCkCrF8AiUi5i8ot+fQ72w8fZRggINWDyV730I6AFftDZG9ceNPOPVjGYjGFG5wdRbzyUpK4LTSLwX0iaxCL9U+oIVkUmxYemX4H8jMlM447EEVgPyC9KU/ILcoPsb6jHBy70UwcRnh909D8AM7JPZDEpEnG06VsByJcMRCuBd5Qf7CmGwgDimRE6ifkN4nYxoBdCIj7IZJgWGCaXYh0w+qKtotdHNNCfB9ZNfdf271Wla8a2mQ+OKCKrSqnnIu1JVuYHVXCuLW0bkKM1TC2Z8KUTnTFy9JFz44roba4NjzMKBBnQj99KpYw0ITf9c1goZM4H049h6qsoF0Mf+CJPAK/WYvIBhVOVLtIHaq6jKvCc8DHJPDxBHB5jFULTa8rk2Uydk78VcklX6NRgCH2EI1WsL/oKrRWtnC/pMeo8PFvy+oqUeGLWCSUYCbGxrfRMHoKnYfDXRlShNnxCAEzo
-OxzVRDeO+kUJk6QZ7zgyahhXjIauDr0P0BjtJGmKd8SqqKNp4JeHaXsNB+BARnSgGSqEHGIToIbq7Yt3LyajI1QZ81FEyy1aHZqoUCI89JqZLu8Y6raKyEe1dVTr5x3DLkP/exs/E481UPxqwPOlihiQpuCYccRRYTdxAp5QxL1G0kQRhaE30wHwvdMMjdmMf6Vh8L0Z2nKzXIDQFdtmIV167GYqJU2NJCGX2HbK+QlsRIo3ArRvSvNCr6rSV8a7Yb7faqNGk5u9azVtEW3aJSq8BjaRk5Hi6yvMxp2GSM4BZMLx6wrrZUR+MCI6P/efv4jKpkuZnk+s3oouoD8CwYAa0cz6VsFBJpQ5YycbsG0ekPwnA3AeHl9iaT5A9TwglgkYpoAzt/IAKucBhzMBhAKO5gPgecCOTMBWCujJB1DmAY9lAtZSAG0CaN72iF8MmAf4LLU+dtqN75u0vNDDvHwDjFNgbDzXrmB72+PB7mD6d2DW7s0a
-+5zm6Hd68+rT4xpLf9lhjsccd7a/1+PA/+Q7a42rHaybjsus58G8sQUx3QKzsmgROwAVXgZ7q+BzejaVoh2N6jjhkM3HuQ7aZc4dLrA13s+5ZE6o5Fi10FbNsWPjX1P7Ovjsu55KPU0xoA9TTAcnyByLRNiiffoe6Hda+oM2hXOF7dXcOhvmXNWGIeV+Fz7TYNdF332VnPAOtTtsr+Tc0YJKbt0hh8yVHXTK3MbwohouzqAFWZAFWZAFWZAFuXth1K1qVX2dWrW+bsvmSnW9X665pz+mNVVVT7nXKcGWl5s73NIGzwZP2Xqp/NHWYIu0ISSVWlsIebp2dWmdWnML8mjBbg15Ove0NmvNyBPctbOts3l3EHnMdUtXF/K8tGf37mCHdg/iK8y8i8i490ha6yuOO98nLLbwNmutW/8PdcuhK+dpsjn45Tl4xHqzDE+iO+PXWHg7yr1HQVn3KLfDl1p7aXwgff9i4d1CdgLuHLzH4i/L2U/j
-1+bWW57Rnudc3rbwT94Gn5Z/AV2p8SXAEgAA
-EOF
 # the case's files (parents 0755, directory modes set last, the last listed first)
-printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\260\000\001\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\001\000\000\000\000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\000\000 \000\000\000\000\000\003\000\000\000\004\000\000\000' > "$r"'/e'
-printf '\276\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
-mkdir -p "$r"'/lib' && cp "$w/probe-static" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 644 "$r"'/lib/ld'
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000 \001\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\004\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000.\001\000\000\000\000\000\000.\001\000\000\000\000\000\000\0000\000\000\000\000\000\000\001\000\000\000\006\000\000\000\000\000\000' > "$r"'/e'
+printf '\000\000\000\000\000\000\000A\000\000\000\000\000\000\000A\000\000\000\000\000.\001\000\000\000\000\000\000n\001\000\000\000\000\000\000\0000\000\000\000\000\000\000\001\000\000\000\006\000\000\000\000\000\000\000\000\000\000\000\000\000B\000\000\000\000\000\000\000B\000\000\000\000\000.\001\000\000\000\000\000\000\256\001\000\000\000\000\000\000\0000\000\000\000\000\000\000\003\000\000\000\004\000\000\000.\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >> "$r"'/e'
+printf '\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
+mkdir -p "$r"'/lib' && printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\004\000\076\000\001\000\000\000\200\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\001\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\216\000\000\000\000\000\000\000\216\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$r"'/lib/ld'
+printf '\277\052\000\000\000\270\347\000\000\000\017\005\017\013' >> "$r"'/lib/ld' && chmod 755 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -134,4 +128,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "ETXTBSY"}'
+echo 'Linux: {"outcome": "signal", "signal": "SIGSEGV"}'

@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: qemu-user diverges from Linux: cause: an ELF with more than one PT_INTERP (Linux uses the first)
-# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0, "at_base": true}
-# qemu-user: {"outcome": "exit", "status": 255, "stderr": "qemu: /e: Multiple PT_INTERP entries"}
+# execspec: qemu-user diverges from Linux: cause: an ELF interpreter (PT_INTERP) that is not executable (no x bit)
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "EACCES"}
+# qemu-user: {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "at_flags": 0, "execfn": "/e", "comm": "qemu"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -12,19 +12,19 @@ echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
-# the probe (pie; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
-base64 -d <<'EOF' | gzip -d > "$w/probe-pie"
-H4sIAAAAAAACA+1YX2wURRifveuVhdbdQ6metqYXs2pP4Oxhm1BF021322lYsdIWUUq4ll4tkRZs97QS/Jdrkcmxgi+CDz6Y8OCDDxhN0zTina0UMKgFCWhMlDQiRyjQiKAg9Pxmb7bcbUqKf586yd638833+/7M983M7byqalUOjkNWc6LHEO2NMFY544+7J0WAtxhlw+8tKNeUdaEbt22zMylieiguG55iMdUvLrRRZr92LpeBc0yDG0GZlGe09qTekgV0K2PY6QKUSbMYfRJw2ejmmzVNy5m9m/WTS6NcWv+vNhw4i8kpHPlpPPE86Pg1mrfJj1DvJbFnL4zKDTL5RTNcW4An1zfspXbqMPkjRs2JhQpCr1+hPL1WJmOy76hadlQVq0dVclImhzH5dplRMF/2fScWIrGvWDZyORyJc/LWEr6mbCg8pnCjGneG5PGgXfWNhj9atVpulFcPiYXlSA0cNPUr5CvF9wUmv2vcsOjCkd+v
-6jzujb8iyNxn0byvFoJfZYc7v5M/oW6oZaOqWDUaOHJ6UzKZNPWAtxc+pd7iyBhfvnWzlIUN+CHzpMRckIHYP6XTnsiCTrREwuTHxOUJ4Ec+51eBAtSAycW6wPeAdot92T1x/fZW0y+jksNkCHMJsQ/1xMPjVHVOyhDozyGNUm5iD1UEvdyUifdSet3kB0zOr1p9+i3o75CfChzBRulAAQSyAqa7vqEOvz62leqJimKf6z0YwGSzxGOSK2Gj8Ws3+HBXq18s7DHzZ1SAH4OYG2d+xOpNF9ZLQc1okcoTV00fSkvBg9gK6sV8CFSDSAdoIWNyLtYBVCO6FEyMgOzjvZdeCauBSyYa4sdRReLVQHJZdP04L4t9KljR86/bl41qrobs16yJOG/OgUZODStSeVNNZJhTwPtgYve1ZNKcBog9sRM6CpnQ4HUbvGplJVL4bS36EBjXm1PzC6ay1cBZOuGpvqGCnX2aFWiGnRCODPEKgaATS9Lt
-PEiVk98Uci4h0VfTQng3jlbymvEcrSN9CTbuLnLSYk7FAxVW+OJdeG1WBHPfJk/URMN8bCWdtwugAOajJqq6ayL73IANf4MNXfJio14KYDKe8nuYqohzuGww/Gv/uwCM0RUeOCK6YpVUzQegRh6gy74/ByKAtTUnnyasdCfsVLH9ZkyDUOi98W6RDGpkOKZRWOk1mkZdUqg13P9CKnbR1d/NKk6jo7V0tF50DXjM8Z9bxfPxWAPFX7wK3vsUKQjVRs7hqOtjRwrnxvsVaaMZOVEkd//LdGG7oNAkD/gg9nzBUe9TkeSbUsdS3t3BCuiH2NMM7ElsBytmOR8EVOwZangzsKJ59z0Ae8oR/RE1EIeFbe4empFXDNylRskcxTcIC5yt7ly6um9VjVz0ODkQzRvz0RU+0nkcnDgFsP2uYz62c5HjpjNnJug6h7zwVknT/MTqmFfBxOU/kkkYRjSe3gKo8dPKhMnJBDw9CTiQDjgDM3/6tqkA
-VZOAnemAAQoYvTYFoGIS0JoOIBTw4VQAPAkoTQespIDXpgIok4CsdMD9FPAE/MBiXh+tl4I0bUup7GcnvHj2CNNBU3joCojmQLjsfNi4LoS6QutbHwx1h0wGaKGPAdtIYzL1bj10a7kC0IMTmfybfXZNgzsPtXSPi/ea516+85EF7NxdeRkWB9Ai8J3unG1A3wd6AKh1Xs6zzstNyxHX7ebyc2fxO6AOlwCvgJ77oOOQefALbsOhCZ5tTlnwbsmqEooiLseqOYJXFjwVgrtC4NUcR6XADw0f+pJhG+HZBfhHzQ1RcEcovkNwywKPJGBthqcfxtew8S0ORfBEnKDagQVPlSlYDEO76f8mkHuHBgW2tjuWCp43nRWC18iqEIq2uWSheEu2LCyOzKoW4n/3xJ9pM22mzbSZ9n+0ixPJDZTuYNu19e17gPWtb8U9rD/H9n2Xw6iH0TybfjjmN9g+Xf/Txqkr1cq6WrVyYe3yJyrUhfVy9b96
-EFVXVj7sLVJCzeuaOryBRf5F/uKFgZL5LaHmwKJwwMdYCPm72rr0Tr2pGfmf7Qj725q62pC/5aWOrpfaU1TvRH491K0jf+eGlia9CflDbWtaO5vaQ2vaWjqv90zppvZ1a+HFFGvu6kL+tRva20Md+j+Ph+bvEuTIwfpWHVi0AF2/p5gqiXlMh8NWJxb1TN7DpGqGt9XL3WzMYas7i9qTZ+/fm3b3gtLueSx6Z/bU9xlWm8/wlv3xWZl0l03eHv9DNvyN7mGQ7R7GarIN389n0qPT2F/KYnci272MmHkf47ThrXmoZ/atceTNFAhOY/8ZxrPwQYYPMrzXnZkxrw2/htkvtvEt/P03yH86dU5R128wfNs09fMn/Gd3gjAUAAA=
+# the probe (static; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
+base64 -d <<'EOF' | gzip -d > "$w/probe-static"
+H4sIAAAAAAACA+1YbWxTVRg+t123ixv33iEzZaBr8CawKHXFJVITSW97u53FIoNt8rERurkuqGPgdquLQRzpBjup1al/TIxGDX9MTBR/zGXGta6wYYJxTpAffqERaeVjMyIOBK7vufe2aZuCJvLL7CTte96P5/04H2/T87zXV2NiGJQaJrQWUW4WuTTeZchjQtoEZGuQGb5ZVKTZWlDmcGVR6wKURZHhh+IKM3gkuLKo3xD3CUwWbsNppb0Q/fsh5PDYcR6TMzj082ziKfB8MVy2tQKhgUt8/whopcY6ckUiv0Vp0KaGj2meHXyFjNC+K3Su1JPvKk/Izs8lvjYpkXMSmfKRqfWRZcu9lVOaHT9cJUVKEA7FGNfgoT6bC9U548Ek8+s65idSduEuiFGZDB5q3ia1xPkKF/I6YhpOJhNy5Tgmc3jfBEXxFhyau6qweCC2l5OYWLjsQ4p1TnWf+IRmIjmTEl+TdEwng6qqxiHJfq2+Bkx+
+H6PZ49A51jW4RyzAEfgii8VEKRhC7WMFoE0UABOuFjH5IXH5OshDh9lmSAg1YfJHg+MbQAv8cGF/TLlDrz/iYTCJYybBD6P+WHCWui7WA4H/YtIiliQ+oI6AK9FDvK37Fcj3mMw0b0u+DPyQtMkxLT0qNUmNTQ1437lB6iDM88OWwYUwI3tEFpMSEUdavhAg+KKhiBvijvPDfWVwMCDwzBidRBu1wJ2iP1EMhfigklGWisiFaBdQX6RddPmIAvqzEHXdwKW9u72OS5pYrweHZZH1OtRHwp2zrMQPe8G5cnvHkBSpZerIpC9V6IxWo4+cmZBFV2tdaIKRIUl/4vA1VdXKhNoSHwEjk+s+mL4HU5+zWgy+6QvfD3GVNj0ehCj0Os7TBdX5iBfiHPExs3niBHAozsqElteSGWc9dU7+lMmFhEynWoTgQRz2sL7Ik/SsKNV8RZ92zkNzFc+Uq+IRXARHMBxko5vpntwJq6HFrwt7hbrQEQEw
+wa9wRBFtONIoOjCZ1fOdQNoZxs7x4MWRNwAapTfJMc1boh7q6DjEl0bp9Rr1w4aMrYEwI8VQQ3QS1HB6B2K9pWR8jCqjPopou0ZPhyLKNBAeeVovl7eM9BqHyEe19VTbyFtGrZr+lw5+JhZtovjlgOcrZdHvmIZtxmELMes4AU/K4m6taCKLwshzqQT4ftFEc9bzX6oZfK2ntkQ/LhDQGt1iIK2J6FVVBfMD1FzVbkse8w1p8yHdfIUmOKkZZ9jVp+12aHZjLlii6FZayiYQhMt+LIfGM604oQV4HZ9pLadjqC6iNQ29FxhNoIQ2gUVeaCvryNFw2bvleiM4DrHPAGjS8mq50dyMLM5eT/cD2Gc2dTXofkcbjLT8iS//UlVQI7pSA8dgdZMXr2mSbMCWNOCtTMDrFBDPB6hJA3ZlAp6ggFfyAdxpwNpMgJMCWvMBcBqwMBPAUkBVPoCcBnx7JQNwEvYhqdLNkMXOcKPo13fuYWr96Skb
+XjBleKG7+A4gk++Dd21dewKdHfcFegOp35U5syuLnijU6cFCV159ivYYerdBS//B/lbTU5b/hj9t0OUW1kbpYmM9mGc3IqZXYJaWFLFDcLSrQLYMPkNzqko7BKrnhBdMPs663yxxtlCBqfk2zipxgptjvcWmGo6NTxyj9vQW3XtZVR+iGNCHKKaLEySORSKI6L33gX67od9vkjlryFzDrTRhzlqjGdLYr8GnH+zitJe6OeElavei2c3ZIgVubuULFomr2l8ocWtCRbVcjEHzY37Mj/kxP+bH/3kw3s1eT0O917OqfuN6t3dVo1R7S3/8aj2eB20r5UDb461dNsdq+2p71SpH9T3tgTbH6qCj0hAhZO/Z0aN0K61tyK4EehVk797V3qq0Intgx/aO7tadAWTX+baeHmR/bNfOnYEu5RbkV5z5FpHx7jFr8J7Cm78nlBp4k8HT/0E6Nd49claTzcEvycHXsy6D6vxRdHP83QbejHLfUVDW
+O8qN8JWGLIX3p95fDLxNyC7AloO3G/GrcuQp/Irc85aHmvPsywED/8AN8KnxN9YJl1LAEgAA
 EOF
 # the case's files (parents 0755, directory modes set last, the last listed first)
-printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\003\000\076\000\001\000\000\000 \001\000\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\004\000\100\000\000\000\000\000\001\000\000\000\004\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000.\001\000\000\000\000\000\000.\001\000\000\000\000\000\000\0000\000\000\000\000\000\000\001\000\000\000\006\000\000\000\000\000\000' > "$r"'/e'
-printf '\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\001\000\000\000\000\000.\001\000\000\000\000\000\000n\001\000\000\000\000\000\000\0000\000\000\000\000\000\000\003\000\000\000\004\000\000\000.\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\003\000\000\000\004\000\000\0006\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >> "$r"'/e'
-printf '\000\000\000\000\000\003\000\000\000\000\000\000\000\003\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000bad' >> "$r"'/e' && chmod 755 "$r"'/e'
-mkdir -p "$r"'/lib' && cp "$w/probe-pie" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/lib/ld'
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\360\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\003\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\376\000\000\000\000\000\000\000\376\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\001\000\000\000\006\000\000\000' > "$r"'/e'
+printf '\000\000\000\000\000\000\000\000\000\000A\000\000\000\000\000\000\000A\000\000\000\000\000\376\000\000\000\000\000\000\000\076\001\000\000\000\000\000\000\000\020\000\000\000\000\000\000\003\000\000\000\004\000\000\000\376\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/l' >> "$r"'/e'
+printf 'ib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
+mkdir -p "$r"'/lib' && cp "$w/probe-static" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 644 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -135,4 +135,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0, "at_base": true}'
+echo 'Linux: {"outcome": "error", "errno": "EACCES"}'
