@@ -138,8 +138,8 @@ def for_the_jail(p: Path) -> Path:
         return p
     if _staged is None:
         import atexit
-        sweep_dead("execspec-jail-")
-        _staged = pid_dir("execspec-jail-")
+        sweep_dead(STAGED_PREFIX)
+        _staged = pid_dir(STAGED_PREFIX)
         os.chmod(_staged, 0o755)
         atexit.register(shutil.rmtree, _staged, True)
     if p not in _copies:
@@ -203,6 +203,7 @@ def launch_spec(case: Case) -> bytes:
 
 
 CASE_DIR_PREFIX = "execspec-sim-"
+STAGED_PREFIX = "execspec-jail-"  # for_the_jail()'s copies
 
 
 def pid_dir(prefix: str) -> Path:
@@ -234,7 +235,8 @@ class SimulatorTarget(Target):
         self.launcher = for_the_jail(build.native({"static": "launch", "libc": "launch_libc"}[
             self.desc.get("launcher", "static")]))
         self.jail = build.native("simjail")
-        sweep_dead(CASE_DIR_PREFIX)
+        for prefix in (CASE_DIR_PREFIX, STAGED_PREFIX):  # what killed runs left
+            sweep_dead(prefix)
         self.kernel = kernel or os.uname().release  # what falls through runs on the host kernel
         self.observable = frozenset(self.desc.get("observable", ALL_FIELDS - {"exe"}))
         self.timeout = float(self.desc.get("timeout", 10))
