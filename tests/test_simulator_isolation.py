@@ -195,7 +195,6 @@ def test_killed_harness_leaves_no_jail():
     on a FIFO) takes the jail with it: an orphaned simjail once ran on."""
     import subprocess
     import sys
-    before = _simjails()
     code = ("from contract.case import Case, Exec, File; from harness.targets import get_target; "
             "t = get_target('sim:proot'); print('ready', flush=True); "
             "t.run(Case(files=(File(path=b'/f', type='fifo', mode=0o755),), "
@@ -204,15 +203,14 @@ def test_killed_harness_leaves_no_jail():
     try:
         assert p.stdout.readline().strip() == "ready"
         deadline = time.monotonic() + 5
-        while not _simjails() - before and time.monotonic() < deadline:
-            time.sleep(0.05)
-        started = _simjails() - before
+        while not (started := {x for x in _simjails() if _descends(x, p.pid)}) and time.monotonic() < deadline:
+            time.sleep(0.05)  # (only this harness's jails: other runs may have theirs)
         assert started, "no jail started"
     finally:
         p.kill()
         p.wait()
     deadline = time.monotonic() + 5
-    while (left := {x for x in _simjails() - before
+    while (left := {x for x in started
                     if Path(f"/proc/{x}/stat").exists()
                     and Path(f"/proc/{x}/stat").read_text().split(")")[-1].split()[0] != "Z"}) \
             and time.monotonic() < deadline:
@@ -236,14 +234,13 @@ def test_terminated_harness_leaves_no_case_root(tmp_path):
     case = tmp_path / "fifo.json"
     case.write_text(json.dumps({"files": [{"path": "/f", "type": "fifo", "mode": "0755"}],
                                 "exec": {"path": "/f", "argv": ["f"], "envp": []}}))
-    before = _simjails()
     p = subprocess.Popen([sys.executable, "-m", "harness", "run", str(case), "--target", "sim:proot"], cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
-        while not _simjails() - before and time.monotonic() < deadline:
+        while not (ours := {x for x in _simjails() if _descends(x, p.pid)}) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _simjails() - before and _case_dirs(p.pid), "the case never started"
+        assert ours and _case_dirs(p.pid), "the case never started"
         p.send_signal(signal.SIGTERM)
         assert p.wait(timeout=30) == 128 + signal.SIGTERM
     finally:
@@ -251,9 +248,21 @@ def test_terminated_harness_leaves_no_case_root(tmp_path):
         p.wait()
     assert _case_dirs(p.pid) == []
     deadline = time.monotonic() + 5
-    while _simjails() - before and time.monotonic() < deadline:
+    while any(Path(f"/proc/{x}").exists() for x in ours) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _simjails() - before
+    assert not any(Path(f"/proc/{x}").exists() for x in ours)
+
+
+def _descends(pid: int, ancestor: int) -> bool:
+    """Whether `pid` is a descendant of `ancestor` (other runs' jails are not)."""
+    while pid > 1:
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid == ancestor:
+            return True
+    return False
 
 
 def test_stale_case_roots_are_swept(tmp_path):
