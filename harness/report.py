@@ -273,7 +273,7 @@ def representative(members: list[tuple[str, dict]], gkey: str, target, rep: Repo
     if plain != c["case"]:
         obs = target.run(plain)
         exp = rep.complete(plain, model.predict(plain, rep.profile), obs)
-        if key in rep.class_keys(exp, obs):
+        if (c.get("gkey") or key) in rep.class_keys(exp, obs):  # (a shape split by cause: "key [cause]")
             h = host.run(plain)
             c2 = {**c, "case": plain, "expected": exp, "observed": obs, "host": h,
                   "host_ok": not diff_outcomes(exp, h, host.observable)}

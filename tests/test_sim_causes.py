@@ -130,7 +130,7 @@ def test_path_and_permission_edits():
     assert name == "an execute-only program (runnable, not readable)" and e.files[0].mode == 0o555
     slash = Case(files=(P,), exec=Exec(path=b"/bin/probe/.", argv=(b"x",), envp=()))
     [(name, e)] = _edits(slash)
-    slash_cause = "a program path ending in '/' or '/.' (a file named as a directory)"
+    slash_cause = "a file named as a directory in the program path ('/' or more after it; Linux: ENOTDIR)"
     assert name == slash_cause and e.exec.path == b"/bin/probe"
     assert _edits(replace(slash, exec=replace(slash.exec, path=b"/bin/probe/")))[0][0] == name  # one cause
     loop = Case(files=(File(path=b"/l1", type="symlink", mode=0o777, data=b"/l2"),

@@ -560,6 +560,10 @@ def test_class_reproducer_drops_credentials(identity):
     got_key, chosen, script, why = representative([(key, c)], key, t, rep, identity)
     assert why is None and script is not None and got_key == key
     assert chosen["case"].files[0].mode == 0o755 and chosen["case"] != case
+    # a shape split off by its cause is keyed "KEY [cause]": still its class
+    split = f"{key} [some cause]"
+    _, chosen, script, why = representative([(split, {**c, "gkey": key})], split, t, rep, identity)
+    assert why is None and script is not None and chosen["case"].files[0].mode == 0o755
 
 
 def test_committed_reports_are_causes():

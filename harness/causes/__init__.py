@@ -87,7 +87,7 @@ EDITS: list[tuple[str, Callable[[Case], Case | None]]] = [
 
 
 FEATURE_EDITS: list[tuple[str, Callable[[Case], list[tuple[str, Case]]]]] = [
-    ("a program path ending in '/'", lambda c: [x] if (x := trailing_slash(c)) else []),
+    ("a file named as a directory", lambda c: [x] if (x := trailing_slash(c)) else []),
     ("an empty program path", lambda c: [x] if (x := empty_path(c)) else []),
     ("a path of PATH_MAX bytes", lambda c: [x] if (x := long_path(c)) else []),
     ("a path near PATH_MAX", lambda c: [x] if (x := near_path_max(c)) else []),

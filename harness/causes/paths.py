@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from contract.case import Case, File
 
-from .tree import PATH_MAX, _absolute, _norm, _probe_at, _put, program, walk
+from .tree import PATH_MAX, _absolute, _norm, _probe_at, _put, program, resolve, walk
 
 
 def long_path(case: Case) -> tuple[str, Case] | None:
@@ -85,17 +85,25 @@ def _strip_ending(p: bytes) -> bytes:
     return p
 
 
+FILE_AS_DIRECTORY = "a file named as a directory in the program path ('/' or more after it; Linux: ENOTDIR)"
+
+
 def trailing_slash(case: Case) -> tuple[str, Case] | None:
-    """A program path ending in '/' or '/.', or reached through a symlink
-    whose target does: the endings dropped (path and symlink targets)."""
+    """A file named as a directory: a program path ending in '/' or '/.',
+    or reached through a symlink whose target does (the endings dropped,
+    path and symlink targets), or a path that goes on past a file (that file
+    made a directory: what comes after it is then simply missing)."""
     p = case.exec.path or b""
     links = [f for f in case.files if f.type == "symlink" and _strip_ending(f.data) != f.data]
-    if _strip_ending(p) == p and not links:
-        return None  # (a link the path does not take: the edit changes nothing, names nothing)
-    files = tuple(replace(f, data=_strip_ending(f.data)) if f in links else f for f in case.files)
-    # one cause whichever ending: the file is named as a directory (Linux: ENOTDIR)
-    return ("a program path ending in '/' or '/.' (a file named as a directory)",
-            replace(case, files=files, exec=replace(case.exec, path=_strip_ending(p))))
+    if _strip_ending(p) != p or links:
+        files = tuple(replace(f, data=_strip_ending(f.data)) if f in links else f for f in case.files)
+        return FILE_AS_DIRECTORY, replace(case, files=files, exec=replace(case.exec, path=_strip_ending(p)))
+    parts = p.split(b"/")
+    for i in range(1, len(parts) - 1):
+        f = resolve(case, b"/".join(parts[:i + 1]) or b"/")
+        if f is not None and f.type not in ("dir", "symlink"):
+            return FILE_AS_DIRECTORY, _put(case, f.path, File(path=f.path, type="dir", mode=0o755))
+    return None
 
 
 def symlink_loop(case: Case) -> tuple[str, Case] | None:
