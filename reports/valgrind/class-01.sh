@@ -1,6 +1,6 @@
 #!/bin/bash
 # execspec: valgrind diverges from Linux: cause: ELF header EI_CLASS not the usual one
-# Linux (the execspec model, and the host kernel): {"outcome": "exit", "status": 42}
+# Linux (the execspec model, and the host kernel): {"outcome": "signal", "signal": "SIGSEGV"}
 # valgrind: {"outcome": "exit", "status": 126, "stderr": "valgrind: wrong ELF executable class (eg. 32-bit instead of 64-bit)\nvalgrind: /e: cannot execute binary file"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
@@ -13,8 +13,8 @@ w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
 # the case's files (parents 0755, directory modes set last, the last listed first)
-printf '\177ELF\000\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\200\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\001\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\216\000\000\000\000\000\000\000\216\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$r"'/e'
-printf '\277\052\000\000\000\270\347\000\000\000\017\005\017\013' >> "$r"'/e' && chmod 755 "$r"'/e'
+printf '\177ELF\000\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\200\000\000\000\000 \000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\001\000\100\000\000\000\000\000\001\000\000\000\004\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000 \000\000\000\000\000\000\000 \000\000\216\000\000\000\000\000\000\000\216\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\277\052' > "$r"'/e'
+printf '\000\000\000\270\347\000\000\000\017\005\017\013' >> "$r"'/e' && chmod 755 "$r"'/e'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -171,4 +171,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exit", "status": 42}'
+echo 'Linux: {"outcome": "signal", "signal": "SIGSEGV"}'
