@@ -1,6 +1,6 @@
 #!/bin/bash
-# execspec: qemu-user diverges from Linux: cause: an ELF PT_INTERP entry with a name size under 2 or over PATH_MAX
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOEXEC"}
+# execspec: qemu-user diverges from Linux: cause: an ELF interpreter (PT_INTERP) that is a static ET_EXEC program (not position-independent)
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0}
 # qemu-user: {"outcome": "signal", "signal": "SIGSEGV"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
@@ -12,18 +12,18 @@ echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
-# the probe (pie; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
-base64 -d <<'EOF' | gzip -d > "$w/probe-pie"
-H4sIAAAAAAACA+1YXWwUVRS+s9stA11nVkN1YzHdmDGwAdYutolV1E47096GASttUaSEbenWEmnBdlYrQdRsi1yXUYxGefGBhAceeCAxaRr82bWFIkalIhGMUUmjso0V6g+ICF3Pnb2z7I4lxb+33mT2zD33fOfnnjNndu6zqlbt4DhkDSe6H9HZCGNVMP6EJyMCvLtRPvzegNymrAtde3w7O5cipofi8uEqEdPzkmIbZfbrbuRycI5pcCMol/KM1n2nt+YBPc0YdroI5dI8Rh8CXD66/mFt00pm73r95LIolzX/uwMHf8TkDI5+O5F8AnT8GivcEkCo74LY+y6syo0y+VkzXNuBJzc0vkvt1GPyR5yaE4sVhJ6/RHl6nUzGZf8JtfyEKtaMquQ7mXyKyakVxryFsv8LsRiJ/SWy4eZwNMHJO0r52vKhyLjCjWrcD6SQB+2qfzTy1pq1cpO8dkgsrkBq8KipXyGfKP4PMbmoccOiC0cv
-XtZ53JfYJsjc+7HCTxaDX+Wfdn0hv0PdUMtHVbF6NHh8bEsqlTL1gLe/vEe9xdFxvmLHVikPG/BD5krJG0EGYn+PbnsyDyaxUgmTb5K/TwI/eohfAwpQIybn64NfAtoj9uf3JvSb20y/jCoOkyHMJcV+1JuITFDVBWlDoL+ANEnu5AGqCGbutIk9ab0e8jUm59asHXsF5rvkh4PHsVF2cB4Esgq2u6GxHj8/voPqiYliv2sPLGCyVeIxcUvYaDrmAR9ubQuIxb1m/oxK8GMQcxPMj3iD6cJGKaQZrVJF8rLpQ5kBHsRXUS8WQqAaRHqQFjImZ+OdQDWiS6HkCMgu77uwLaIGL5hoiB/HFIlXg6kVsY0TvCz2q2BFL7pqXzZquFpyRLM24py5Bxo5M6xIFc210WFOAe9Dyb1XUilzGyD25BswUcikBrc74VYrL5Uir2uxu8C43pLeXzCVrwZ/pBuenhsq2DmsWYHm2Anj6BCvEAg6uTTb
-zp1UOflNIWeTEr01LUT24lgVrxmP0zrSl2LjtuectJjT8UCFFT91K16fF8XcqdTp2liEjz9C9+0XUAD7URtTPbXRwx7ARj7Dhi75sNEgBTGZSPs9TFUkOFw+GPl14E0AxukTHjwuuuJVVM1+UCMfpI/9QAFEAM/WnCKasLJz0KniR8yYBqHQ+xI9IhnUyHBco7CyKzSNuqRQa3jgyXTsomugh1WcRlfr6GqD6DroNde/bxPPJeKNFH/+MnjvV6QQVBs5i2MutzON8+AjirTZjJwokmfgGfpgu6DQJC/4IPbe7qDepyMpMqU+T3t3Cyugr+OrGdibfBmsgPALVDhlPl1/EX4oI9ySFp5vMk6aohmpuozUUlMq/qgZZtlR2LKkH1ixws/80KaO6xVqMAG9wmxImlH4lZ/1pWVG6RzFPwiNg3UNN+0aN6mGGy0nH8QKX/PTzjHSdRJcOAPYI65tftYRmTM/TNL+AfnmrUeF5j1ez1wLJff8
-kUrBMqL71HcIEjQ2fsXk5AJWZwCbswGvUsDbUwGqM4AHsgEtFPDiVIDKDEDIBgQpYPVUAJwBfHUpC4AoYMFUACUD2J8NOAaZGPuNpkORNsYapBDN3TIq+/5pH549wnTQPOqAG3sLdLP3zuYNYdQd3th2Z7gnTOf7QAu9DCibplT63rpoy7oEvenoZC7/eq/d0+DegOt2F+8z36dFznsXWe/z36GE6TsXKO3IHohhH/UdqPUenmu9h7esRFyPhytyz+J3QTEuBR60bnTgYir1kfmHQvAYDk3w7nTKgm97XrWwIOpyrJkj+GTBWyl4KgVeLXBUCfzQ8EcfM2wT/e8Etu8zG63giVJ8p+CRBR5JwNoKVwjW17H17Q5F8EadoNqBBW+1KVgCS3vh2g1yP9GgwNbLjmWC9yVnpeAz8iqFBTtdslCyPV8W7o7OqhES//SfxMyYGTNjZsyM7HF+MrWJ0l2srVrfvh+wufWteIDN59i+7woY9TJa
-aNMPL/xNtk/X/3Vw6iNqVX2dWrW4buWDleriBrnmP31h1FRV3eNboIRbNjR3+oJLAksCJYuDpQtbwy3BJZGgn7EQCnS3d+tdenMLCjzWGQm0N3e3o0Dr053dT3ekqd6FAnq4R0eBrk2tzXozCoTb17V1NXeE17W3dl2dmdLNHRvWw40p1tLdjQLrN3V0hDv1fx8Pzd8FyJGDza06sOg8dPWcYqokFjIdDludWNSbOYdJ1wxvq5fb2JrDVncWtSfPPr8j6+wFZZ3zWPSJ/KnPM6yxkOEt+5jPpbtt8vb477Lhr3UOg2znMNaQbXjP7Fx6Yhr7y1jsTmQ7lxFzz2OcNry1Dw3MvrWOfLkCoWnsP8p4Fj7E8CGG93lyM+az4dcx+yU2voWff438Z1PnFHX9AsO3T1M/fwIfxQeAMBQAAA==
+# the probe (static; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
+base64 -d <<'EOF' | gzip -d > "$w/probe-static"
+H4sIAAAAAAACA+1YbWxTVRg+t123ixv33iEzZaBr8CawKHXFJVITSW97u53FIoNt8rERurkuqGPgdquLQRzpBjup1al/TIxGDX9MTBR/zGXGta6wYYJxTpAffqERaeVjMyIOBK7vufe2aZuCJvLL7CTte96P5/04H2/T87zXV2NiGJQaJrQWUW4WuTTeZchjQtoEZGuQGb5ZVKTZWlDmcGVR6wKURZHhh+IKM3gkuLKo3xD3CUwWbsNppb0Q/fsh5PDYcR6TMzj082ziKfB8MVy2tQKhgUt8/whopcY6ckUiv0Vp0KaGj2meHXyFjNC+K3Su1JPvKk/Izs8lvjYpkXMSmfKRqfWRZcu9lVOaHT9cJUVKEA7FGNfgoT6bC9U548Ek8+s65idSduEuiFGZDB5q3ia1xPkKF/I6YhpOJhNy5Tgmc3jfBEXxFhyau6qweCC2l5OYWLjsQ4p1TnWf+IRmIjmTEl+TdEwng6qqxiHJfq2+Bkx+
+H6PZ49A51jW4RyzAEfgii8VEKRhC7WMFoE0UABOuFjH5IXH5OshDh9lmSAg1YfJHg+MbQAv8cGF/TLlDrz/iYTCJYybBD6P+WHCWui7WA4H/YtIiliQ+oI6AK9FDvK37Fcj3mMw0b0u+DPyQtMkxLT0qNUmNTQ1437lB6iDM88OWwYUwI3tEFpMSEUdavhAg+KKhiBvijvPDfWVwMCDwzBidRBu1wJ2iP1EMhfigklGWisiFaBdQX6RddPmIAvqzEHXdwKW9u72OS5pYrweHZZH1OtRHwp2zrMQPe8G5cnvHkBSpZerIpC9V6IxWo4+cmZBFV2tdaIKRIUl/4vA1VdXKhNoSHwEjk+s+mL4HU5+zWgy+6QvfD3GVNj0ehCj0Os7TBdX5iBfiHPExs3niBHAozsqElteSGWc9dU7+lMmFhEynWoTgQRz2sL7Ik/SsKNV8RZ92zkNzFc+Uq+IRXARHMBxko5vpntwJq6HFrwt7hbrQEQEw
+wa9wRBFtONIoOjCZ1fOdQNoZxs7x4MWRNwAapTfJMc1boh7q6DjEl0bp9Rr1w4aMrYEwI8VQQ3QS1HB6B2K9pWR8jCqjPopou0ZPhyLKNBAeeVovl7eM9BqHyEe19VTbyFtGrZr+lw5+JhZtovjlgOcrZdHvmIZtxmELMes4AU/K4m6taCKLwshzqQT4ftFEc9bzX6oZfK2ntkQ/LhDQGt1iIK2J6FVVBfMD1FzVbkse8w1p8yHdfIUmOKkZZ9jVp+12aHZjLlii6FZayiYQhMt+LIfGM604oQV4HZ9pLadjqC6iNQ29FxhNoIQ2gUVeaCvryNFw2bvleiM4DrHPAGjS8mq50dyMLM5eT/cD2Gc2dTXofkcbjLT8iS//UlVQI7pSA8dgdZMXr2mSbMCWNOCtTMDrFBDPB6hJA3ZlAp6ggFfyAdxpwNpMgJMCWvMBcBqwMBPAUkBVPoCcBnx7JQNwEvYhqdLNkMXOcKPo13fuYWr96Skb
+XjBleKG7+A4gk++Dd21dewKdHfcFegOp35U5syuLnijU6cFCV159ivYYerdBS//B/lbTU5b/hj9t0OUW1kbpYmM9mGc3IqZXYJaWFLFDcLSrQLYMPkNzqko7BKrnhBdMPs663yxxtlCBqfk2zipxgptjvcWmGo6NTxyj9vQW3XtZVR+iGNCHKKaLEySORSKI6L33gX67od9vkjlryFzDrTRhzlqjGdLYr8GnH+zitJe6OeElavei2c3ZIgVubuULFomr2l8ocWtCRbVcjEHzY37Mj/kxP+bH/3kw3s1eT0O917OqfuN6t3dVo1R7S3/8aj2eB20r5UDb461dNsdq+2p71SpH9T3tgTbH6qCj0hAhZO/Z0aN0K61tyK4EehVk797V3qq0Intgx/aO7tadAWTX+baeHmR/bNfOnYEu5RbkV5z5FpHx7jFr8J7Cm78nlBp4k8HT/0E6Nd49claTzcEvycHXsy6D6vxRdHP83QbejHLfUVDW
+O8qN8JWGLIX3p95fDLxNyC7AloO3G/GrcuQp/Irc85aHmvPsywED/8AN8KnxN9YJl1LAEgAA
 EOF
 # the case's files (parents 0755, directory modes set last, the last listed first)
 printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\260\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\003\000\000\000\004\000\000\000' > "$r"'/e'
-printf '\276\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
-mkdir -p "$r"'/lib' && cp "$w/probe-pie" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/lib/ld'
+printf '\276\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
+mkdir -p "$r"'/lib' && cp "$w/probe-static" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -134,4 +134,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "ENOEXEC"}'
+echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "execfn": "/e", "comm": "e", "exe": "/e", "at_flags": 0}'
