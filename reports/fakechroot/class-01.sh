@@ -1,7 +1,7 @@
 #!/bin/bash
 # execspec: fakechroot diverges from Linux: cause: AT_EXECFN (execfn) wrong on every exec of a program
 # Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "P", "argv": [""], "envp": ["K=V"], "execfd": false, "execfn": "/bin/probe", "comm": "probe", "exe": "/bin/probe", "at_flags": 0}
-# fakechroot: {"outcome": "exec", "tag": "P", "argv": [""], "envp": ["K=V"], "execfd": false, "at_flags": 0, "execfn": "/tmp/execspec-sim-d7hifhb8/root/bin/probe", "comm": "probe"}
+# fakechroot: {"outcome": "exec", "tag": "P", "argv": [""], "envp": ["K=V"], "execfd": false, "at_flags": 0, "execfn": "/tmp/execspec-sim-g07ga29_-6156/root/bin/probe", "comm": "probe"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.

@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: fakechroot diverges from Linux: cause: a #! interpreter that is itself a #! script (nested #!, within Linux's 5 rewrites)
-# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "P", "argv": ["/bin/probe", "A", "/a", "B", "/b"], "envp": ["K=V"], "execfd": false, "execfn": "/b", "comm": "b", "exe": "/bin/probe", "at_flags": 0}
-# fakechroot: {"outcome": "error", "errno": "ENOENT"}
+# execspec: fakechroot diverges from Linux: cause: a #! line ending in a blank, without a newline (Linux passes an empty argument)
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}
+# fakechroot: {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "/s"], "envp": ["E=1"], "execfd": false, "at_flags": 0, "execfn": "/tmp/execspec-sim-6rvih6ss-6156/root/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "comm": "p"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -21,9 +21,8 @@ XjBleKG7+A4gk++Dd21dewKdHfcFegOp35U5syuLnijU6cFCV159ivYYerdBS//B/lbTU5b/hj9t0OUW
 O8qN8JWGLIX3p95fDLxNyC7AloO3G/GrcuQp/Irc85aHmvPsywED/8AN8KnxN9YJl1LAEgAA
 EOF
 # the case's files (parents 0755, directory modes set last, the last listed first)
-mkdir -p "$r"'/bin' && cp "$w/probe-static" "$r"'/bin/probe' && printf 'P' | dd of="$r"'/bin/probe' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/bin/probe'
-printf '\043\041/bin/probe A\012' > "$r"'/a' && chmod 755 "$r"'/a'
-printf '\043\041/a B\012' > "$r"'/b' && chmod 755 "$r"'/b'
+printf '\043\041/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p ' > "$r"'/s' && chmod 755 "$r"'/s'
+mkdir -p "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd' && cp "$w/probe-static" "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' && printf 'I' | dd of="$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -123,7 +122,7 @@ EXECSPEC_EOF
 cc -O2 -DLIBC_EXEC -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\142\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\163\001\000\000\000\003\000\000\000\105\075\061' >> "$w/spec"
 cd "$r"
 fakechroot chroot ''"$r"'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -132,4 +131,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exec", "tag": "P", "argv": ["/bin/probe", "A", "/a", "B", "/b"], "envp": ["K=V"], "execfd": false, "execfn": "/b", "comm": "b", "exe": "/bin/probe", "at_flags": 0}'
+echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}'

@@ -1,7 +1,7 @@
 #!/bin/bash
 # execspec: fakechroot diverges from Linux: cause: a #! line of 127 bytes or more (the simulator cuts #! lines elsewhere than Linux's 255)
-# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}
-# fakechroot: {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "/s"], "envp": ["E=1"], "execfd": false, "at_flags": 0, "execfn": "/tmp/execspec-sim-e5bou9oh/root/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "comm": "p"}
+# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "P", "argv": ["./nix/store/bwav8kz8b3y471wjsybgzw84mrh4js9-perl-5.28.1/bin/perl", "-I/nix/store/x6yyav38jgr924nkna62q3pkp0dgmzlx-perl5.28.1-File-Slurp-9999.25/lib/perl5/site_perl -I/nix/store/ha8v67sl8dac92r9z07vzr4gv1y9nwqz-perl5.28.1-Net-DBus-1.1.0/lib/perl5/site_perl", "/s"], "envp": [], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/nix/store/bwav8kz8b3y471wjsybgzw84mrh4js9-perl-5.28.1/bin/perl", "at_flags": 0}
+# fakechroot: {"outcome": "exec", "tag": "P", "argv": ["./nix/store/bwav8kz8b3y471wjsybgzw84mrh4js9-perl-5.28.1/bin/perl", "-I/nix/store/x6yyav38jgr924nkna62q3pkp0dgmzlx-perl5.28.1-File-Slurp-9999.25/lib/perl5/site_perl", "-I/nix/store/ha8v67sl8dac92r9z07vzr4gv1y9nwqz-perl5.28.1-Net-DBus-1.1.0/lib/perl5/site_perl", "-I/nix/store/dcrkvnjmwh69ljsvpbdjjdnqgwx90a9d-perl5.28.1-XML-Parser-2.44/lib/perl5/site_perl", "-I/nix/store/rmji88k2zz7h4zg97385bygcydrf2q8h-perl5.28.1-XML-Twig-3.52/lib/perl5/site_perl", "/s"], "envp": [], "execfd": false, "at_flags": 0, "execfn": "/tmp/execspec-sim-ginrrpnf-6156/root/nix/store/bwav8kz8b3y471wjsybgzw84mrh4js9-perl-5.28.1/bin/perl", "comm": "perl"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -21,8 +21,9 @@ XjBleKG7+A4gk++Dd21dewKdHfcFegOp35U5syuLnijU6cFCV159ivYYerdBS//B/lbTU5b/hj9t0OUW
 O8qN8JWGLIX3p95fDLxNyC7AloO3G/GrcuQp/Irc85aHmvPsywED/8AN8KnxN9YJl1LAEgAA
 EOF
 # the case's files (parents 0755, directory modes set last, the last listed first)
-printf '\043\041/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p ' > "$r"'/s' && chmod 755 "$r"'/s'
-mkdir -p "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd' && cp "$w/probe-static" "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' && printf 'I' | dd of="$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p'
+mkdir -p "$r"'/nix/store/bwav8kz8b3y471wjsybgzw84mrh4js9\055perl\0555.28.1/bin' && cp "$w/probe-static" "$r"'/nix/store/bwav8kz8b3y471wjsybgzw84mrh4js9\055perl\0555.28.1/bin/perl' && printf 'P' | dd of="$r"'/nix/store/bwav8kz8b3y471wjsybgzw84mrh4js9\055perl\0555.28.1/bin/perl' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/nix/store/bwav8kz8b3y471wjsybgzw84mrh4js9\055perl\0555.28.1/bin/perl'
+printf '\043\041 ./nix/store/bwav8kz8b3y471wjsybgzw84mrh4js9\055perl\0555.28.1/bin/perl \055I/nix/store/x6yyav38jgr924nkna62q3pkp0dgmzlx\055perl5.28.1\055File\055Slurp\0559999.25/lib/perl5/site_perl \055I/nix/store/ha8v67sl8dac92r9z07vzr4gv1y9nwqz\055perl5.28.1\055Net\055DBus\0551.1.0/lib/perl5/site_perl \055I/nix/store/dcrkvnjmwh69ljsvpbdjjdnqgwx90a9d\055perl5.28.1\055XML\055Parser\0552.44/lib/perl5/site_perl \055I/nix/store/rmji88k2zz7h4zg97385bygcydrf2q8h\055perl5.28.1\055XML\055Twig\0553.52/lib/perl' > "$r"'/s'
+printf '5/site_perl\012echo this is not really perl\012' >> "$r"'/s' && chmod 755 "$r"'/s'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -122,7 +123,7 @@ EXECSPEC_EOF
 cc -O2 -DLIBC_EXEC -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\163\001\000\000\000\003\000\000\000\105\075\061' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\163\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\163\000\000\000\000' >> "$w/spec"
 cd "$r"
 fakechroot chroot ''"$r"'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -131,4 +132,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exec", "tag": "I", "argv": ["/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "", "/s"], "envp": ["E=1"], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/p", "at_flags": 0}'
+echo 'Linux: {"outcome": "exec", "tag": "P", "argv": ["./nix/store/bwav8kz8b3y471wjsybgzw84mrh4js9-perl-5.28.1/bin/perl", "-I/nix/store/x6yyav38jgr924nkna62q3pkp0dgmzlx-perl5.28.1-File-Slurp-9999.25/lib/perl5/site_perl -I/nix/store/ha8v67sl8dac92r9z07vzr4gv1y9nwqz-perl5.28.1-Net-DBus-1.1.0/lib/perl5/site_perl", "/s"], "envp": [], "execfd": false, "execfn": "/s", "comm": "s", "exe": "/nix/store/bwav8kz8b3y471wjsybgzw84mrh4js9-perl-5.28.1/bin/perl", "at_flags": 0}'

@@ -1,6 +1,6 @@
 #!/bin/bash
-# execspec: fakechroot diverges from Linux: cause: a symlink loop on the program's path
-# Linux (the execspec model, and the host kernel): {"outcome": "exec", "tag": "END", "argv": ["l"], "envp": [], "execfd": false, "execfn": "/l39", "comm": "l39", "exe": "/p", "at_flags": 0, "alternatives": [{"outcome": "error", "errno": "ELOOP"}]}
+# execspec: fakechroot diverges from Linux: cause: a file named as a directory in the program path ('/' or more after it; Linux: ENOTDIR)
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOTDIR"}
 # fakechroot: {"outcome": "error", "errno": "ENOENT"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
@@ -21,47 +21,15 @@ XjBleKG7+A4gk++Dd21dewKdHfcFegOp35U5syuLnijU6cFCV159ivYYerdBS//B/lbTU5b/hj9t0OUW
 O8qN8JWGLIX3p95fDLxNyC7AloO3G/GrcuQp/Irc85aHmvPsywED/8AN8KnxN9YJl1LAEgAA
 EOF
 # the case's files (parents 0755, directory modes set last, the last listed first)
-cp "$w/probe-static" "$r"'/p' && printf 'END' | dd of="$r"'/p' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/p'
-ln -s "$(printf 'p')" "$r"'/l0'
-ln -s "$(printf 'l0')" "$r"'/l1'
-ln -s "$(printf '/l1')" "$r"'/l2'
-ln -s "$(printf '/l2')" "$r"'/l3'
-ln -s "$(printf 'l3')" "$r"'/l4'
-ln -s "$(printf 'l4')" "$r"'/l5'
-ln -s "$(printf 'l5')" "$r"'/l6'
-ln -s "$(printf 'l6')" "$r"'/l7'
-ln -s "$(printf '/l7')" "$r"'/l8'
-ln -s "$(printf '/l8')" "$r"'/l9'
-ln -s "$(printf '/l9')" "$r"'/l10'
-ln -s "$(printf '/l10')" "$r"'/l11'
-ln -s "$(printf 'l11')" "$r"'/l12'
-ln -s "$(printf 'l12')" "$r"'/l13'
-ln -s "$(printf 'l13')" "$r"'/l14'
-ln -s "$(printf 'l14')" "$r"'/l15'
-ln -s "$(printf 'l15')" "$r"'/l16'
-ln -s "$(printf '/l16')" "$r"'/l17'
-ln -s "$(printf '/l17')" "$r"'/l18'
-ln -s "$(printf '/l18')" "$r"'/l19'
-ln -s "$(printf '/l19')" "$r"'/l20'
-ln -s "$(printf 'l20')" "$r"'/l21'
-ln -s "$(printf 'l21')" "$r"'/l22'
-ln -s "$(printf '/l22')" "$r"'/l23'
-ln -s "$(printf '/l23')" "$r"'/l24'
-ln -s "$(printf 'l24')" "$r"'/l25'
-ln -s "$(printf 'l25')" "$r"'/l26'
-ln -s "$(printf '/l26')" "$r"'/l27'
-ln -s "$(printf '/l27')" "$r"'/l28'
-ln -s "$(printf 'l28')" "$r"'/l29'
-ln -s "$(printf '/l29')" "$r"'/l30'
-ln -s "$(printf 'l30')" "$r"'/l31'
-ln -s "$(printf '/l31')" "$r"'/l32'
-ln -s "$(printf '/l32')" "$r"'/l33'
-ln -s "$(printf 'l33')" "$r"'/l34'
-ln -s "$(printf 'l34')" "$r"'/l35'
-ln -s "$(printf '/l35')" "$r"'/l36'
-ln -s "$(printf '/l36')" "$r"'/l37'
-ln -s "$(printf '/l37')" "$r"'/l38'
-ln -s "$(printf '/l38')" "$r"'/l39'
+cp "$w/probe-static" "$r"'/by_' && printf 'T0' | dd of="$r"'/by_' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 1 "$r"'/by_'
+ln -s "$(printf '/nowhere')" "$r"'/\200'
+mkfifo -m 644 "$r"'/b'
+printf 'garbage' > "$r"'/x.sh' && chmod 755 "$r"'/x.sh'
+mkdir -p "$r"'/cz\015QP9x'
+mkdir -p "$r"'/cz\015QP9x' && printf '' > "$r"'/cz\015QP9x/\055\200\015' && chmod 755 "$r"'/cz\015QP9x/\055\200\015'
+mkdir -p "$r"'/cz\015QP9x' && cp "$w/probe-static" "$r"'/cz\015QP9x/Q_' && printf 'T6' | dd of="$r"'/cz\015QP9x/Q_' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/cz\015QP9x/Q_'
+mkdir -p "$r"'/cz\015QP9x' && printf '\043\041/bin/probe\012' > "$r"'/cz\015QP9x/ax_\013\377' && chmod 755 "$r"'/cz\015QP9x/ax_\013\377'
+chmod 0 "$r"'/cz\015QP9x'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -161,7 +129,10 @@ EXECSPEC_EOF
 cc -O2 -DLIBC_EXEC -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\004\000\000\000\057\154\063\071\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\154\000\000\000\000' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\004\001\000\000\057\142\171\137\057\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156' >> "$w/spec"
+printf '\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156' >> "$w/spec"
+printf '\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\156\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000' >> "$w/spec"
+printf '\000\000\170\000\000\000\000' >> "$w/spec"
 cd "$r"
 fakechroot chroot ''"$r"'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -170,4 +141,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exec", "tag": "END", "argv": ["l"], "envp": [], "execfd": false, "execfn": "/l39", "comm": "l39", "exe": "/p", "at_flags": 0, "alternatives": [{"outcome": "error", "errno": "ELOOP"}]}'
+echo 'Linux: {"outcome": "error", "errno": "ENOTDIR"}'

@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: fakechroot diverges from Linux: cause: files held open for writing (ETXTBSY)
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ETXTBSY"}
-# fakechroot: {"outcome": "error", "errno": "EACCES"}
+# execspec: fakechroot diverges from Linux: cause: an ELF program with an interpreter (PT_INTERP; without it, it agrees)
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "EIO"}
+# fakechroot: {"outcome": "error", "errno": "ENOENT"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -13,9 +13,9 @@ w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
 # the case's files (parents 0755, directory modes set last, the last listed first)
-printf '\043\041/bin/end\012' > "$r"'/c0' && chmod 755 "$r"'/c0'
-mkdir -p "$r"'/bin/end'
-chmod 755 "$r"'/bin/end'
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\003\000\076\000\001\000\000\000\260\000\001\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\007\000\000\000\000\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\001\000\000\000\000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\0000\000\000\000\000\000\000\003\000\000\000\004\000\000\000' > "$r"'/e'
+printf '\276\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
+mkdir -p "$r"'/lib' && printf '' > "$r"'/lib/ld' && chmod 755 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -115,7 +115,7 @@ EXECSPEC_EOF
 cc -O2 -DLIBC_EXEC -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\003\000\000\000\057\143\060\001\000\000\000\057\377\377\377\377\002\000\000\000\002\000\000\000\143\060\001\000\000\000\170\000\000\000\000' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\145\001\000\000\000\057\377\377\377\377\002\000\000\000\001\000\000\000\145\001\000\000\000\061\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
 cd "$r"
 fakechroot chroot ''"$r"'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -124,4 +124,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "ETXTBSY"}'
+echo 'Linux: {"outcome": "error", "errno": "EIO"}'
