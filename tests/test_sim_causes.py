@@ -470,6 +470,8 @@ def test_near_path_max_edit():
     p618 = model.profile("6.18")
     assert model.predict(case, p618) == model.predict(e, p618) == {"outcome": "error", "errno": "EACCES"}
     assert near_path_max(replace(case, exec=replace(case.exec, path=b"../" + p))) is None  # climbs from the cwd
+    link = File(path=b"/l", type="symlink", mode=0o777, data=b"/a")  # not on a '..' path: '.' is lexical anyway
+    assert near_path_max(replace(case, files=(*case.files, link)))[1].exec.path == b"a"
 
 
 def test_whole_program_edit_names_no_crash():

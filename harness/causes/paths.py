@@ -29,9 +29,10 @@ def near_path_max(case: Case) -> tuple[str, Case] | None:
     prepends its root's path makes too long (PRoot: ENAMETOOLONG): the same
     path without its '.', '..' and doubled '/' (the same file, lexically)."""
     p = case.exec.path
-    if not p or not NEAR_PATH_MAX <= len(p) < PATH_MAX or any(f.type == "symlink" for f in case.files) \
-            or (p[:1] != b"/" and b".." in p.split(b"/")):
-        return None  # (symlinks: '..' after one is not lexical; a relative '..' climbs from the cwd)
+    dotdot = b".." in p.split(b"/") if p else False
+    if not p or not NEAR_PATH_MAX <= len(p) < PATH_MAX or (dotdot and any(f.type == "symlink" for f in case.files)) \
+            or (p[:1] != b"/" and dotdot):
+        return None  # ('..' after a symlink is not lexical; a relative '..' climbs from the cwd; '.' always is)
     short = _norm(p) if p[:1] == b"/" else _norm(b"/" + p)[1:] or b"."
     if len(short) >= NEAR_PATH_MAX:
         return None
