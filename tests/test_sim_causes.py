@@ -574,3 +574,15 @@ def test_proot_name_max_component():
         assert _cause_on(t, case) == "a path component of NAME_MAX (255) bytes, which Linux takes"
     finally:
         t.close()
+
+
+def test_script_direct_without_a_newline():
+    """A #! line with no newline that Linux runs (the kernel's buffer is
+    NUL-padded): the script-direct edit reads the line as load_script()
+    does, so it applies (it once raised ENOEXEC on the unpadded bytes)."""
+    from harness.causes.shebang import script_direct
+    name = b"/" + b"d" * 120 + b"/p\x0ba"
+    case = Case(files=(probe(name, "D0"), script(b"/s", b"#!" + name)), exec=Exec(path=b"/s", argv=(b"s",), envp=()))
+    assert model.predict(case, model.profile("6.18"))["tag"] == "D0"
+    _, e = script_direct(case)
+    assert e.exec.path == name and e.exec.argv == (name, b"/s")

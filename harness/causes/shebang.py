@@ -51,7 +51,7 @@ def script_direct(case: Case) -> tuple[str, Case] | None:
         if f is None or f.type != "file" or f.data[:2] != b"#!":
             break
         try:
-            name, arg = parse_shebang(f.data[:256])
+            name, arg = parse_shebang(f.data[:256].ljust(256, b"\0"))  # the buffer as prepare_binprm() fills it
         except Errno:
             return None
         if not name or b"\r" in name:
