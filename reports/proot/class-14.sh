@@ -1,5 +1,5 @@
 #!/bin/bash
-# execspec: proot diverges from Linux: cause: a program path ending in '/' or '/.' (a file named as a directory)
+# execspec: proot diverges from Linux: cause: a file named as a directory in the program path ('/' or more after it; Linux: ENOTDIR)
 # Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOTDIR"}
 # proot: {"outcome": "error", "errno": "EACCES"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.

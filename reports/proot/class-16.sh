@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: proot diverges from Linux: cause: an ELF PT_INTERP entry with its name past the end of the file
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "EINVAL"}
-# proot: {"outcome": "error", "errno": "EACCES"}
+# execspec: proot diverges from Linux: cause: an ELF PT_INTERP entry with a name without its NUL
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOEXEC"}
+# proot: {"outcome": "exec", "tag": "I", "argv": ["e", "1"], "envp": ["K=V"], "execfd": false, "at_flags": 0, "execfn": "e", "comm": "/e", "at_base": true}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -21,8 +21,9 @@ kUrBMqL71HcIEjQ2fsXk5AJWZwCbswGvUsDbUwGqM4AHsgEtFPDiVIDKDEDIBgQpYPVUAJwBfHUpC4Ao
 aNMPL/xNtk/X/3Vw6iNqVX2dWrW4buWDleriBrnmP31h1FRV3eNboIRbNjR3+oJLAksCJYuDpQtbwy3BJZGgn7EQCnS3d+tdenMLCjzWGQm0N3e3o0Dr053dT3ekqd6FAnq4R0eBrk2tzXozCoTb17V1NXeE17W3dl2dmdLNHRvWw40p1tLdjQLrN3V0hDv1fx8Pzd8FyJGDza06sOg8dPWcYqokFjIdDludWNSbOYdJ1wxvq5fb2JrDVncWtSfPPr8j6+wFZZ3zWPSJ/KnPM6yxkOEt+5jPpbtt8vb477Lhr3UOg2znMNaQbXjP7Fx6Yhr7y1jsTmQ7lxFzz2OcNry1Dw3MvrWOfLkCoWnsP8p4Fj7E8CGG93lyM+az4dcx+yU2voWff438Z1PnFHX9AsO3T1M/fwIfxQeAMBQAAA==
 EOF
 # the case's files (parents 0755, directory modes set last, the last listed first)
-printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\260\000\000\000\000 \000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\007\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000 \000\000\000\000\000\000\000 \000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\0000\000\000\000\000\000\000\003\000\000\000\004\000\000\000\000\000\000' > "$r"'/e'
-printf '\000\000\000\000\200\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\360\000\000\000\001\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\003\000\100\000\000\000\000\000\001\000\000\000\004\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\001\000\000\000\376\000\000\000\000\000\000\000\376\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\001\000\000\000\006\000\000\000' > "$r"'/e'
+printf '\000\000\000\000\000\000\000\000\000\000\001\000\001\000\000\000\000\000\001\000\001\000\000\000\376\000\000\000\000\000\000\000\076\001\000\000\000\000\000\000\001\000\000\000\000\000\000\000\003\000\000\000\004\000\000\000\376\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\007\000\000\000\000\000\000\000\007\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017' >> "$r"'/e'
+printf '\013/lib/ld' >> "$r"'/e' && chmod 755 "$r"'/e'
 mkdir -p "$r"'/lib' && cp "$w/probe-pie" "$r"'/lib/ld' && printf 'I' | dd of="$r"'/lib/ld' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
@@ -132,4 +133,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "EINVAL"}'
+echo 'Linux: {"outcome": "error", "errno": "ENOEXEC"}'

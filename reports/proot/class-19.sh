@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: proot diverges from Linux: cause: an ELF interpreter (PT_INTERP) that is a directory
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "EACCES"}
-# proot: {"outcome": "error", "errno": "EISDIR"}
+# execspec: proot diverges from Linux: cause: an ELF interpreter (PT_INTERP) that is a crafted ELF with no PT_LOAD
+# Linux (the execspec model, and the host kernel): {"outcome": "signal", "signal": "SIGSEGV"}
+# proot: {"outcome": "exit", "status": 1, "stderr": "proot warning: signal 11 received from process 0"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -15,8 +15,8 @@ r=$w/root && mkdir "$r"
 # the case's files (parents 0755, directory modes set last, the last listed first)
 printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\260\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\003\000\000\000\004\000\000\000' > "$r"'/e'
 printf '\276\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
-mkdir -p "$r"'/lib/ld'
-chmod 755 "$r"'/lib/ld'
+mkdir -p "$r"'/lib' && printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\003\000\076\000\001\000\000\000\200\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\001\000\100\000\000\000\000\000\004\000\000\000\004\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\004\000\000\000\000\000\000\000\004\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$r"'/lib/ld'
+printf '\277\052\000\000\000\270\347\000\000\000\017\005\017\013' >> "$r"'/lib/ld' && chmod 755 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -125,4 +125,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "EACCES"}'
+echo 'Linux: {"outcome": "signal", "signal": "SIGSEGV"}'

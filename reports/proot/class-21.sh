@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: proot diverges from Linux: cause: an ELF interpreter (PT_INTERP) that is not an ELF (no whole ELF header: a script, an empty or a truncated file)
-# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "EIO"}
-# proot: {"outcome": "error", "errno": "ENOEXEC"}
+# execspec: proot diverges from Linux: cause: an ELF interpreter (PT_INTERP) that is an ELF Linux does not accept as interpreter (another machine than the program's, or type)
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ELIBBAD"}
+# proot: {"outcome": "signal", "signal": "SIGSEGV"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -13,9 +13,9 @@ w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
 # the case's files (parents 0755, directory modes set last, the last listed first)
-printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\003\000\076\000\001\000\000\000\260\000\001\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\007\000\000\000\000\000\000\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\001\000\000\000\000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\0000\000\000\000\000\000\000\003\000\000\000\004\000\000\000' > "$r"'/e'
+printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\002\000\076\000\001\000\000\000\260\000\100\000\000\000\000\000\100\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\100\0008\000\002\000\100\000\000\000\000\000\001\000\000\000\005\000\000\000\000\000\000\000\000\000\000\000\000\000\100\000\000\000\000\000\000\000\100\000\000\000\000\000\276\000\000\000\000\000\000\000\276\000\000\000\000\000\000\000\000\020\000\000\000\000\000\000\003\000\000\000\004\000\000\000' > "$r"'/e'
 printf '\276\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\010\000\000\000\000\000\000\000\001\000\000\000\000\000\000\000\277\052\000\000\000\270\347\000\000\000\017\005\017\013/lib/ld\000' >> "$r"'/e' && chmod 755 "$r"'/e'
-mkdir -p "$r"'/lib' && printf '' > "$r"'/lib/ld' && chmod 755 "$r"'/lib/ld'
+mkdir -p "$r"'/lib' && printf '\177ELF\001\001\001\000\000\000\000\000\000\000\000\000\003\000\003\000\001\000\000\000\140\000\000\0004\000\000\000\000\000\000\000\000\000\000\0004\000 \000\001\000\050\000\000\000\000\000\001\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000n\000\000\000n\000\000\000\005\000\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000\273\052\000\000\000\270\374\000\000\000\315\200\017\013' > "$r"'/lib/ld' && chmod 755 "$r"'/lib/ld'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -124,4 +124,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "error", "errno": "EIO"}'
+echo 'Linux: {"outcome": "error", "errno": "ELIBBAD"}'

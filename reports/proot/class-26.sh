@@ -1,7 +1,7 @@
 #!/bin/bash
-# execspec: proot diverges from Linux: cause: an ia32 (32-bit x86) ELF program
-# Linux (the execspec model, and the host kernel): {"outcome": "exit"}
-# proot: {"outcome": "signal", "signal": "SIGSEGV"}
+# execspec: proot diverges from Linux: cause: an empty program path
+# Linux (the execspec model, and the host kernel): {"outcome": "error", "errno": "ENOENT"}
+# proot: {"outcome": "error", "errno": "ENOEXEC"}
 # Runs the simulator on the case below; needs bash, cc (static libc), gzip, base64.
 # The launcher makes the exec call; if the call returns, its errno is printed; a probe
 # (a libc-free program) prints its argv, envp, AT_EXECFN and comm when it runs.
@@ -13,8 +13,8 @@ w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
 # the case's files (parents 0755, directory modes set last, the last listed first)
-printf '\177ELF\001\001\001\000\000\000\000\000\000\000\000\000\002\000\003\000\001\000\000\000\200\200\004\0104\000\000\000\000\000\000\000\000\000\000\0004\000 \000\002\000\050\000\000\000\000\000\001\000\000\000\000\000\000\000\000\200\004\010\000\200\004\010\216\000\000\000\216\000\000\000\005\000\000\000\000\020\000\000\001\000\000\000\000\000\000\000\000\200\004\010\000\200\004\010\216\000\000\000\216\000\000\000\004\000\000\000\000\020\000\000\000\000\000\000\000\000\000\000\000\000\000\000\273' > "$r"'/e'
-printf '\052\000\000\000\270\374\000\000\000\315\200\017\013' >> "$r"'/e' && chmod 755 "$r"'/e'
+mkdir -p "$r"'/a'
+chmod 755 "$r"'/a'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -114,7 +114,7 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\002\000\000\000\057\145\001\000\000\000\057\377\377\377\377\002\000\000\000\001\000\000\000\145\001\000\000\000\061\001\000\000\000\003\000\000\000\113\075\126' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\000\000\000\000\001\000\000\000\057\377\377\377\377\001\000\000\000\001\000\000\000\170\000\000\000\000' >> "$w/spec"
 cd "$r"
 proot -r ''"$r"'' -w ''/'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
@@ -123,4 +123,4 @@ echo "exit status: $st"
 if [ -s "$w/status" ]; then echo "the call returned, errno: $(od -An -td4 "$w/status")"; fi
 if [ -s "$w/out" ]; then echo 'the program ran; its report:'; od -c "$w/out" | head -40; fi
 if [ -s "$w/err" ]; then echo 'stderr:'; head -c 2000 "$w/err"; fi
-echo 'Linux: {"outcome": "exit"}'
+echo 'Linux: {"outcome": "error", "errno": "ENOENT"}'

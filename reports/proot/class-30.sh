@@ -12,9 +12,19 @@ echo "kernel: $(uname -r) $(uname -v)"
 w=$(mktemp -d /tmp/execspec-repro.XXXXXX)
 trap 'chmod -R u+rwx "$w" 2>/dev/null; rm -rf "$w"' EXIT
 r=$w/root && mkdir "$r"
+# the probe (static; harness/native/probe.c): prints the argv, envp, auxv and comm it was given
+base64 -d <<'EOF' | gzip -d > "$w/probe-static"
+H4sIAAAAAAACA+1YbWxTVRg+t123ixv33iEzZaBr8CawKHXFJVITSW97u53FIoNt8rERurkuqGPgdquLQRzpBjup1al/TIxGDX9MTBR/zGXGta6wYYJxTpAffqERaeVjMyIOBK7vufe2aZuCJvLL7CTte96P5/04H2/T87zXV2NiGJQaJrQWUW4WuTTeZchjQtoEZGuQGb5ZVKTZWlDmcGVR6wKURZHhh+IKM3gkuLKo3xD3CUwWbsNppb0Q/fsh5PDYcR6TMzj082ziKfB8MVy2tQKhgUt8/whopcY6ckUiv0Vp0KaGj2meHXyFjNC+K3Su1JPvKk/Izs8lvjYpkXMSmfKRqfWRZcu9lVOaHT9cJUVKEA7FGNfgoT6bC9U548Ek8+s65idSduEuiFGZDB5q3ia1xPkKF/I6YhpOJhNy5Tgmc3jfBEXxFhyau6qweCC2l5OYWLjsQ4p1TnWf+IRmIjmTEl+TdEwng6qqxiHJfq2+Bkx+
+H6PZ49A51jW4RyzAEfgii8VEKRhC7WMFoE0UABOuFjH5IXH5OshDh9lmSAg1YfJHg+MbQAv8cGF/TLlDrz/iYTCJYybBD6P+WHCWui7WA4H/YtIiliQ+oI6AK9FDvK37Fcj3mMw0b0u+DPyQtMkxLT0qNUmNTQ1437lB6iDM88OWwYUwI3tEFpMSEUdavhAg+KKhiBvijvPDfWVwMCDwzBidRBu1wJ2iP1EMhfigklGWisiFaBdQX6RddPmIAvqzEHXdwKW9u72OS5pYrweHZZH1OtRHwp2zrMQPe8G5cnvHkBSpZerIpC9V6IxWo4+cmZBFV2tdaIKRIUl/4vA1VdXKhNoSHwEjk+s+mL4HU5+zWgy+6QvfD3GVNj0ehCj0Os7TBdX5iBfiHPExs3niBHAozsqElteSGWc9dU7+lMmFhEynWoTgQRz2sL7Ik/SsKNV8RZ92zkNzFc+Uq+IRXARHMBxko5vpntwJq6HFrwt7hbrQEQEw
+wa9wRBFtONIoOjCZ1fOdQNoZxs7x4MWRNwAapTfJMc1boh7q6DjEl0bp9Rr1w4aMrYEwI8VQQ3QS1HB6B2K9pWR8jCqjPopou0ZPhyLKNBAeeVovl7eM9BqHyEe19VTbyFtGrZr+lw5+JhZtovjlgOcrZdHvmIZtxmELMes4AU/K4m6taCKLwshzqQT4ftFEc9bzX6oZfK2ntkQ/LhDQGt1iIK2J6FVVBfMD1FzVbkse8w1p8yHdfIUmOKkZZ9jVp+12aHZjLlii6FZayiYQhMt+LIfGM604oQV4HZ9pLadjqC6iNQ29FxhNoIQ2gUVeaCvryNFw2bvleiM4DrHPAGjS8mq50dyMLM5eT/cD2Gc2dTXofkcbjLT8iS//UlVQI7pSA8dgdZMXr2mSbMCWNOCtTMDrFBDPB6hJA3ZlAp6ggFfyAdxpwNpMgJMCWvMBcBqwMBPAUkBVPoCcBnx7JQNwEvYhqdLNkMXOcKPo13fuYWr96Skb
+XjBleKG7+A4gk++Dd21dewKdHfcFegOp35U5syuLnijU6cFCV159ivYYerdBS//B/lbTU5b/hj9t0OUW1kbpYmM9mGc3IqZXYJaWFLFDcLSrQLYMPkNzqko7BKrnhBdMPs663yxxtlCBqfk2zipxgptjvcWmGo6NTxyj9vQW3XtZVR+iGNCHKKaLEySORSKI6L33gX67od9vkjlryFzDrTRhzlqjGdLYr8GnH+zitJe6OeElavei2c3ZIgVubuULFomr2l8ocWtCRbVcjEHzY37Mj/kxP+bH/3kw3s1eT0O917OqfuN6t3dVo1R7S3/8aj2eB20r5UDb461dNsdq+2p71SpH9T3tgTbH6qCj0hAhZO/Z0aN0K61tyK4EehVk797V3qq0Intgx/aO7tadAWTX+baeHmR/bNfOnYEu5RbkV5z5FpHx7jFr8J7Cm78nlBp4k8HT/0E6Nd49claTzcEvycHXsy6D6vxRdHP83QbejHLfUVDW
+O8qN8JWGLIX3p95fDLxNyC7AloO3G/GrcuQp/Irc85aHmvPsywED/8AN8KnxN9YJl1LAEgAA
+EOF
 # the case's files (parents 0755, directory modes set last, the last listed first)
-mkdir -p "$r"'/a'
-chmod 0 "$r"'/a'
+mkdir -p "$r"'/0\2009c_Q.y1'
+cp "$w/probe-static" "$r"'/long\055name\055over\055fifteen\055bytes' && printf 'T1' | dd of="$r"'/long\055name\055over\055fifteen\055bytes' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/long\055name\055over\055fifteen\055bytes'
+mkdir -p "$r"'/0\2009c_Q.y1' && cp "$w/probe-static" "$r"'/0\2009c_Q.y1/bin' && printf 'T2' | dd of="$r"'/0\2009c_Q.y1/bin' bs=1 seek=4117 conv=notrunc 2>/dev/null && chmod 755 "$r"'/0\2009c_Q.y1/bin'
+chmod 0 "$r"'/0\2009c_Q.y1'
 mkdir -p "$r/.execspec"
 cat > "$w/launch.c" <<'EXECSPEC_EOF'
 /*
@@ -114,9 +124,9 @@ EXECSPEC_EOF
 cc -static -O2 -o "$r/.execspec/launch" "$w/launch.c" || exit 2
 # the exec call (harness/native/launch.c's input format)
 : > "$w/spec"
-printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\000\000\000\000\002\000\000\000\057\141\377\377\377\377\001\000\000\000\001\000\000\000\170\000\000\000\000' >> "$w/spec"
+printf '\000\000\000\000\234\377\377\377\000\000\000\000\000\000\000\000\000\000\200\000\000\000\000\000\015\000\000\000\060\200\071\143\137\121\056\171\061\057\142\151\156\012\000\000\000\057\060\200\071\143\137\121\056\171\061\377\377\377\377\001\000\000\000\001\000\000\000\170\000\000\000\000' >> "$w/spec"
 cd "$r"
-proot -r ''"$r"'' -w ''/a'' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
+proot -r ''"$r"'' -w ''$'/0\x809c_Q.y1''' '/.execspec/launch' 10<"$w/spec" 11>"$w/status" > "$w/out" 2>"$w/err" & pid=$!
 ( sleep 10; kill -9 $pid 2>/dev/null && echo 'TIMEOUT (a hang)' ) & k=$!
 st=0; wait $pid || st=$?; kill $k 2>/dev/null || :
 echo "exit status: $st"
