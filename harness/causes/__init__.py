@@ -37,12 +37,12 @@ from .paths import (
     directory_program,
     empty_path,
     execute_only,
+    file_as_directory,
     long_path,
     name_max,
     near_path_max,
     owner_x,
     symlink_loop,
-    trailing_slash,
     unsearchable_dirs,
 )
 from .shebang import (
@@ -87,7 +87,7 @@ EDITS: list[tuple[str, Callable[[Case], Case | None]]] = [
 
 
 FEATURE_EDITS: list[tuple[str, Callable[[Case], list[tuple[str, Case]]]]] = [
-    ("a file named as a directory", lambda c: [x] if (x := trailing_slash(c)) else []),
+    ("a file named as a directory", lambda c: [x] if (x := file_as_directory(c)) else []),
     ("an empty program path", lambda c: [x] if (x := empty_path(c)) else []),
     ("a path of PATH_MAX bytes", lambda c: [x] if (x := long_path(c)) else []),
     ("a path near PATH_MAX", lambda c: [x] if (x := near_path_max(c)) else []),

@@ -9,18 +9,27 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from contract.case import Case, File
-from generators.elfbuild import EHDR_FIELDS, LAYOUT, PAGE, PF_R, PF_W, PF_X, PHDR_FIELDS, PT_LOAD, field_at
+from generators.elfbuild import (
+    EHDR_FIELDS,
+    EM_386,
+    EM_X86_64,
+    ET_DYN,
+    ET_EXEC,
+    LAYOUT,
+    PAGE,
+    PF_R,
+    PF_W,
+    PF_X,
+    PHDR_FIELDS,
+    PT_INTERP,
+    PT_LOAD,
+    PT_NULL,
+    field_at,
+)
 
 from .tree import PATH_MAX, _absolute, _norm, _probe_at, _put, program, resolve
 
-PT_INTERP, PT_NULL = 3, 0
 IMAGE_SHIFT = 0x400000  # where an ET_EXEC image below mmap_min_addr is moved up by
-
-
-def _pagestart(v: int) -> int:
-    return v & ~(PAGE - 1)
-EM_X86_64, EM_386 = 62, 3
-ET_EXEC, ET_DYN = 2, 3
 
 
 def describe(f: File | None) -> str:
@@ -83,11 +92,6 @@ def segments(d: bytes) -> list[dict]:
     return out
 
 
-def phdrs(d: bytes) -> list[tuple[int, int, int, int]]:
-    """(index, p_type, p_offset, p_filesz) of the program headers that fit in the file."""
-    return [(s["index"], s["type"], s["offset"], s["filesz"]) for s in segments(d)]
-
-
 def _set_at(d: bytes, at: tuple[int, str], v: int) -> bytes:
     return _set(d, at[0], at[1], v)
 
@@ -101,8 +105,9 @@ def _set_seg(d: bytes, s: dict, name: str, v: int) -> bytes:
 
 def pt_interp(d: bytes) -> bytes | None:
     """The path the first PT_INTERP names, as load_elf_binary() reads it."""
-    for _, t, off, fsz in phdrs(d):
-        if t == PT_INTERP and 2 <= fsz and off + fsz <= len(d):
+    for s in segments(d):
+        off, fsz = s["offset"], s["filesz"]
+        if s["type"] == PT_INTERP and 2 <= fsz and off + fsz <= len(d):
             return d[off:off + fsz].split(b"\0", 1)[0]
     return None
 
@@ -143,11 +148,11 @@ def _field_fixes(d: bytes) -> list[tuple[str, bytes]]:
         out.append((phnum_cause, _set(d, pos, fmt, 1)))
     elif h["phnum"] > fit and fit:
         out.append((phnum_cause, _set(d, pos, fmt, fit)))
-    interps = [i for i, t, _, _ in phdrs(d) if t == PT_INTERP]
+    interps = [s for s in segments(d) if s["type"] == PT_INTERP]
     if len(interps) > 1:
         b = d
-        for i in interps[1:]:
-            b = _set(b, h["phoff"] + i * size, "<I", PT_NULL)
+        for s in interps[1:]:
+            b = _set_seg(b, s, "type", PT_NULL)
         out.append(("an ELF with more than one PT_INTERP (Linux uses the first)", b))
     return out
 
@@ -155,11 +160,9 @@ def _field_fixes(d: bytes) -> list[tuple[str, bytes]]:
 def _bad_interp(d: bytes) -> list[tuple[str, bytes]]:
     """The first PT_INTERP, when load_elf_binary() cannot read a name from
     it: the entry dropped (PT_NULL), so the program is static."""
-    h = _ehdr(d)
-    if h is None:
-        return []
-    for i, t, off, fsz in phdrs(d):
-        if t != PT_INTERP:
+    for s in segments(d):
+        off, fsz = s["offset"], s["filesz"]
+        if s["type"] != PT_INTERP:
             continue
         if off + fsz > len(d):
             what = "its name past the end of the file"
@@ -169,7 +172,7 @@ def _bad_interp(d: bytes) -> list[tuple[str, bytes]]:
             what = "a name without its NUL"
         else:
             return []
-        return [(f"an ELF PT_INTERP entry with {what}", _set(d, h["phoff"] + i * h["phentsize"], "<I", PT_NULL))]
+        return [(f"an ELF PT_INTERP entry with {what}", _set_seg(d, s, "type", PT_NULL))]
     return []
 
 
@@ -207,9 +210,10 @@ def _segment_fixes(d: bytes) -> list[tuple[str, bytes]]:
     fix("a PT_LOAD whose p_offset and p_vaddr differ modulo the page size (mmap refuses it)",
         [s for s in loads if (s["offset"] - s["vaddr"]) % PAGE],
         lambda b, s: _set_seg(b, s, "offset", s["offset"] - s["offset"] % PAGE + s["vaddr"] % PAGE))
-    if h["type"] == ET_EXEC and any(_pagestart(s["vaddr"]) < MMAP_MIN_ADDR for s in loads):
+    if h["type"] == ET_EXEC and any(s["vaddr"] < MMAP_MIN_ADDR for s in loads):
         # the whole image moved up (every PT_LOAD and the entry point): mmap
-        # refuses a page below mmap_min_addr, past the point of no return
+        # refuses a page below mmap_min_addr (page-aligned: comparing p_vaddr
+        # is comparing its page), past the point of no return
         b = _set_at(d, h["at"]["entry"], h["entry"] + IMAGE_SHIFT)
         for s in loads:
             b = _set_seg(b, s, "vaddr", s["vaddr"] + IMAGE_SHIFT)
@@ -268,11 +272,11 @@ def drop_interp(case: Case) -> tuple[str, Case] | None:
     or loads an interpreter at all is the cause (fakechroot leaves the
     interpreter path to the host kernel, untranslated)."""
     f = program(case)
-    if f is None or f.type != "file" or (h := _ehdr(f.data)) is None:
+    if f is None or f.type != "file":
         return None
-    for i, t, _, _ in phdrs(f.data):
-        if t == PT_INTERP:
-            d = _set(f.data, h["phoff"] + i * h["phentsize"], "<I", PT_NULL)
+    for s in segments(f.data):
+        if s["type"] == PT_INTERP:
+            d = _set_seg(f.data, s, "type", PT_NULL)
             return ("an ELF program with an interpreter (PT_INTERP; without it, it agrees)",
                     _put(case, f.path, replace(f, data=d)))
     return None

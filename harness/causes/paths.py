@@ -89,7 +89,7 @@ def _strip_ending(p: bytes) -> bytes:
 FILE_AS_DIRECTORY = "a file named as a directory in the program path ('/' or more after it; Linux: ENOTDIR)"
 
 
-def trailing_slash(case: Case) -> tuple[str, Case] | None:
+def file_as_directory(case: Case) -> tuple[str, Case] | None:
     """A file named as a directory: a program path ending in '/' or '/.',
     or reached through a symlink whose target does (the endings dropped,
     path and symlink targets), or a path that goes on past a file (that file
