@@ -138,7 +138,6 @@ def for_the_jail(p: Path) -> Path:
         return p
     if _staged is None:
         import atexit
-        sweep_dead(STAGED_PREFIX)
         _staged = pid_dir(STAGED_PREFIX)
         os.chmod(_staged, 0o755)
         atexit.register(shutil.rmtree, _staged, True)
@@ -201,7 +200,6 @@ def launch_spec(case: Case) -> bytes:
             + _v(e.argv) + _v(e.envp))
 
 
-
 CASE_DIR_PREFIX = "execspec-sim-"
 STAGED_PREFIX = "execspec-jail-"  # for_the_jail()'s copies
 
@@ -231,12 +229,12 @@ class SimulatorTarget(Target):
             if shutil.which(prog) is None:
                 raise TargetUnavailable(f"{self.name}: {prog} not found "
                                         f"({self.desc.get('install', 'install it')})")
+        for prefix in (CASE_DIR_PREFIX, STAGED_PREFIX):  # what killed runs left
+            sweep_dead(prefix)
         self.helpers = {n: for_the_jail(_helper(h)) for n, h in self.desc.get("helpers", {}).items()}
         self.launcher = for_the_jail(build.native({"static": "launch", "libc": "launch_libc"}[
             self.desc.get("launcher", "static")]))
         self.jail = build.native("simjail")
-        for prefix in (CASE_DIR_PREFIX, STAGED_PREFIX):  # what killed runs left
-            sweep_dead(prefix)
         self.kernel = kernel or os.uname().release  # what falls through runs on the host kernel
         self.observable = frozenset(self.desc.get("observable", ALL_FIELDS - {"exe"}))
         self.timeout = float(self.desc.get("timeout", 10))
